@@ -1,0 +1,131 @@
+// `cairn server`: the platform — MLflow-compatible REST APIs, artifacts, native API.
+
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "artifacts/artifact_store.h"
+#include "cli/command.h"
+#include "cli/signals.h"
+#include "common/log.h"
+#include "http/artifact_routes.h"
+#include "http/router.h"
+#include "http/server.h"
+
+namespace cairn::cli {
+
+namespace {
+
+struct ServerFlags {
+  std::string host = "127.0.0.1";
+  int port = 5000;
+  std::string backend_store_uri;
+  std::string artifacts_destination;
+  int workers = 8;
+  uint64_t max_body_mb = 64;
+  bool quiet = false;
+};
+
+constexpr const char* kDefaultDataDir = "cairn-data";
+
+// "sqlite:///relative.db" -> "relative.db"; "sqlite:////abs.db" -> "/abs.db"; a bare path as is.
+StatusOr<std::string> SqlitePathFromUri(const std::string& uri) {
+  constexpr std::string_view kSqlite = "sqlite:///";
+  if (uri.rfind(kSqlite, 0) == 0) return uri.substr(kSqlite.size());
+  if (uri.find("://") != std::string::npos) {
+    return InvalidArgument("unsupported --backend-store-uri '" + uri +
+                           "' (this build supports sqlite:///PATH)");
+  }
+  return uri;
+}
+
+void AddRoutesOfThisBuild(http::Router& router) {
+  router.Add("GET", "/health", [](const http::Request&) -> StatusOr<http::Response> {
+    return http::Response::Text("OK");
+  });
+  router.Add("GET", "/version", [](const http::Request&) -> StatusOr<http::Response> {
+    return http::Response::Text(CAIRN_MLFLOW_COMPAT_VERSION);
+  });
+}
+
+int RunServer(const ServerFlags& flags) {
+  if (flags.quiet) log::SetLevel(log::Level::kWarn);
+  std::string db_uri = flags.backend_store_uri.empty()
+                           ? std::string("sqlite:///") + kDefaultDataDir + "/cairn.db"
+                           : flags.backend_store_uri;
+  auto db_path = SqlitePathFromUri(db_uri);
+  if (!db_path.ok()) {
+    std::fprintf(stderr, "cairn server: %s\n", db_path.status().message().c_str());
+    return kExitUsage;
+  }
+  std::string artifact_root = flags.artifacts_destination.empty()
+                                  ? std::string(kDefaultDataDir) + "/artifacts"
+                                  : flags.artifacts_destination;
+  std::error_code ec;
+  std::filesystem::path db_parent = std::filesystem::path(*db_path).parent_path();
+  if (!db_parent.empty()) std::filesystem::create_directories(db_parent, ec);
+
+  artifacts::LocalArtifactStore artifact_store(artifact_root);
+  if (Status st = artifact_store.Init(); !st.ok()) {
+    std::fprintf(stderr, "cairn server: %s\n", st.message().c_str());
+    return kExitFailed;
+  }
+
+  http::Router router;
+  AddRoutesOfThisBuild(router);
+  http::RegisterArtifactRoutes(router, artifact_store);
+
+  http::ServerOptions options;
+  options.host = flags.host;
+  options.port = flags.port;
+  options.threads = flags.workers;
+  options.max_body_bytes = flags.max_body_mb << 20;
+  options.access_log = !flags.quiet;
+  BlockTerminationSignals();
+  http::Server server(options, &router);
+  auto port = server.Start();
+  if (!port.ok()) {
+    std::fprintf(stderr, "cairn server: %s\n", port.status().message().c_str());
+    return kExitFailed;
+  }
+  std::printf("cairn server listening on http://%s:%d\n", flags.host.c_str(), *port);
+  std::fflush(stdout);
+  int sig = WaitForTerminationSignal();
+  log::Info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+            ", finishing in-flight requests");
+  server.Stop();
+  server.Wait();
+  log::Info("stopped cleanly");
+  return kExitOk;
+}
+
+void AddServerCommand(CLI::App& app) {
+  auto flags = std::make_shared<ServerFlags>();
+  CLI::App* cmd = app.add_subcommand("server", "Run the cairn platform server (MLflow-compatible)");
+  cmd->add_option("--host", flags->host, "Address to bind")->capture_default_str();
+  cmd->add_option("--port", flags->port, "Port to bind (0 picks a free port)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--backend-store-uri", flags->backend_store_uri,
+                  "Metadata store, sqlite:///PATH (default: sqlite:///cairn-data/cairn.db)");
+  cmd->add_option("--artifacts-destination", flags->artifacts_destination,
+                  "Folder for artifacts (default: cairn-data/artifacts)");
+  cmd->add_option("--workers", flags->workers, "Worker threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--max-body-mb", flags->max_body_mb, "Largest in-memory request body (MiB)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  cmd->add_flag("--quiet", flags->quiet, "No access log; warnings and errors only");
+  cmd->callback([flags] { SetExitCode(RunServer(*flags)); });
+}
+
+}  // namespace
+
+CAIRN_REGISTER_COMMAND(AddServerCommand);
+
+}  // namespace cairn::cli
