@@ -27,6 +27,7 @@ struct ServerFlags {
   std::string artifacts_destination;
   int workers = 8;
   uint64_t max_body_mb = 64;
+  int read_timeout_ms = 30'000;
   bool quiet = false;
 };
 
@@ -85,6 +86,7 @@ int RunServer(const ServerFlags& flags) {
   options.threads = flags.workers;
   options.max_body_bytes = flags.max_body_mb << 20;
   options.access_log = !flags.quiet;
+  options.read_timeout_ms = flags.read_timeout_ms;
   BlockTerminationSignals();
   http::Server server(options, &router);
   auto port = server.Start();
@@ -120,6 +122,10 @@ void AddServerCommand(CLI::App& app) {
   cmd->add_option("--max-body-mb", flags->max_body_mb, "Largest in-memory request body (MiB)")
       ->capture_default_str()
       ->check(CLI::Range(1, 4096));
+  cmd->add_option("--read-timeout-ms", flags->read_timeout_ms,
+                  "Disconnect a client that stops sending a request for this long")
+      ->capture_default_str()
+      ->check(CLI::Range(50, 3'600'000));
   cmd->add_flag("--quiet", flags->quiet, "No access log; warnings and errors only");
   cmd->callback([flags] { SetExitCode(RunServer(*flags)); });
 }

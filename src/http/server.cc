@@ -139,6 +139,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void AfterWrite(bool keep_alive, beast::error_code ec);
   Request BuildRequest(const bhttp::request_header<>& header);
   void Close();
+  void ArmBodyDeadline();
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
@@ -149,6 +150,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string temp_body_file_;
   std::shared_ptr<void> response_keepalive_;  // keeps the response alive during async_write
   std::atomic<bool> idle_{true};
+  // Body reads use this timer rather than the stream's own expiry (which would close the
+  // socket), so a stalled client can still be told 408.
+  asio::steady_timer body_deadline_;
+  bool body_timed_out_ = false;
   int64_t request_start_us_ = 0;
   std::string remote_;
   std::list<Session*>::iterator registry_it_;
@@ -201,7 +206,7 @@ struct ServerCore {
 namespace {
 
 Session::Session(tcp::socket&& socket, ServerCore* server)
-    : stream_(std::move(socket)), server_(server) {
+    : stream_(std::move(socket)), server_(server), body_deadline_(stream_.get_executor()) {
   beast::error_code ec;
   auto ep = stream_.socket().remote_endpoint(ec);
   if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -303,20 +308,46 @@ void Session::OnHeader(beast::error_code ec) {
     bhttp::write(stream_, *cont, ec);
     if (ec) return Close();
   }
-  if (match.route != nullptr && !match.route->options.stream_body_to_dir.empty()) {
-    return ReadFileBody(match.route);
+  bool streamed = match.route != nullptr && !match.route->options.stream_body_to_dir.empty();
+  uint64_t limit = server_->options.max_body_bytes;
+  if (streamed) {
+    limit = match.route->options.max_streamed_body_bytes
+                ? match.route->options.max_streamed_body_bytes
+                : server_->options.max_streamed_body_bytes;
   }
+  if (auto length = header_parser_->content_length(); length && *length > limit) {
+    return WriteError(
+        413, ResourceExhausted("request body exceeds the limit of " + std::to_string(limit) +
+                               " bytes"),
+        false);
+  }
+  if (streamed) return ReadFileBody(match.route);
   ReadMemoryBody();
+}
+
+void Session::ArmBodyDeadline() {
+  stream_.expires_never();
+  body_deadline_.expires_after(std::chrono::milliseconds(server_->options.read_timeout_ms));
+  body_deadline_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+    auto self = weak.lock();
+    if (!self || ec) return;  // cancelled: data arrived or the read finished
+    self->body_timed_out_ = true;
+    beast::error_code ignored;
+    self->stream_.socket().shutdown(tcp::socket::shutdown_receive, ignored);
+    self->stream_.socket().cancel(ignored);
+  });
 }
 
 void Session::ReadMemoryBody() {
   string_parser_.emplace(std::move(*header_parser_));
   header_parser_.reset();
   string_parser_->body_limit(server_->options.max_body_bytes);
-  stream_.expires_after(std::chrono::milliseconds(server_->options.read_timeout_ms));
+  ArmBodyDeadline();
   bhttp::async_read(
       stream_, buffer_, *string_parser_,
       [self = shared_from_this()](beast::error_code ec, size_t) {
+        self->body_deadline_.cancel();
+        if (ec && self->body_timed_out_) ec = beast::error::timeout;
         if (ec == bhttp::error::body_limit) {
           return self->WriteError(
               413,
@@ -354,22 +385,23 @@ void Session::ReadFileBody(const Route* route) {
     temp_body_file_.clear();
     return WriteError(500, Internal("cannot create upload file: " + ec.message()), false);
   }
-  stream_.expires_after(std::chrono::milliseconds(server_->options.read_timeout_ms));
+  ArmBodyDeadline();
   // Re-arm the timeout as data arrives: a multi-GiB upload may take longer than one period.
   bhttp::async_read_some(
       stream_, buffer_, *file_parser_,
       [self = shared_from_this(), limit](beast::error_code ec, size_t) {
         struct Loop {
           static void Step(std::shared_ptr<Session> s, uint64_t limit, beast::error_code ec) {
+            if (ec && s->body_timed_out_) ec = beast::error::timeout;
             if (!ec && !s->file_parser_->is_done()) {
-              s->stream_.expires_after(
-                  std::chrono::milliseconds(s->server_->options.read_timeout_ms));
+              s->ArmBodyDeadline();
               bhttp::async_read_some(s->stream_, s->buffer_, *s->file_parser_,
                                      [s, limit](beast::error_code ec2, size_t) {
                                        Step(s, limit, ec2);
                                      });
               return;
             }
+            s->body_deadline_.cancel();
             if (ec == bhttp::error::body_limit) {
               return s->WriteError(413,
                                    ResourceExhausted("request body exceeds the limit of " +
