@@ -1,0 +1,1308 @@
+#include "tracking/sqlite_tracking_store.h"
+
+#include <algorithm>
+#include <cfloat>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+#include <tuple>
+#include <unordered_map>
+
+#include "common/ids.h"
+#include "tracking/run_names.h"
+#include "tracking/search_adapter.h"
+#include "tracking/validation.h"
+
+namespace cairn::tracking {
+
+using store::Database;
+using store::Statement;
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+std::optional<int64_t> ParseInt64(std::string_view s) {
+  int64_t v = 0;
+  if (s.empty()) return std::nullopt;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+Status ExperimentNotFound(std::string_view id) {
+  return NotFound("No Experiment with id=" + std::string(id) + " exists");
+}
+Status RunNotFound(std::string_view id) {
+  return NotFound("Run with id=" + std::string(id) + " not found");
+}
+Status LoggedModelNotFound(std::string_view id) {
+  return NotFound("Logged model with ID '" + std::string(id) + "' not found.");
+}
+
+// MLflow stores NaN as 0 with is_nan and +-Inf as +-DBL_MAX.
+std::pair<double, int> SanitizeMetricValue(double v) {
+  if (std::isnan(v)) return {0.0, 1};
+  if (std::isinf(v)) return {v > 0 ? DBL_MAX : -DBL_MAX, 0};
+  return {v, 0};
+}
+
+double StoredMetricValue(double value, bool is_nan) {
+  return is_nan ? std::numeric_limits<double>::quiet_NaN() : value;
+}
+
+std::vector<std::string> StagesFor(ViewType view) {
+  switch (view) {
+    case ViewType::kActiveOnly: return {kLifecycleActive};
+    case ViewType::kDeletedOnly: return {kLifecycleDeleted};
+    case ViewType::kAll: return {kLifecycleActive, kLifecycleDeleted};
+  }
+  return {kLifecycleActive};
+}
+
+std::string Placeholders(size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += i ? ",?" : "?";
+  return out;
+}
+
+std::string JoinUri(const std::string& base, std::string_view part) {
+  if (base.empty()) return std::string(part);
+  if (base.back() == '/') return base + std::string(part);
+  if (base.back() == ':') return base + "/" + std::string(part);
+  return base + "/" + std::string(part);
+}
+
+void BindValues(Statement& st, int& index, const std::vector<search_adapter::Value>& values) {
+  for (const auto& v : values) {
+    std::visit([&](const auto& x) { st.Bind(index++, x); }, v);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Experiments
+
+StatusOr<Experiment> LoadExperimentRow(Database& db, int64_t id) {
+  ASSIGN_OR_RETURN(Statement * st,
+                   db.Cached("SELECT experiment_id, name, artifact_location, lifecycle_stage, "
+                             "creation_time, last_update_time FROM experiments WHERE "
+                             "experiment_id = ?1"));
+  st->Bind(1, id);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  if (!row) return ExperimentNotFound(std::to_string(id));
+  Experiment e;
+  e.experiment_id = std::to_string(st->Int64(0));
+  e.name = st->Text(1);
+  e.artifact_location = st->Text(2);
+  e.lifecycle_stage = st->Text(3);
+  e.creation_time = st->OptionalInt64(4);
+  e.last_update_time = st->OptionalInt64(5);
+  st->Reset();
+  ASSIGN_OR_RETURN(Statement * tags, db.Cached("SELECT key, value FROM experiment_tags WHERE "
+                                               "experiment_id = ?1 ORDER BY key"));
+  tags->Bind(1, id);
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, tags->Step());
+    if (!more) break;
+    e.tags.push_back({tags->Text(0), tags->Text(1)});
+  }
+  return e;
+}
+
+StatusOr<Experiment> LoadExperiment(Database& db, std::string_view id_text) {
+  auto id = ParseInt64(id_text);
+  if (!id) return ExperimentNotFound(id_text);
+  auto e = LoadExperimentRow(db, *id);
+  if (!e.ok() && e.status().code() == Code::kNotFound) return ExperimentNotFound(id_text);
+  return e;
+}
+
+Status CheckExperimentActive(const Experiment& e) {
+  if (e.lifecycle_stage == kLifecycleActive) return OkStatus();
+  return InvalidArgument("The experiment " + e.experiment_id +
+                         " must be in the 'active' state. Current state is " +
+                         e.lifecycle_stage + ".");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runs
+
+struct RunRow {
+  RunInfo info;
+  int64_t experiment_id = 0;
+};
+
+StatusOr<RunRow> LoadRunInfo(Database& db, std::string_view run_id) {
+  ASSIGN_OR_RETURN(Statement * st,
+                   db.Cached("SELECT run_uuid, name, experiment_id, user_id, status, start_time, "
+                             "end_time, lifecycle_stage, artifact_uri FROM runs WHERE "
+                             "run_uuid = ?1"));
+  st->Bind(1, run_id);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  if (!row) return RunNotFound(run_id);
+  RunRow r;
+  r.info.run_id = st->Text(0);
+  r.info.run_name = st->Text(1);
+  r.experiment_id = st->Int64(2);
+  r.info.experiment_id = std::to_string(r.experiment_id);
+  r.info.user_id = st->Text(3);
+  r.info.status = st->Text(4);
+  r.info.start_time = st->OptionalInt64(5);
+  r.info.end_time = st->OptionalInt64(6);
+  r.info.lifecycle_stage = st->Text(7);
+  r.info.artifact_uri = st->Text(8);
+  st->Reset();
+  return r;
+}
+
+Status CheckRunActive(const RunInfo& info) {
+  if (info.lifecycle_stage == kLifecycleActive) return OkStatus();
+  return InvalidArgument("The run " + info.run_id +
+                         " must be in the 'active' state. Current state is " +
+                         info.lifecycle_stage + ".");
+}
+
+StatusOr<RunRow> LoadActiveRun(Database& db, std::string_view run_id) {
+  ASSIGN_OR_RETURN(RunRow r, LoadRunInfo(db, run_id));
+  RETURN_IF_ERROR(CheckRunActive(r.info));
+  return r;
+}
+
+Status LoadRunData(Database& db, const std::string& run_id, RunData& data) {
+  ASSIGN_OR_RETURN(Statement * m, db.Cached("SELECT key, value, is_nan, timestamp, step FROM "
+                                            "latest_metrics WHERE run_uuid = ?1 ORDER BY key"));
+  m->Bind(1, run_id);
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, m->Step());
+    if (!more) break;
+    Metric metric;
+    metric.key = m->Text(0);
+    metric.value = StoredMetricValue(m->Double(1), m->Int64(2) != 0);
+    metric.timestamp = m->Int64(3);
+    metric.step = m->Int64(4);
+    data.metrics.push_back(std::move(metric));
+  }
+  ASSIGN_OR_RETURN(Statement * p,
+                   db.Cached("SELECT key, value FROM params WHERE run_uuid = ?1 ORDER BY key"));
+  p->Bind(1, run_id);
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, p->Step());
+    if (!more) break;
+    data.params.push_back({p->Text(0), p->Text(1)});
+  }
+  ASSIGN_OR_RETURN(Statement * t,
+                   db.Cached("SELECT key, value FROM tags WHERE run_uuid = ?1 ORDER BY key"));
+  t->Bind(1, run_id);
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, t->Step());
+    if (!more) break;
+    data.tags.push_back({t->Text(0), t->Text(1)});
+  }
+  return OkStatus();
+}
+
+Status LoadRunInputsOutputs(Database& db, const std::string& run_id, Run& run) {
+  ASSIGN_OR_RETURN(Statement * ds,
+                   db.Cached("SELECT i.input_uuid, d.name, d.digest, d.source_type, d.source, "
+                             "d.schema, d.profile FROM inputs i JOIN datasets d ON "
+                             "d.dataset_uuid = i.source_id WHERE i.destination_id = ?1 AND "
+                             "i.destination_type = 'RUN' AND i.source_type = 'DATASET' "
+                             "ORDER BY i.rowid"));
+  ds->Bind(1, run_id);
+  std::vector<std::string> input_uuids;
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, ds->Step());
+    if (!more) break;
+    input_uuids.push_back(ds->Text(0));
+    DatasetInput in;
+    in.dataset.name = ds->Text(1);
+    in.dataset.digest = ds->Text(2);
+    in.dataset.source_type = ds->Text(3);
+    in.dataset.source = ds->Text(4);
+    in.dataset.schema = ds->OptionalText(5);
+    in.dataset.profile = ds->OptionalText(6);
+    run.inputs.dataset_inputs.push_back(std::move(in));
+  }
+  for (size_t i = 0; i < input_uuids.size(); ++i) {
+    ASSIGN_OR_RETURN(Statement * tags, db.Cached("SELECT name, value FROM input_tags WHERE "
+                                                 "input_uuid = ?1 ORDER BY name"));
+    tags->Bind(1, input_uuids[i]);
+    while (true) {
+      ASSIGN_OR_RETURN(bool more, tags->Step());
+      if (!more) break;
+      run.inputs.dataset_inputs[i].tags.push_back({tags->Text(0), tags->Text(1)});
+    }
+  }
+  ASSIGN_OR_RETURN(Statement * mi,
+                   db.Cached("SELECT destination_id FROM inputs WHERE source_id = ?1 AND "
+                             "source_type = 'RUN_INPUT' AND destination_type = 'MODEL_INPUT' "
+                             "ORDER BY rowid"));
+  mi->Bind(1, run_id);
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, mi->Step());
+    if (!more) break;
+    run.inputs.model_inputs.push_back({mi->Text(0)});
+  }
+  ASSIGN_OR_RETURN(Statement * mo,
+                   db.Cached("SELECT destination_id, step FROM inputs WHERE source_id = ?1 AND "
+                             "source_type = 'RUN_OUTPUT' AND destination_type = 'MODEL_OUTPUT' "
+                             "ORDER BY rowid"));
+  mo->Bind(1, run_id);
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, mo->Step());
+    if (!more) break;
+    run.outputs.model_outputs.push_back({mo->Text(0), mo->IsNull(1) ? 0 : mo->Int64(1)});
+  }
+  return OkStatus();
+}
+
+StatusOr<Run> LoadRun(Database& db, std::string_view run_id) {
+  ASSIGN_OR_RETURN(RunRow row, LoadRunInfo(db, run_id));
+  Run run;
+  run.info = std::move(row.info);
+  RETURN_IF_ERROR(LoadRunData(db, run.info.run_id, run.data));
+  RETURN_IF_ERROR(LoadRunInputsOutputs(db, run.info.run_id, run));
+  return run;
+}
+
+// Upserts a run tag; the run-name tag also renames the run.
+Status WriteRunTag(Database& db, const std::string& run_id, const Tag& tag) {
+  ASSIGN_OR_RETURN(Statement * st,
+                   db.Cached("INSERT INTO tags (run_uuid, key, value) VALUES (?1, ?2, ?3) "
+                             "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value"));
+  st->Bind(1, run_id).Bind(2, tag.key).Bind(3, tag.value);
+  RETURN_IF_ERROR(st->Run());
+  if (tag.key == kRunNameTag) {
+    ASSIGN_OR_RETURN(Statement * up, db.Cached("UPDATE runs SET name = ?2 WHERE run_uuid = ?1"));
+    up->Bind(1, run_id).Bind(2, tag.value);
+    RETURN_IF_ERROR(up->Run());
+  }
+  return OkStatus();
+}
+
+// Inserts params that are new, accepts identical re-logs, refuses changed values.
+Status WriteParams(Database& db, const std::string& run_id, const std::vector<Param>& params) {
+  for (const Param& p : params) {
+    ASSIGN_OR_RETURN(Statement * get,
+                     db.Cached("SELECT value FROM params WHERE run_uuid = ?1 AND key = ?2"));
+    get->Bind(1, run_id).Bind(2, p.key);
+    ASSIGN_OR_RETURN(bool exists, get->Step());
+    if (exists) {
+      std::string old_value = get->Text(0);
+      get->Reset();
+      if (old_value != p.value) {
+        return InvalidArgument("Changing param values is not allowed. Param with key='" + p.key +
+                               "' was already logged with value='" + old_value +
+                               "' for run ID='" + run_id + "'. Attempted logging new value '" +
+                               p.value + "'.");
+      }
+      continue;
+    }
+    get->Reset();
+    ASSIGN_OR_RETURN(Statement * ins,
+                     db.Cached("INSERT INTO params (run_uuid, key, value) VALUES (?1, ?2, ?3)"));
+    ins->Bind(1, run_id).Bind(2, p.key).Bind(3, p.value);
+    RETURN_IF_ERROR(ins->Run());
+  }
+  return OkStatus();
+}
+
+// Appends metric points (exact duplicates ignored), refreshes latest_metrics once per key and
+// records points that name a logged model.
+Status WriteMetrics(Database& db, const std::string& run_id, int64_t experiment_id,
+                    const std::vector<Metric>& metrics) {
+  if (metrics.empty()) return OkStatus();
+  struct Latest {
+    double value;
+    int is_nan;
+    int64_t timestamp;
+    int64_t step;
+  };
+  std::unordered_map<std::string_view, Latest> latest;
+  ASSIGN_OR_RETURN(Statement * ins,
+                   db.Cached("INSERT OR IGNORE INTO metrics (run_uuid, key, value, is_nan, "
+                             "timestamp, step, model_id, dataset_name, dataset_digest) VALUES "
+                             "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+  for (const Metric& m : metrics) {
+    auto [value, is_nan] = SanitizeMetricValue(m.value);
+    ins->Reset();
+    ins->Bind(1, run_id).Bind(2, m.key).Bind(3, value).Bind(4, is_nan).Bind(5, m.timestamp);
+    ins->Bind(6, m.step).Bind(7, m.model_id).Bind(8, m.dataset_name).Bind(9, m.dataset_digest);
+    RETURN_IF_ERROR(ins->Run());
+    Latest cand{value, is_nan, m.timestamp, m.step};
+    auto [it, inserted] = latest.try_emplace(m.key, cand);
+    if (!inserted && std::tie(cand.step, cand.timestamp, cand.value) >
+                         std::tie(it->second.step, it->second.timestamp, it->second.value)) {
+      it->second = cand;
+    }
+  }
+  ASSIGN_OR_RETURN(
+      Statement * up,
+      db.Cached("INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (run_uuid, key) DO UPDATE SET "
+                "value = excluded.value, is_nan = excluded.is_nan, timestamp = "
+                "excluded.timestamp, step = excluded.step WHERE (excluded.step, "
+                "excluded.timestamp, excluded.value) > (latest_metrics.step, "
+                "latest_metrics.timestamp, latest_metrics.value)"));
+  for (const auto& [key, l] : latest) {
+    up->Reset();
+    up->Bind(1, run_id).Bind(2, key).Bind(3, l.value).Bind(4, l.is_nan).Bind(5, l.timestamp);
+    up->Bind(6, l.step);
+    RETURN_IF_ERROR(up->Run());
+  }
+  for (const Metric& m : metrics) {
+    if (!m.model_id) continue;
+    ASSIGN_OR_RETURN(Statement * lm,
+                     db.Cached("INSERT OR IGNORE INTO logged_model_metrics (model_id, "
+                               "metric_name, metric_timestamp_ms, metric_step, metric_value, "
+                               "experiment_id, run_id, dataset_name, dataset_digest) VALUES "
+                               "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+    auto [value, is_nan] = SanitizeMetricValue(m.value);
+    lm->Bind(1, *m.model_id).Bind(2, m.key).Bind(3, m.timestamp).Bind(4, m.step);
+    if (is_nan) {
+      lm->BindNull(5);
+    } else {
+      lm->Bind(5, value);
+    }
+    lm->Bind(6, experiment_id).Bind(7, run_id).Bind(8, m.dataset_name).Bind(9, m.dataset_digest);
+    RETURN_IF_ERROR(lm->Run());
+  }
+  return OkStatus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logged models
+
+StatusOr<LoggedModel> LoadLoggedModel(Database& db, std::string_view model_id,
+                                      bool include_deleted = false) {
+  ASSIGN_OR_RETURN(Statement * st,
+                   db.Cached("SELECT model_id, experiment_id, name, artifact_location, "
+                             "creation_timestamp_ms, last_updated_timestamp_ms, status, "
+                             "status_message, model_type, source_run_id, lifecycle_stage FROM "
+                             "logged_models WHERE model_id = ?1"));
+  st->Bind(1, model_id);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  if (!row) return LoggedModelNotFound(model_id);
+  if (!include_deleted && st->Text(10) == kLifecycleDeleted) {
+    st->Reset();
+    return LoggedModelNotFound(model_id);
+  }
+  LoggedModel m;
+  m.model_id = st->Text(0);
+  m.experiment_id = std::to_string(st->Int64(1));
+  m.name = st->Text(2);
+  m.artifact_uri = st->Text(3);
+  m.creation_timestamp_ms = st->OptionalInt64(4);
+  m.last_updated_timestamp_ms = st->OptionalInt64(5);
+  m.status = st->Text(6);
+  m.status_message = st->OptionalText(7);
+  m.model_type = st->OptionalText(8);
+  m.source_run_id = st->OptionalText(9);
+  st->Reset();
+  ASSIGN_OR_RETURN(Statement * tags, db.Cached("SELECT tag_key, tag_value FROM logged_model_tags "
+                                               "WHERE model_id = ?1 ORDER BY tag_key"));
+  tags->Bind(1, m.model_id);
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, tags->Step());
+    if (!more) break;
+    m.tags.push_back({tags->Text(0), tags->Text(1)});
+  }
+  ASSIGN_OR_RETURN(Statement * params,
+                   db.Cached("SELECT param_key, param_value FROM logged_model_params WHERE "
+                             "model_id = ?1 ORDER BY param_key"));
+  params->Bind(1, m.model_id);
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, params->Step());
+    if (!more) break;
+    m.params.push_back({params->Text(0), params->Text(1)});
+  }
+  ASSIGN_OR_RETURN(Statement * metrics,
+                   db.Cached("SELECT metric_name, metric_value, metric_timestamp_ms, "
+                             "metric_step, run_id, dataset_name, dataset_digest FROM "
+                             "logged_model_metrics WHERE model_id = ?1 ORDER BY rowid"));
+  metrics->Bind(1, m.model_id);
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, metrics->Step());
+    if (!more) break;
+    Metric x;
+    x.key = metrics->Text(0);
+    x.value = metrics->IsNull(1) ? std::numeric_limits<double>::quiet_NaN() : metrics->Double(1);
+    x.timestamp = metrics->Int64(2);
+    x.step = metrics->Int64(3);
+    x.run_id = metrics->OptionalText(4);
+    x.dataset_name = metrics->OptionalText(5);
+    x.dataset_digest = metrics->OptionalText(6);
+    x.model_id = m.model_id;
+    m.metrics.push_back(std::move(x));
+  }
+  return m;
+}
+
+Status ValidateMaxResults(int max_results, int limit) {
+  if (max_results < 1) {
+    return InvalidArgument("Invalid value " + std::to_string(max_results) +
+                           " for parameter 'max_results' supplied. It must be a positive "
+                           "integer");
+  }
+  if (max_results > limit) {
+    return InvalidArgument("Invalid value " + std::to_string(max_results) +
+                           " for parameter 'max_results' supplied. It must be at most " +
+                           std::to_string(limit));
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+// =============================================================================================
+
+StatusOr<std::unique_ptr<SqliteTrackingStore>> SqliteTrackingStore::Open(
+    const std::string& db_path, const SqliteTrackingStoreOptions& options) {
+  std::unique_ptr<SqliteTrackingStore> s(new SqliteTrackingStore());
+  s->artifact_root_ = options.artifact_root;
+  s->clock_ = options.clock ? options.clock : &SystemClock::Get();
+  store::PoolOptions pool_options;
+  pool_options.num_readers = options.num_readers;
+  ASSIGN_OR_RETURN(s->pool_, store::ConnectionPool::Open(db_path, Migrations(), pool_options));
+  const std::string default_location = JoinUri(s->artifact_root_, "0");
+  RETURN_IF_ERROR(s->pool_->Write([&](Database& db) -> Status {
+    ASSIGN_OR_RETURN(Statement st, db.Prepare("UPDATE experiments SET artifact_location = ?1 "
+                                              "WHERE experiment_id = 0 AND artifact_location "
+                                              "IS NULL"));
+    st.Bind(1, default_location);
+    return st.Run();
+  }));
+  return s;
+}
+
+// ---- Experiments ----------------------------------------------------------------------------
+
+StatusOr<std::string> SqliteTrackingStore::CreateExperiment(const std::string& name,
+                                                            const std::string& artifact_location,
+                                                            std::vector<Tag> tags) {
+  RETURN_IF_ERROR(ValidateExperimentName(name));
+  for (const Tag& t : tags) RETURN_IF_ERROR(ValidateExperimentTag(t));
+  const int64_t now = Now();
+  std::string id;
+  RETURN_IF_ERROR(pool_->Write([&](Database& db) -> Status {
+    ASSIGN_OR_RETURN(Statement * ins,
+                     db.Cached("INSERT INTO experiments (name, artifact_location, "
+                               "lifecycle_stage, creation_time, last_update_time) VALUES "
+                               "(?1, ?2, 'active', ?3, ?3)"));
+    ins->Bind(1, name).Bind(3, now);
+    if (artifact_location.empty()) {
+      ins->BindNull(2);
+    } else {
+      ins->Bind(2, artifact_location);
+    }
+    Status st = ins->Run();
+    if (st.code() == Code::kAlreadyExists) {
+      return Status(Code::kAlreadyExists, "Experiment(name=" + name + ") already exists.")
+          .WithMlflowCode("RESOURCE_ALREADY_EXISTS");
+    }
+    RETURN_IF_ERROR(st);
+    const int64_t eid = db.LastInsertRowId();
+    id = std::to_string(eid);
+    if (artifact_location.empty()) {
+      ASSIGN_OR_RETURN(Statement * up, db.Cached("UPDATE experiments SET artifact_location = ?2 "
+                                                 "WHERE experiment_id = ?1"));
+      up->Bind(1, eid).Bind(2, JoinUri(artifact_root_, id));
+      RETURN_IF_ERROR(up->Run());
+    }
+    for (const Tag& t : tags) {
+      ASSIGN_OR_RETURN(Statement * tag,
+                       db.Cached("INSERT INTO experiment_tags (experiment_id, key, value) VALUES "
+                                 "(?1, ?2, ?3) ON CONFLICT (experiment_id, key) DO UPDATE SET "
+                                 "value = excluded.value"));
+      tag->Bind(1, eid).Bind(2, t.key).Bind(3, t.value);
+      RETURN_IF_ERROR(tag->Run());
+    }
+    return OkStatus();
+  }));
+  return id;
+}
+
+StatusOr<Experiment> SqliteTrackingStore::GetExperiment(const std::string& experiment_id) {
+  std::optional<Experiment> out;
+  RETURN_IF_ERROR(pool_->Read([&](Database& db) -> Status {
+    ASSIGN_OR_RETURN(out, LoadExperiment(db, experiment_id));
+    return OkStatus();
+  }));
+  return std::move(*out);
+}
+
+StatusOr<Experiment> SqliteTrackingStore::GetExperimentByName(const std::string& name) {
+  std::optional<Experiment> out;
+  RETURN_IF_ERROR(pool_->Read([&](Database& db) -> Status {
+    ASSIGN_OR_RETURN(Statement * st,
+                     db.Cached("SELECT experiment_id FROM experiments WHERE name = ?1"));
+    st->Bind(1, name);
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) return NotFound("Could not find experiment with name '" + name + "'");
+    int64_t id = st->Int64(0);
+    st->Reset();
+    ASSIGN_OR_RETURN(out, LoadExperimentRow(db, id));
+    return OkStatus();
+  }));
+  return std::move(*out);
+}
+
+StatusOr<SearchExperimentsResult> SqliteTrackingStore::SearchExperiments(
+    const SearchExperimentsRequest& request) {
+  RETURN_IF_ERROR(ValidateMaxResults(request.max_results, kMaxExperimentsPerPage));
+  ASSIGN_OR_RETURN(search_adapter::Query q,
+                   search_adapter::CompileExperiments(request.filter, request.order_by));
+  ASSIGN_OR_RETURN(int64_t offset, search_adapter::DecodePageToken(request.page_token));
+  const std::vector<std::string> stages = StagesFor(request.view_type);
+  std::string sql = "SELECT e.experiment_id FROM experiments e" + q.joins + " WHERE (" + q.where +
+                    ") AND e.lifecycle_stage IN (" + Placeholders(stages.size()) +
+                    ") ORDER BY " + q.order_by + " LIMIT ? OFFSET ?";
+  SearchExperimentsResult result;
+  RETURN_IF_ERROR(pool_->Read([&](Database& db) -> Status {
+    ASSIGN_OR_RETURN(Statement st, db.Prepare(sql));
+    int index = 1;
+    BindValues(st, index, q.join_binds);
+    BindValues(st, index, q.where_binds);
+    for (const auto& s : stages) st.Bind(index++, s);
+    st.Bind(index++, static_cast<int64_t>(request.max_results) + 1);
+    st.Bind(index++, offset);
+    std::vector<int64_t> ids;
+    while (true) {
+      ASSIGN_OR_RETURN(bool more, st.Step());
+      if (!more) break;
+      ids.push_back(st.Int64(0));
+    }
+    if (static_cast<int>(ids.size()) > request.max_results) {
+      ids.resize(request.max_results);
+      result.next_page_token = search_adapter::EncodePageToken(offset + request.max_results);
+    }
+    for (int64_t id : ids) {
+      ASSIGN_OR_RETURN(Experiment e, LoadExperimentRow(db, id));
+      result.experiments.push_back(std::move(e));
+    }
+    return OkStatus();
+  }));
+  return result;
+}
+
+Status SqliteTrackingStore::RenameExperiment(const std::string& experiment_id,
+                                             const std::string& new_name) {
+  if (new_name.empty()) return InvalidArgument(MissingValueMessage("new_name"));
+  RETURN_IF_ERROR(ValidateExperimentName(new_name));
+  const int64_t now = Now();
+  return pool_->Write([&](Database& db) -> Status {
+    ASSIGN_OR_RETURN(Experiment e, LoadExperiment(db, experiment_id));
+    if (e.lifecycle_stage != kLifecycleActive) {
+      return FailedPrecondition("Cannot rename a non-active experiment.")
+          .WithMlflowCode("INVALID_STATE");
+    }
+    ASSIGN_OR_RETURN(Statement * up, db.Cached("UPDATE experiments SET name = ?2, "
+                                               "last_update_time = ?3 WHERE experiment_id = ?1"));
+    up->Bind(1, *ParseInt64(e.experiment_id)).Bind(2, new_name).Bind(3, now);
+    Status st = up->Run();
+    if (st.code() == Code::kAlreadyExists) {
+      return Status(Code::kAlreadyExists, "Experiment(name=" + new_name + ") already exists.")
+          .WithMlflowCode("RESOURCE_ALREADY_EXISTS");
+    }
+    return st;
+  });
+}
+
+namespace {
+Status SetExperimentLifecycle(Database& db, const std::string& experiment_id, bool deleted,
+                              int64_t now) {
+  ASSIGN_OR_RETURN(Experiment e, LoadExperiment(db, experiment_id));
+  const char* want_current = deleted ? kLifecycleActive : kLifecycleDeleted;
+  if (e.lifecycle_stage != want_current) return ExperimentNotFound(experiment_id);
+  const int64_t eid = *ParseInt64(e.experiment_id);
+  ASSIGN_OR_RETURN(Statement * up,
+                   db.Cached("UPDATE experiments SET lifecycle_stage = ?2, last_update_time = ?3 "
+                             "WHERE experiment_id = ?1"));
+  up->Bind(1, eid).Bind(2, deleted ? kLifecycleDeleted : kLifecycleActive).Bind(3, now);
+  RETURN_IF_ERROR(up->Run());
+  ASSIGN_OR_RETURN(Statement * runs,
+                   db.Cached("UPDATE runs SET lifecycle_stage = ?2, deleted_time = ?3 WHERE "
+                             "experiment_id = ?1"));
+  runs->Bind(1, eid).Bind(2, deleted ? kLifecycleDeleted : kLifecycleActive);
+  if (deleted) {
+    runs->Bind(3, now);
+  } else {
+    runs->BindNull(3);
+  }
+  return runs->Run();
+}
+}  // namespace
+
+Status SqliteTrackingStore::DeleteExperiment(const std::string& experiment_id) {
+  const int64_t now = Now();
+  return pool_->Write(
+      [&](Database& db) { return SetExperimentLifecycle(db, experiment_id, true, now); });
+}
+
+Status SqliteTrackingStore::RestoreExperiment(const std::string& experiment_id) {
+  const int64_t now = Now();
+  return pool_->Write(
+      [&](Database& db) { return SetExperimentLifecycle(db, experiment_id, false, now); });
+}
+
+Status SqliteTrackingStore::SetExperimentTag(const std::string& experiment_id, Tag tag) {
+  RETURN_IF_ERROR(ValidateExperimentTag(tag));
+  return pool_->Write([&](Database& db) -> Status {
+    ASSIGN_OR_RETURN(Experiment e, LoadExperiment(db, experiment_id));
+    RETURN_IF_ERROR(CheckExperimentActive(e));
+    ASSIGN_OR_RETURN(Statement * st,
+                     db.Cached("INSERT INTO experiment_tags (experiment_id, key, value) VALUES "
+                               "(?1, ?2, ?3) ON CONFLICT (experiment_id, key) DO UPDATE SET "
+                               "value = excluded.value"));
+    st->Bind(1, *ParseInt64(e.experiment_id)).Bind(2, tag.key).Bind(3, tag.value);
+    return st->Run();
+  });
+}
+
+Status SqliteTrackingStore::DeleteExperimentTag(const std::string& experiment_id,
+                                                const std::string& key) {
+  return pool_->Write([&](Database& db) -> Status {
+    ASSIGN_OR_RETURN(Experiment e, LoadExperiment(db, experiment_id));
+    RETURN_IF_ERROR(CheckExperimentActive(e));
+    ASSIGN_OR_RETURN(Statement * st, db.Cached("DELETE FROM experiment_tags WHERE "
+                                               "experiment_id = ?1 AND key = ?2"));
+    st->Bind(1, *ParseInt64(e.experiment_id)).Bind(2, key);
+    RETURN_IF_ERROR(st->Run());
+    if (db.Changes() == 0) {
+      return NotFound("No tag with name: " + key + " in experiment with id " + experiment_id);
+    }
+    return OkStatus();
+  });
+}
+
+// ---- Runs -----------------------------------------------------------------------------------
+
+StatusOr<Run> SqliteTrackingStore::CreateRun(CreateRunRequest request) {
+  if (request.experiment_id.empty()) request.experiment_id = "0";
+  for (size_t i = 0; i < request.tags.size(); ++i) {
+    RETURN_IF_ERROR(ValidateRunTag(request.tags[i], "tags[" + std::to_string(i) + "]"));
+  }
+  std::string tag_name;
+  bool has_name_tag = false;
+  for (const Tag& t : request.tags) {
+    if (t.key == kRunNameTag) {
+      tag_name = t.value;
+      has_name_tag = true;
+    }
+  }
+  if (!request.run_name.empty() && has_name_tag && !tag_name.empty() &&
+      request.run_name != tag_name) {
+    return InvalidArgument(
+        "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different "
+        "values (run_name='" +
+        request.run_name + "', mlflow.runName='" + tag_name + "').");
+  }
+  std::string run_name = !request.run_name.empty() ? request.run_name
+                         : !tag_name.empty()       ? tag_name
+                                                   : GenerateRunName();
+  if (!has_name_tag || tag_name.empty()) {
+    std::erase_if(request.tags, [](const Tag& t) { return t.key == kRunNameTag; });
+    request.tags.push_back({kRunNameTag, run_name});
+  }
+  const int64_t start_time = request.start_time.value_or(Now());
+  const std::string run_id = NewUuidHex();
+  RETURN_IF_ERROR(pool_->Write([&](Database& db) -> Status {
+    ASSIGN_OR_RETURN(Experiment e, LoadExperiment(db, request.experiment_id));
+    RETURN_IF_ERROR(CheckExperimentActive(e));
+    const std::string artifact_uri =
+        JoinUri(JoinUri(e.artifact_location, run_id), "artifacts");
+    ASSIGN_OR_RETURN(Statement * ins,
+                     db.Cached("INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, "
+                               "start_time, end_time, lifecycle_stage, artifact_uri) VALUES "
+                               "(?1, ?2, ?3, ?4, 'RUNNING', ?5, NULL, 'active', ?6)"));
+    ins->Bind(1, run_id).Bind(2, run_name).Bind(3, *ParseInt64(e.experiment_id));
+    ins->Bind(4, request.user_id).Bind(5, start_time).Bind(6, artifact_uri);
+    RETURN_IF_ERROR(ins->Run());
+    for (const Tag& t : request.tags) {
+      ASSIGN_OR_RETURN(Statement * tag,
+                       db.Cached("INSERT INTO tags (run_uuid, key, value) VALUES (?1, ?2, ?3) "
+                                 "ON CONFLICT (run_uuid, key) DO UPDATE SET value = "
+                                 "excluded.value"));
+      tag->Bind(1, run_id).Bind(2, t.key).Bind(3, t.value);
+      RETURN_IF_ERROR(tag->Run());
+    }
+    return OkStatus();
+  }));
+  return GetRun(run_id);
+}
+
+StatusOr<Run> SqliteTrackingStore::GetRun(const std::string& run_id) {
+  std::optional<Run> out;
+  RETURN_IF_ERROR(pool_->Read([&](Database& db) -> Status {
+    ASSIGN_OR_RETURN(out, LoadRun(db, run_id));
+    return OkStatus();
+  }));
+  return std::move(*out);
+}
+
+StatusOr<RunInfo> SqliteTrackingStore::UpdateRun(const UpdateRunRequest& request) {
+  if (request.status && !IsValidRunStatus(*request.status)) {
+    return InvalidArgument(InvalidValueMessage("status", JsonQuote(*request.status)));
+  }
+  std::optional<RunInfo> out;
+  RETURN_IF_ERROR(pool_->Write([&](Database& db) -> Status {
+    ASSIGN_OR_RETURN(RunRow r, LoadActiveRun(db, request.run_id));
+    if (request.status) r.info.status = *request.status;
+    if (request.end_time) r.info.end_time = *request.end_time;
+    if (request.run_name && !request.run_name->empty()) r.info.run_name = *request.run_name;
+    ASSIGN_OR_RETURN(Statement * up, db.Cached("UPDATE runs SET status = ?2, end_time = ?3, "
+                                               "name = ?4 WHERE run_uuid = ?1"));
+    up->Bind(1, r.info.run_id).Bind(2, r.info.status).Bind(3, r.info.end_time);
+    up->Bind(4, r.info.run_name);
+    RETURN_IF_ERROR(up->Run());
+    if (request.run_name && !request.run_name->empty()) {
+      RETURN_IF_ERROR(WriteRunTag(db, r.info.run_id, {kRunNameTag, *request.run_name}));
+    }
+    out = std::move(r.info);
+    return OkStatus();
+  }));
+  return std::move(*out);
+}
+
+Status SqliteTrackingStore::DeleteRun(const std::string& run_id) {
+  const int64_t now = Now();
+  return pool_->Write([&](Database& db) -> Status {
+    ASSIGN_OR_RETURN(RunRow r, LoadRunInfo(db, run_id));
+    ASSIGN_OR_RETURN(Statement * up, db.Cached("UPDATE runs SET lifecycle_stage = 'deleted', "
+                                               "deleted_time = ?2 WHERE run_uuid = ?1"));
+    up->Bind(1, run_id).Bind(2, now);
+    return up->Run();
+  });
+}
+
+Status SqliteTrackingStore::RestoreRun(const std::string& run_id) {
+  return pool_->Write([&](Database& db) -> Status {
+    ASSIGN_OR_RETURN(RunRow r, LoadRunInfo(db, run_id));
+    ASSIGN_OR_RETURN(Statement * up, db.Cached("UPDATE runs SET lifecycle_stage = 'active', "
+                                               "deleted_time = NULL WHERE run_uuid = ?1"));
+    up->Bind(1, run_id);
+    return up->Run();
+  });
+}
+
+StatusOr<SearchRunsResult> SqliteTrackingStore::SearchRuns(const SearchRunsRequest& request) {
+  RETURN_IF_ERROR(ValidateMaxResults(request.max_results, kMaxRunsPerPage));
+  ASSIGN_OR_RETURN(search_adapter::Query q,
+                   search_adapter::CompileRuns(request.filter, request.order_by));
+  ASSIGN_OR_RETURN(int64_t offset, search_adapter::DecodePageToken(request.page_token));
+  std::vector<int64_t> experiment_ids;
+  for (const std::string& e : request.experiment_ids) {
+    if (auto id = ParseInt64(e)) experiment_ids.push_back(*id);
+  }
+  SearchRunsResult result;
+  if (experiment_ids.empty()) return result;
+  const std::vector<std::string> stages = StagesFor(request.view_type);
+  std::string sql = "SELECT r.run_uuid FROM runs r" + q.joins + " WHERE (" + q.where +
+                    ") AND r.experiment_id IN (" + Placeholders(experiment_ids.size()) +
+                    ") AND r.lifecycle_stage IN (" + Placeholders(stages.size()) +
+                    ") ORDER BY " + q.order_by + " LIMIT ? OFFSET ?";
+  RETURN_IF_ERROR(pool_->Read([&](Database& db) -> Status {
+    ASSIGN_OR_RETURN(Statement st, db.Prepare(sql));
+    int index = 1;
+    BindValues(st, index, q.join_binds);
+    BindValues(st, index, q.where_binds);
+    for (int64_t id : experiment_ids) st.Bind(index++, id);
+    for (const auto& s : stages) st.Bind(index++, s);
+    st.Bind(index++, static_cast<int64_t>(request.max_results));
+    st.Bind(index++, offset);
+    std::vector<std::string> ids;
+    while (true) {
+      ASSIGN_OR_RETURN(bool more, st.Step());
+      if (!more) break;
+      ids.push_back(st.Text(0));
+    }
+    // MLflow's SQL store offers a next page whenever a page came back full.
+    if (static_cast<int>(ids.size()) == request.max_results) {
+      result.next_page_token = search_adapter::EncodePageToken(offset + request.max_results);
+    }
+    result.runs.reserve(ids.size());
+    for (const std::string& id : ids) {
+      ASSIGN_OR_RETURN(Run run, LoadRun(db, id));
+      result.runs.push_back(std::move(run));
+    }
+    return OkStatus();
+  }));
+  return result;
+}
+
+Status SqliteTrackingStore::LogMetric(const std::string& run_id, const Metric& metric) {
+  RETURN_IF_ERROR(ValidateRunId(run_id));
+  RETURN_IF_ERROR(ValidateMetric(metric));
+  return pool_->Write([&](Database& db) -> Status {
+    ASSIGN_OR_RETURN(RunRow r, LoadActiveRun(db, run_id));
+    return WriteMetrics(db, run_id, r.experiment_id, {metric});
+  });
+}
+
+Status SqliteTrackingStore::LogParam(const std::string& run_id, Param param) {
+  RETURN_IF_ERROR(ValidateRunId(run_id));
+  RETURN_IF_ERROR(ValidateParam(param));
+  return pool_->Write([&](Database& db) -> Status {
+    RETURN_IF_ERROR(LoadActiveRun(db, run_id).status());
+    return WriteParams(db, run_id, {param});
+  });
+}
+
+Status SqliteTrackingStore::SetTag(const std::string& run_id, Tag tag) {
+  RETURN_IF_ERROR(ValidateRunId(run_id));
+  RETURN_IF_ERROR(ValidateRunTag(tag));
+  return pool_->Write([&](Database& db) -> Status {
+    RETURN_IF_ERROR(LoadActiveRun(db, run_id).status());
+    return WriteRunTag(db, run_id, tag);
+  });
+}
+
+Status SqliteTrackingStore::DeleteTag(const std::string& run_id, const std::string& key) {
+  return pool_->Write([&](Database& db) -> Status {
+    RETURN_IF_ERROR(LoadActiveRun(db, run_id).status());
+    ASSIGN_OR_RETURN(Statement * st,
+                     db.Cached("DELETE FROM tags WHERE run_uuid = ?1 AND key = ?2"));
+    st->Bind(1, run_id).Bind(2, key);
+    RETURN_IF_ERROR(st->Run());
+    if (db.Changes() == 0) {
+      return NotFound("No tag with name: " + key + " in run with id " + run_id);
+    }
+    return OkStatus();
+  });
+}
+
+Status SqliteTrackingStore::LogBatch(LogBatchRequest request) {
+  RETURN_IF_ERROR(ValidateRunId(request.run_id));
+  for (size_t i = 0; i < request.metrics.size(); ++i) {
+    RETURN_IF_ERROR(ValidateMetric(request.metrics[i], "metrics[" + std::to_string(i) + "]"));
+  }
+  for (size_t i = 0; i < request.params.size(); ++i) {
+    RETURN_IF_ERROR(ValidateParam(request.params[i], "params[" + std::to_string(i) + "]"));
+  }
+  for (size_t i = 0; i < request.tags.size(); ++i) {
+    RETURN_IF_ERROR(ValidateRunTag(request.tags[i], "tags[" + std::to_string(i) + "]"));
+  }
+  RETURN_IF_ERROR(
+      ValidateBatchLimits(request.metrics.size(), request.params.size(), request.tags.size()));
+  RETURN_IF_ERROR(ValidateParamKeysUnique(request.params));
+  return pool_->Write([&](Database& db) -> Status {
+    ASSIGN_OR_RETURN(RunRow r, LoadActiveRun(db, request.run_id));
+    RETURN_IF_ERROR(WriteParams(db, request.run_id, request.params));
+    RETURN_IF_ERROR(WriteMetrics(db, request.run_id, r.experiment_id, request.metrics));
+    for (const Tag& t : request.tags) RETURN_IF_ERROR(WriteRunTag(db, request.run_id, t));
+    return OkStatus();
+  });
+}
+
+Status SqliteTrackingStore::LogInputs(const std::string& run_id,
+                                      const std::vector<DatasetInput>& datasets,
+                                      const std::vector<ModelInput>& models) {
+  RETURN_IF_ERROR(ValidateRunId(run_id));
+  RETURN_IF_ERROR(ValidateDatasetInputs(datasets));
+  // Two inputs with the same (name, digest): the first wins, as in MLflow.
+  std::vector<const DatasetInput*> unique;
+  std::set<std::pair<std::string, std::string>> seen;
+  for (const DatasetInput& d : datasets) {
+    if (seen.insert({d.dataset.name, d.dataset.digest}).second) unique.push_back(&d);
+  }
+  return pool_->Write([&](Database& db) -> Status {
+    ASSIGN_OR_RETURN(RunRow r, LoadActiveRun(db, run_id));
+    for (const DatasetInput* in : unique) {
+      ASSIGN_OR_RETURN(Statement * find,
+                       db.Cached("SELECT dataset_uuid FROM datasets WHERE experiment_id = ?1 AND "
+                                 "name = ?2 AND digest = ?3"));
+      find->Bind(1, r.experiment_id).Bind(2, in->dataset.name).Bind(3, in->dataset.digest);
+      ASSIGN_OR_RETURN(bool found, find->Step());
+      std::string dataset_uuid = found ? find->Text(0) : NewUuidHex();
+      find->Reset();
+      if (!found) {
+        ASSIGN_OR_RETURN(Statement * ins,
+                         db.Cached("INSERT INTO datasets (dataset_uuid, experiment_id, name, "
+                                   "digest, source_type, source, schema, profile) VALUES "
+                                   "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+        ins->Bind(1, dataset_uuid).Bind(2, r.experiment_id).Bind(3, in->dataset.name);
+        ins->Bind(4, in->dataset.digest).Bind(5, in->dataset.source_type);
+        ins->Bind(6, in->dataset.source).Bind(7, in->dataset.schema).Bind(8, in->dataset.profile);
+        RETURN_IF_ERROR(ins->Run());
+      }
+      ASSIGN_OR_RETURN(Statement * has,
+                       db.Cached("SELECT 1 FROM inputs WHERE source_type = 'DATASET' AND "
+                                 "source_id = ?1 AND destination_type = 'RUN' AND "
+                                 "destination_id = ?2"));
+      has->Bind(1, dataset_uuid).Bind(2, run_id);
+      ASSIGN_OR_RETURN(bool linked, has->Step());
+      has->Reset();
+      if (linked) continue;
+      const std::string input_uuid = NewUuidHex();
+      ASSIGN_OR_RETURN(Statement * link,
+                       db.Cached("INSERT INTO inputs (input_uuid, source_type, source_id, "
+                                 "destination_type, destination_id) VALUES (?1, 'DATASET', ?2, "
+                                 "'RUN', ?3)"));
+      link->Bind(1, input_uuid).Bind(2, dataset_uuid).Bind(3, run_id);
+      RETURN_IF_ERROR(link->Run());
+      for (const Tag& t : in->tags) {
+        ASSIGN_OR_RETURN(Statement * tag,
+                         db.Cached("INSERT INTO input_tags (input_uuid, name, value) VALUES "
+                                   "(?1, ?2, ?3) ON CONFLICT (input_uuid, name) DO UPDATE SET "
+                                   "value = excluded.value"));
+        tag->Bind(1, input_uuid).Bind(2, t.key).Bind(3, t.value);
+        RETURN_IF_ERROR(tag->Run());
+      }
+    }
+    for (const ModelInput& m : models) {
+      ASSIGN_OR_RETURN(Statement * ins,
+                       db.Cached("INSERT INTO inputs (input_uuid, source_type, source_id, "
+                                 "destination_type, destination_id) VALUES (?1, 'RUN_INPUT', "
+                                 "?2, 'MODEL_INPUT', ?3)"));
+      ins->Bind(1, NewUuidHex()).Bind(2, run_id).Bind(3, m.model_id);
+      RETURN_IF_ERROR(ins->Run());
+    }
+    return OkStatus();
+  });
+}
+
+Status SqliteTrackingStore::LogOutputs(const std::string& run_id,
+                                       const std::vector<ModelOutput>& models) {
+  RETURN_IF_ERROR(ValidateRunId(run_id));
+  return pool_->Write([&](Database& db) -> Status {
+    RETURN_IF_ERROR(LoadActiveRun(db, run_id).status());
+    for (const ModelOutput& m : models) {
+      ASSIGN_OR_RETURN(Statement * ins,
+                       db.Cached("INSERT INTO inputs (input_uuid, source_type, source_id, "
+                                 "destination_type, destination_id, step) VALUES (?1, "
+                                 "'RUN_OUTPUT', ?2, 'MODEL_OUTPUT', ?3, ?4)"));
+      ins->Bind(1, NewUuidHex()).Bind(2, run_id).Bind(3, m.model_id).Bind(4, m.step);
+      RETURN_IF_ERROR(ins->Run());
+    }
+    return OkStatus();
+  });
+}
+
+// ---- Metric history -------------------------------------------------------------------------
+
+StatusOr<MetricHistoryResult> SqliteTrackingStore::GetMetricHistory(
+    const MetricHistoryRequest& request) {
+  ASSIGN_OR_RETURN(int64_t offset, search_adapter::DecodePageToken(request.page_token));
+  if (request.max_results && *request.max_results < 1) {
+    return ValidateMaxResults(*request.max_results, std::numeric_limits<int>::max());
+  }
+  MetricHistoryResult result;
+  RETURN_IF_ERROR(pool_->Read([&](Database& db) -> Status {
+    ASSIGN_OR_RETURN(Statement * st,
+                     db.Cached("SELECT key, value, is_nan, timestamp, step, model_id, "
+                               "dataset_name, dataset_digest FROM metrics WHERE run_uuid = ?1 "
+                               "AND key = ?2 ORDER BY timestamp, step, value LIMIT ?3 OFFSET ?4"));
+    st->Bind(1, request.run_id).Bind(2, request.metric_key);
+    st->Bind(3, request.max_results ? static_cast<int64_t>(*request.max_results) + 1 : -1);
+    st->Bind(4, offset);
+    while (true) {
+      ASSIGN_OR_RETURN(bool more, st->Step());
+      if (!more) break;
+      Metric m;
+      m.key = st->Text(0);
+      m.value = StoredMetricValue(st->Double(1), st->Int64(2) != 0);
+      m.timestamp = st->Int64(3);
+      m.step = st->Int64(4);
+      m.model_id = st->OptionalText(5);
+      m.dataset_name = st->OptionalText(6);
+      m.dataset_digest = st->OptionalText(7);
+      result.metrics.push_back(std::move(m));
+    }
+    if (request.max_results && static_cast<int>(result.metrics.size()) > *request.max_results) {
+      result.metrics.resize(*request.max_results);
+      result.next_page_token = search_adapter::EncodePageToken(offset + *request.max_results);
+    }
+    return OkStatus();
+  }));
+  return result;
+}
+
+StatusOr<std::vector<Metric>> SqliteTrackingStore::GetMetricHistoryBulkInterval(
+    const MetricHistoryBulkIntervalRequest& request) {
+  constexpr int kMaxRuns = 100, kMaxResultsPerRun = 2500, kMaxRows = 25000;
+  if (request.run_ids.empty()) return InvalidArgument(MissingValueMessage("run_ids"));
+  if (request.run_ids.size() > kMaxRuns) {
+    return InvalidArgument("GetMetricHistoryBulkInterval request must specify at most " +
+                           std::to_string(kMaxRuns) + " run_ids. Received " +
+                           std::to_string(request.run_ids.size()) + " run_ids.");
+  }
+  const int max_results = request.max_results.value_or(kMaxResultsPerRun);
+  if (max_results < 1 || max_results > kMaxResultsPerRun) {
+    return InvalidArgument("max_results must be between 1 and " +
+                           std::to_string(kMaxResultsPerRun) + ".");
+  }
+  if (request.start_step.has_value() != request.end_step.has_value()) {
+    return InvalidArgument(
+        "If either start step or end step are specified, both must be specified.");
+  }
+  if (request.start_step && *request.start_step > *request.end_step) {
+    return InvalidArgument("end_step must be greater than start_step. Found start_step=" +
+                           std::to_string(*request.start_step) +
+                           " and end_step=" + std::to_string(*request.end_step) + ".");
+  }
+  std::vector<Metric> out;
+  RETURN_IF_ERROR(pool_->Read([&](Database& db) -> Status {
+    // The steps each run logged, to sample over the steps that exist.
+    std::set<int64_t> all_steps, mins_and_maxes;
+    for (const std::string& run_id : request.run_ids) {
+      ASSIGN_OR_RETURN(Statement * st,
+                       db.Cached("SELECT DISTINCT step FROM metrics WHERE run_uuid = ?1 AND "
+                                 "key = ?2 ORDER BY step"));
+      st->Bind(1, run_id).Bind(2, request.metric_key);
+      std::optional<int64_t> first, last;
+      while (true) {
+        ASSIGN_OR_RETURN(bool more, st->Step());
+        if (!more) break;
+        int64_t s = st->Int64(0);
+        if (!first) first = s;
+        last = s;
+        all_steps.insert(s);
+      }
+      if (first) {
+        mins_and_maxes.insert(*first);
+        mins_and_maxes.insert(*last);
+      }
+    }
+    const std::vector<int64_t> steps(all_steps.begin(), all_steps.end());
+    int64_t start = 0, end = steps.empty() ? 0 : steps.back();
+    if (request.start_step) {
+      start = *request.start_step;
+      end = *request.end_step;
+    }
+    std::set<int64_t> sampled;
+    for (int64_t s : mins_and_maxes) {
+      if (s >= start && s <= end) sampled.insert(s);
+    }
+    const size_t lo = std::lower_bound(steps.begin(), steps.end(), start) - steps.begin();
+    const size_t hi = std::upper_bound(steps.begin(), steps.end(), end) - steps.begin();
+    if (hi > lo) {
+      const size_t n = hi - lo;
+      if (n <= static_cast<size_t>(max_results)) {
+        for (size_t i = lo; i < hi; ++i) sampled.insert(steps[i]);
+      } else {
+        const double interval = static_cast<double>(n) / max_results;
+        for (int i = 0; i < max_results; ++i) {
+          size_t idx = lo + static_cast<size_t>(i * interval);
+          if (idx < hi) sampled.insert(steps[idx]);
+        }
+        sampled.insert(steps[hi - 1]);
+      }
+    }
+    if (sampled.empty()) return OkStatus();
+    const std::vector<int64_t> wanted(sampled.begin(), sampled.end());
+    std::string sql =
+        "SELECT key, value, is_nan, timestamp, step FROM metrics WHERE run_uuid = ? AND key = ? "
+        "AND step IN (" +
+        Placeholders(wanted.size()) + ") ORDER BY step, timestamp, value LIMIT " +
+        std::to_string(kMaxRows);
+    ASSIGN_OR_RETURN(Statement st, db.Prepare(sql));
+    for (const std::string& run_id : request.run_ids) {
+      st.Reset();
+      int index = 1;
+      st.Bind(index++, run_id).Bind(index++, request.metric_key);
+      for (int64_t s : wanted) st.Bind(index++, s);
+      while (true) {
+        ASSIGN_OR_RETURN(bool more, st.Step());
+        if (!more) break;
+        Metric m;
+        m.key = st.Text(0);
+        m.value = StoredMetricValue(st.Double(1), st.Int64(2) != 0);
+        m.timestamp = st.Int64(3);
+        m.step = st.Int64(4);
+        m.run_id = run_id;
+        out.push_back(std::move(m));
+      }
+    }
+    return OkStatus();
+  }));
+  return out;
+}
+
+// ---- Logged models --------------------------------------------------------------------------
+
+StatusOr<LoggedModel> SqliteTrackingStore::CreateLoggedModel(CreateLoggedModelRequest request) {
+  if (request.name) RETURN_IF_ERROR(ValidateLoggedModelName(*request.name));
+  const std::string name = request.name.value_or(GenerateRunName());
+  const std::string model_id = "m-" + NewUuidHex();
+  const int64_t now = Now();
+  RETURN_IF_ERROR(pool_->Write([&](Database& db) -> Status {
+    ASSIGN_OR_RETURN(Experiment e, LoadExperiment(db, request.experiment_id));
+    RETURN_IF_ERROR(CheckExperimentActive(e));
+    const int64_t eid = *ParseInt64(e.experiment_id);
+    const std::string location =
+        JoinUri(JoinUri(JoinUri(e.artifact_location, "models"), model_id), "artifacts");
+    ASSIGN_OR_RETURN(Statement * ins,
+                     db.Cached("INSERT INTO logged_models (model_id, experiment_id, name, "
+                               "artifact_location, creation_timestamp_ms, "
+                               "last_updated_timestamp_ms, status, lifecycle_stage, model_type, "
+                               "source_run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, 'active', ?7, "
+                               "?8)"));
+    ins->Bind(1, model_id).Bind(2, eid).Bind(3, name).Bind(4, location).Bind(5, now);
+    ins->Bind(6, kLoggedModelPending).Bind(7, request.model_type).Bind(8, request.source_run_id);
+    RETURN_IF_ERROR(ins->Run());
+    for (const Param& p : request.params) {
+      ASSIGN_OR_RETURN(Statement * st,
+                       db.Cached("INSERT INTO logged_model_params (model_id, experiment_id, "
+                                 "param_key, param_value) VALUES (?1, ?2, ?3, ?4) ON CONFLICT "
+                                 "(model_id, param_key) DO UPDATE SET param_value = "
+                                 "excluded.param_value"));
+      st->Bind(1, model_id).Bind(2, eid).Bind(3, p.key).Bind(4, p.value);
+      RETURN_IF_ERROR(st->Run());
+    }
+    for (const Tag& t : request.tags) {
+      ASSIGN_OR_RETURN(Statement * st,
+                       db.Cached("INSERT INTO logged_model_tags (model_id, experiment_id, "
+                                 "tag_key, tag_value) VALUES (?1, ?2, ?3, ?4) ON CONFLICT "
+                                 "(model_id, tag_key) DO UPDATE SET tag_value = "
+                                 "excluded.tag_value"));
+      st->Bind(1, model_id).Bind(2, eid).Bind(3, t.key).Bind(4, t.value);
+      RETURN_IF_ERROR(st->Run());
+    }
+    return OkStatus();
+  }));
+  return GetLoggedModel(model_id);
+}
+
+StatusOr<LoggedModel> SqliteTrackingStore::GetLoggedModel(const std::string& model_id) {
+  std::optional<LoggedModel> out;
+  RETURN_IF_ERROR(pool_->Read([&](Database& db) -> Status {
+    ASSIGN_OR_RETURN(out, LoadLoggedModel(db, model_id));
+    return OkStatus();
+  }));
+  return std::move(*out);
+}
+
+StatusOr<LoggedModel> SqliteTrackingStore::FinalizeLoggedModel(const std::string& model_id,
+                                                               const std::string& status) {
+  if (status != kLoggedModelReady && status != kLoggedModelUploadFailed &&
+      status != kLoggedModelPending) {
+    return InvalidArgument(InvalidValueMessage("status", JsonQuote(status)));
+  }
+  const int64_t now = Now();
+  RETURN_IF_ERROR(pool_->Write([&](Database& db) -> Status {
+    RETURN_IF_ERROR(LoadLoggedModel(db, model_id, /*include_deleted=*/true).status());
+    ASSIGN_OR_RETURN(Statement * up, db.Cached("UPDATE logged_models SET status = ?2, "
+                                               "last_updated_timestamp_ms = ?3 WHERE "
+                                               "model_id = ?1"));
+    up->Bind(1, model_id).Bind(2, status).Bind(3, now);
+    return up->Run();
+  }));
+  return GetLoggedModel(model_id);
+}
+
+Status SqliteTrackingStore::DeleteLoggedModel(const std::string& model_id) {
+  const int64_t now = Now();
+  return pool_->Write([&](Database& db) -> Status {
+    RETURN_IF_ERROR(LoadLoggedModel(db, model_id, /*include_deleted=*/true).status());
+    ASSIGN_OR_RETURN(Statement * up, db.Cached("UPDATE logged_models SET lifecycle_stage = "
+                                               "'deleted', last_updated_timestamp_ms = ?2 WHERE "
+                                               "model_id = ?1"));
+    up->Bind(1, model_id).Bind(2, now);
+    return up->Run();
+  });
+}
+
+Status SqliteTrackingStore::SetLoggedModelTags(const std::string& model_id,
+                                               std::vector<Tag> tags) {
+  return pool_->Write([&](Database& db) -> Status {
+    ASSIGN_OR_RETURN(LoggedModel m, LoadLoggedModel(db, model_id, /*include_deleted=*/true));
+    for (const Tag& t : tags) {
+      ASSIGN_OR_RETURN(Statement * st,
+                       db.Cached("INSERT INTO logged_model_tags (model_id, experiment_id, "
+                                 "tag_key, tag_value) VALUES (?1, ?2, ?3, ?4) ON CONFLICT "
+                                 "(model_id, tag_key) DO UPDATE SET tag_value = "
+                                 "excluded.tag_value"));
+      st->Bind(1, model_id).Bind(2, *ParseInt64(m.experiment_id)).Bind(3, t.key).Bind(4, t.value);
+      RETURN_IF_ERROR(st->Run());
+    }
+    return OkStatus();
+  });
+}
+
+Status SqliteTrackingStore::DeleteLoggedModelTag(const std::string& model_id,
+                                                 const std::string& key) {
+  return pool_->Write([&](Database& db) -> Status {
+    RETURN_IF_ERROR(LoadLoggedModel(db, model_id, /*include_deleted=*/true).status());
+    ASSIGN_OR_RETURN(Statement * st, db.Cached("DELETE FROM logged_model_tags WHERE model_id = "
+                                               "?1 AND tag_key = ?2"));
+    st->Bind(1, model_id).Bind(2, key);
+    RETURN_IF_ERROR(st->Run());
+    if (db.Changes() == 0) {
+      return NotFound("No tag with key '" + key + "' found for model with ID '" + model_id +
+                      "'.");
+    }
+    return OkStatus();
+  });
+}
+
+Status SqliteTrackingStore::LogLoggedModelParams(const std::string& model_id,
+                                                 std::vector<Param> params) {
+  return pool_->Write([&](Database& db) -> Status {
+    ASSIGN_OR_RETURN(LoggedModel m, LoadLoggedModel(db, model_id, /*include_deleted=*/true));
+    for (const Param& p : params) {
+      ASSIGN_OR_RETURN(Statement * st,
+                       db.Cached("INSERT INTO logged_model_params (model_id, experiment_id, "
+                                 "param_key, param_value) VALUES (?1, ?2, ?3, ?4) ON CONFLICT "
+                                 "(model_id, param_key) DO UPDATE SET param_value = "
+                                 "excluded.param_value"));
+      st->Bind(1, model_id).Bind(2, *ParseInt64(m.experiment_id)).Bind(3, p.key);
+      st->Bind(4, p.value);
+      RETURN_IF_ERROR(st->Run());
+    }
+    return OkStatus();
+  });
+}
+
+StatusOr<SearchLoggedModelsResult> SqliteTrackingStore::SearchLoggedModels(
+    const SearchLoggedModelsRequest& request) {
+  for (const auto& d : request.datasets) {
+    if (d.dataset_name.empty()) {
+      return InvalidArgument("`dataset_name` in the `datasets` clause must be specified.");
+    }
+  }
+  const int max_results = request.max_results > 0 ? request.max_results : 50;
+  ASSIGN_OR_RETURN(search_adapter::Query q,
+                   search_adapter::CompileLoggedModels(request.filter, request.order_by,
+                                                       request.datasets));
+  ASSIGN_OR_RETURN(int64_t offset, search_adapter::DecodePageToken(request.page_token));
+  std::vector<int64_t> experiment_ids;
+  for (const std::string& e : request.experiment_ids) {
+    if (auto id = ParseInt64(e)) experiment_ids.push_back(*id);
+  }
+  SearchLoggedModelsResult result;
+  if (experiment_ids.empty()) return result;
+  std::string sql = "SELECT lm.model_id FROM logged_models lm" + q.joins + " WHERE (" + q.where +
+                    ") AND lm.experiment_id IN (" + Placeholders(experiment_ids.size()) +
+                    ") AND lm.lifecycle_stage != 'deleted' ORDER BY " + q.order_by +
+                    " LIMIT ? OFFSET ?";
+  RETURN_IF_ERROR(pool_->Read([&](Database& db) -> Status {
+    ASSIGN_OR_RETURN(Statement st, db.Prepare(sql));
+    int index = 1;
+    BindValues(st, index, q.join_binds);
+    BindValues(st, index, q.where_binds);
+    for (int64_t id : experiment_ids) st.Bind(index++, id);
+    st.Bind(index++, static_cast<int64_t>(max_results) + 1);
+    st.Bind(index++, offset);
+    std::vector<std::string> ids;
+    while (true) {
+      ASSIGN_OR_RETURN(bool more, st.Step());
+      if (!more) break;
+      ids.push_back(st.Text(0));
+    }
+    if (static_cast<int>(ids.size()) > max_results) {
+      ids.resize(max_results);
+      result.next_page_token = search_adapter::EncodePageToken(offset + max_results);
+    }
+    for (const std::string& id : ids) {
+      ASSIGN_OR_RETURN(LoggedModel m, LoadLoggedModel(db, id));
+      result.models.push_back(std::move(m));
+    }
+    return OkStatus();
+  }));
+  return result;
+}
+
+}  // namespace cairn::tracking

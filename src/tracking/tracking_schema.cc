@@ -1,0 +1,153 @@
+// The tracking schema as versioned migrations (see docs/tracking-schema.md for the agreed
+// names; the search compiler generates SQL against them). Append new migrations; never edit
+// one that has shipped.
+#include "tracking/sqlite_tracking_store.h"
+
+namespace cairn::tracking {
+
+const std::vector<store::Migration>& SqliteTrackingStore::Migrations() {
+  static const std::vector<store::Migration> kMigrations = {
+      {1, "tracking schema: experiments, runs, metrics, params, tags, inputs, logged models",
+       R"sql(
+CREATE TABLE experiments (
+  experiment_id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  artifact_location TEXT,
+  lifecycle_stage TEXT NOT NULL DEFAULT 'active',
+  creation_time INTEGER,
+  last_update_time INTEGER
+);
+CREATE TABLE experiment_tags (
+  experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT,
+  PRIMARY KEY (experiment_id, key)
+);
+CREATE TABLE runs (
+  run_uuid TEXT PRIMARY KEY,
+  name TEXT,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
+  user_id TEXT,
+  status TEXT,
+  start_time INTEGER,
+  end_time INTEGER,
+  lifecycle_stage TEXT NOT NULL DEFAULT 'active',
+  artifact_uri TEXT,
+  deleted_time INTEGER
+);
+CREATE INDEX runs_by_experiment ON runs (experiment_id, start_time);
+-- Metric points: no foreign key (the run is checked once per request); the unique index
+-- drops exact duplicates (MLflow's primary key) and serves history lookups.
+CREATE TABLE metrics (
+  run_uuid TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value REAL NOT NULL,
+  is_nan INTEGER NOT NULL DEFAULT 0,
+  timestamp INTEGER NOT NULL,
+  step INTEGER NOT NULL DEFAULT 0,
+  model_id TEXT,
+  dataset_name TEXT,
+  dataset_digest TEXT
+);
+CREATE UNIQUE INDEX metrics_point ON metrics (run_uuid, key, step, timestamp, value, is_nan);
+CREATE TABLE latest_metrics (
+  run_uuid TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value REAL NOT NULL,
+  is_nan INTEGER NOT NULL DEFAULT 0,
+  timestamp INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  PRIMARY KEY (run_uuid, key)
+);
+CREATE INDEX latest_metrics_by_key ON latest_metrics (key, value);
+CREATE TABLE params (
+  run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_uuid, key)
+);
+CREATE TABLE tags (
+  run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT,
+  PRIMARY KEY (run_uuid, key)
+);
+CREATE TABLE datasets (
+  dataset_uuid TEXT PRIMARY KEY,
+  experiment_id INTEGER REFERENCES experiments(experiment_id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  source_type TEXT,
+  source TEXT,
+  schema TEXT,
+  profile TEXT,
+  UNIQUE (experiment_id, name, digest)
+);
+CREATE TABLE inputs (
+  input_uuid TEXT PRIMARY KEY,
+  source_type TEXT NOT NULL,
+  source_id TEXT NOT NULL,
+  destination_type TEXT NOT NULL,
+  destination_id TEXT NOT NULL,
+  step INTEGER
+);
+CREATE INDEX inputs_by_destination ON inputs (destination_id, destination_type);
+CREATE INDEX inputs_by_source ON inputs (source_id, source_type);
+CREATE TABLE input_tags (
+  input_uuid TEXT NOT NULL REFERENCES inputs(input_uuid) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (input_uuid, name)
+);
+CREATE TABLE logged_models (
+  model_id TEXT PRIMARY KEY,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
+  name TEXT NOT NULL,
+  artifact_location TEXT NOT NULL,
+  creation_timestamp_ms INTEGER NOT NULL,
+  last_updated_timestamp_ms INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  lifecycle_stage TEXT NOT NULL DEFAULT 'active',
+  model_type TEXT,
+  source_run_id TEXT,
+  status_message TEXT
+);
+CREATE INDEX logged_models_by_experiment ON logged_models (experiment_id, creation_timestamp_ms);
+CREATE TABLE logged_model_params (
+  model_id TEXT NOT NULL REFERENCES logged_models(model_id) ON DELETE CASCADE,
+  experiment_id INTEGER NOT NULL,
+  param_key TEXT NOT NULL,
+  param_value TEXT NOT NULL,
+  PRIMARY KEY (model_id, param_key)
+);
+CREATE TABLE logged_model_tags (
+  model_id TEXT NOT NULL REFERENCES logged_models(model_id) ON DELETE CASCADE,
+  experiment_id INTEGER NOT NULL,
+  tag_key TEXT NOT NULL,
+  tag_value TEXT NOT NULL,
+  PRIMARY KEY (model_id, tag_key)
+);
+CREATE TABLE logged_model_metrics (
+  model_id TEXT NOT NULL,
+  metric_name TEXT NOT NULL,
+  metric_timestamp_ms INTEGER NOT NULL,
+  metric_step INTEGER NOT NULL,
+  metric_value REAL,
+  experiment_id INTEGER NOT NULL,
+  run_id TEXT,
+  dataset_uuid TEXT,
+  dataset_name TEXT,
+  dataset_digest TEXT
+);
+CREATE UNIQUE INDEX logged_model_metrics_point
+  ON logged_model_metrics (model_id, metric_name, metric_timestamp_ms, metric_step, run_id);
+INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time,
+                         last_update_time)
+  VALUES (0, 'Default', NULL, 'active', CAST(strftime('%s', 'now') AS INTEGER) * 1000,
+          CAST(strftime('%s', 'now') AS INTEGER) * 1000);
+)sql"},
+  };
+  return kMigrations;
+}
+
+}  // namespace cairn::tracking

@@ -1,0 +1,574 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cfloat>
+#include <cmath>
+#include <filesystem>
+#include <regex>
+#include <thread>
+
+#include "common/clock.h"
+#include "tracking/sqlite_tracking_store.h"
+
+namespace cairn::tracking {
+namespace {
+
+namespace fs = std::filesystem;
+using TRun = ::cairn::tracking::Run;  // testing::Test has a Run() member
+
+class TrackingStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> counter{0};
+    dir_ = fs::temp_directory_path() /
+           ("cairn-tracking-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    Reopen();
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+  void Reopen() {
+    store_.reset();
+    SqliteTrackingStoreOptions options;
+    options.clock = &clock_;
+    auto s = SqliteTrackingStore::Open((dir_ / "mlflow.db").string(), options);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+  }
+  std::string NewExperiment(const std::string& name) {
+    auto id = store_->CreateExperiment(name, "", {});
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return id.ok() ? *id : "";
+  }
+  TRun NewRun(const std::string& experiment_id, const std::string& name = "") {
+    CreateRunRequest req;
+    req.experiment_id = experiment_id;
+    req.user_id = "alice";
+    req.run_name = name;
+    req.start_time = clock_.NowMillis();
+    clock_.AdvanceMillis(1);
+    auto run = store_->CreateRun(req);
+    EXPECT_TRUE(run.ok()) << run.status().ToString();
+    return run.ok() ? *run : TRun{};
+  }
+  static Metric M(const std::string& key, double value, int64_t ts, int64_t step) {
+    Metric m;
+    m.key = key;
+    m.value = value;
+    m.timestamp = ts;
+    m.step = step;
+    return m;
+  }
+  static std::string TagValue(const std::vector<Tag>& tags, const std::string& key) {
+    for (const Tag& t : tags) {
+      if (t.key == key) return t.value;
+    }
+    return "<absent>";
+  }
+
+  FakeClock clock_{4102444800000};  // 2100-01-01: after the default experiment's real creation time
+  fs::path dir_;
+  std::unique_ptr<SqliteTrackingStore> store_;
+};
+
+TEST_F(TrackingStoreTest, DefaultExperimentExists) {
+  auto e = store_->GetExperiment("0");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(e->name, "Default");
+  EXPECT_EQ(e->artifact_location, "mlflow-artifacts:/0");
+  EXPECT_EQ(e->lifecycle_stage, "active");
+  auto by_name = store_->GetExperimentByName("Default");
+  ASSERT_TRUE(by_name.ok());
+  EXPECT_EQ(by_name->experiment_id, "0");
+}
+
+TEST_F(TrackingStoreTest, CreateExperimentAssignsIdsAndArtifactLocation) {
+  auto id = store_->CreateExperiment("exp", "", {{"team", "ml"}});
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_EQ(*id, "1");
+  auto e = store_->GetExperiment("1");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->artifact_location, "mlflow-artifacts:/1");
+  EXPECT_EQ(e->creation_time, clock_.NowMillis());
+  ASSERT_EQ(e->tags.size(), 1u);
+  EXPECT_EQ(e->tags[0], (Tag{"team", "ml"}));
+  auto custom = store_->CreateExperiment("exp2", "s3://bucket/x", {});
+  ASSERT_TRUE(custom.ok());
+  EXPECT_EQ(store_->GetExperiment(*custom)->artifact_location, "s3://bucket/x");
+}
+
+TEST_F(TrackingStoreTest, DuplicateExperimentNameIsResourceAlreadyExists) {
+  NewExperiment("exp");
+  auto dup = store_->CreateExperiment("exp", "", {});
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.status().code(), Code::kAlreadyExists);
+  EXPECT_EQ(dup.status().mlflow_error_code(), "RESOURCE_ALREADY_EXISTS");
+  EXPECT_EQ(store_->CreateExperiment("", "", {}).status().code(), Code::kInvalidArgument);
+}
+
+TEST_F(TrackingStoreTest, UnknownExperimentIsNotFound) {
+  EXPECT_EQ(store_->GetExperiment("42").status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->GetExperiment("abc").status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->GetExperimentByName("nope").status().code(), Code::kNotFound);
+}
+
+TEST_F(TrackingStoreTest, ExperimentTagsRenameDeleteRestore) {
+  std::string id = NewExperiment("exp");
+  ASSERT_TRUE(store_->SetExperimentTag(id, {"k", "v1"}).ok());
+  ASSERT_TRUE(store_->SetExperimentTag(id, {"k", "v2"}).ok());
+  EXPECT_EQ(TagValue(store_->GetExperiment(id)->tags, "k"), "v2");
+  ASSERT_TRUE(store_->DeleteExperimentTag(id, "k").ok());
+  EXPECT_EQ(store_->DeleteExperimentTag(id, "k").code(), Code::kNotFound);
+
+  ASSERT_TRUE(store_->RenameExperiment(id, "renamed").ok());
+  EXPECT_EQ(store_->GetExperimentByName("renamed")->experiment_id, id);
+  NewExperiment("other");
+  EXPECT_EQ(store_->RenameExperiment(id, "other").code(), Code::kAlreadyExists);
+
+  TRun run = NewRun(id);
+  ASSERT_TRUE(store_->DeleteExperiment(id).ok());
+  EXPECT_EQ(store_->GetExperiment(id)->lifecycle_stage, "deleted");
+  EXPECT_EQ(store_->GetRun(run.info.run_id)->info.lifecycle_stage, "deleted");
+  EXPECT_EQ(store_->DeleteExperiment(id).code(), Code::kNotFound);
+  EXPECT_EQ(store_->RenameExperiment(id, "again").code(), Code::kFailedPrecondition);
+  EXPECT_EQ(store_->SetExperimentTag(id, {"k", "v"}).code(), Code::kInvalidArgument);
+  CreateRunRequest req;
+  req.experiment_id = id;
+  EXPECT_EQ(store_->CreateRun(req).status().code(), Code::kInvalidArgument);
+
+  ASSERT_TRUE(store_->RestoreExperiment(id).ok());
+  EXPECT_EQ(store_->GetRun(run.info.run_id)->info.lifecycle_stage, "active");
+}
+
+TEST_F(TrackingStoreTest, CreateRunGeneratesNameAndUris) {
+  std::string id = NewExperiment("exp");
+  TRun run = NewRun(id);
+  EXPECT_TRUE(std::regex_match(run.info.run_id, std::regex("[0-9a-f]{32}")));
+  EXPECT_TRUE(std::regex_match(run.info.run_name, std::regex("[a-z]+-[a-z]+-[0-9]{1,3}")))
+      << run.info.run_name;
+  EXPECT_EQ(TagValue(run.data.tags, "mlflow.runName"), run.info.run_name);
+  EXPECT_EQ(run.info.artifact_uri, "mlflow-artifacts:/" + id + "/" + run.info.run_id + "/artifacts");
+  EXPECT_EQ(run.info.status, "RUNNING");
+  EXPECT_EQ(run.info.user_id, "alice");
+  EXPECT_EQ(run.info.experiment_id, id);
+  EXPECT_FALSE(run.info.end_time.has_value());
+}
+
+TEST_F(TrackingStoreTest, RunNameAndTagStayInSync) {
+  TRun run = NewRun("0", "first");
+  EXPECT_EQ(run.info.run_name, "first");
+  EXPECT_EQ(TagValue(run.data.tags, "mlflow.runName"), "first");
+
+  CreateRunRequest from_tag;
+  from_tag.tags = {{"mlflow.runName", "tagged"}};
+  EXPECT_EQ(store_->CreateRun(from_tag)->info.run_name, "tagged");
+
+  CreateRunRequest conflict;
+  conflict.run_name = "a";
+  conflict.tags = {{"mlflow.runName", "b"}};
+  EXPECT_EQ(store_->CreateRun(conflict).status().code(), Code::kInvalidArgument);
+
+  UpdateRunRequest up;
+  up.run_id = run.info.run_id;
+  up.run_name = "second";
+  up.status = "FINISHED";
+  up.end_time = 123;
+  auto info = store_->UpdateRun(up);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->run_name, "second");
+  EXPECT_EQ(info->status, "FINISHED");
+  EXPECT_EQ(info->end_time, 123);
+  EXPECT_EQ(TagValue(store_->GetRun(run.info.run_id)->data.tags, "mlflow.runName"), "second");
+
+  ASSERT_TRUE(store_->SetTag(run.info.run_id, {"mlflow.runName", "third"}).ok());
+  EXPECT_EQ(store_->GetRun(run.info.run_id)->info.run_name, "third");
+
+  up.status = "BOGUS";
+  EXPECT_EQ(store_->UpdateRun(up).status().code(), Code::kInvalidArgument);
+}
+
+TEST_F(TrackingStoreTest, UnknownRunIsNotFound) {
+  const std::string missing = "0123456789abcdef0123456789abcdef";
+  EXPECT_EQ(store_->GetRun(missing).status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->LogParam(missing, {"a", "1"}).code(), Code::kNotFound);
+  EXPECT_EQ(store_->LogMetric(missing, M("m", 1, 1, 0)).code(), Code::kNotFound);
+  EXPECT_EQ(store_->DeleteRun(missing).code(), Code::kNotFound);
+}
+
+TEST_F(TrackingStoreTest, ParamsAreImmutable) {
+  TRun run = NewRun("0");
+  ASSERT_TRUE(store_->LogParam(run.info.run_id, {"lr", "0.1"}).ok());
+  ASSERT_TRUE(store_->LogParam(run.info.run_id, {"lr", "0.1"}).ok());  // same value: no-op
+  Status changed = store_->LogParam(run.info.run_id, {"lr", "0.2"});
+  EXPECT_EQ(changed.code(), Code::kInvalidArgument);
+  EXPECT_NE(changed.message().find("Changing param values is not allowed"), std::string::npos);
+  auto got = store_->GetRun(run.info.run_id);
+  ASSERT_EQ(got->data.params.size(), 1u);
+  EXPECT_EQ(got->data.params[0], (Param{"lr", "0.1"}));
+}
+
+TEST_F(TrackingStoreTest, DeletedRunRefusesWritesAndRestoreAllowsThem) {
+  TRun run = NewRun("0");
+  ASSERT_TRUE(store_->DeleteRun(run.info.run_id).ok());
+  EXPECT_EQ(store_->GetRun(run.info.run_id)->info.lifecycle_stage, "deleted");
+  EXPECT_EQ(store_->LogParam(run.info.run_id, {"a", "1"}).code(), Code::kInvalidArgument);
+  EXPECT_EQ(store_->SetTag(run.info.run_id, {"a", "1"}).code(), Code::kInvalidArgument);
+  LogBatchRequest batch;
+  batch.run_id = run.info.run_id;
+  batch.metrics = {M("m", 1, 1, 0)};
+  EXPECT_EQ(store_->LogBatch(batch).code(), Code::kInvalidArgument);
+  ASSERT_TRUE(store_->RestoreRun(run.info.run_id).ok());
+  EXPECT_TRUE(store_->LogBatch(batch).ok());
+}
+
+TEST_F(TrackingStoreTest, LogBatchIsAllOrNothing) {
+  TRun run = NewRun("0");
+  ASSERT_TRUE(store_->LogParam(run.info.run_id, {"p", "old"}).ok());
+  LogBatchRequest batch;
+  batch.run_id = run.info.run_id;
+  for (int i = 0; i < 50; ++i) batch.metrics.push_back(M("loss", i, 1000 + i, i));
+  batch.tags = {{"t", "v"}};
+  batch.params = {{"q", "1"}, {"p", "new"}};  // the second conflicts
+  EXPECT_EQ(store_->LogBatch(batch).code(), Code::kInvalidArgument);
+  auto got = store_->GetRun(run.info.run_id);
+  EXPECT_TRUE(got->data.metrics.empty());
+  EXPECT_EQ(got->data.params.size(), 1u);
+  EXPECT_EQ(TagValue(got->data.tags, "t"), "<absent>");
+  MetricHistoryRequest h{run.info.run_id, "loss", std::nullopt, ""};
+  EXPECT_TRUE(store_->GetMetricHistory(h)->metrics.empty());
+
+  batch.params = {{"q", "1"}, {"q", "2"}};
+  Status dup = store_->LogBatch(batch);
+  EXPECT_EQ(dup.code(), Code::kInvalidArgument);
+  EXPECT_NE(dup.message().find("Duplicate parameter keys"), std::string::npos);
+
+  batch.params = {{"q", "1"}};
+  ASSERT_TRUE(store_->LogBatch(batch).ok());
+  EXPECT_EQ(store_->GetMetricHistory(h)->metrics.size(), 50u);
+
+  LogBatchRequest too_many;
+  too_many.run_id = run.info.run_id;
+  too_many.metrics.assign(1001, M("m", 1, 1, 0));
+  EXPECT_EQ(store_->LogBatch(too_many).code(), Code::kInvalidArgument);
+}
+
+TEST_F(TrackingStoreTest, LatestMetricIsMaxOfStepTimestampValue) {
+  TRun run = NewRun("0");
+  const std::string& id = run.info.run_id;
+  ASSERT_TRUE(store_->LogMetric(id, M("m", 3, 5, 1)).ok());
+  ASSERT_TRUE(store_->LogMetric(id, M("m", 1, 1, 2)).ok());    // higher step wins
+  ASSERT_TRUE(store_->LogMetric(id, M("m", 0.5, 1, 2)).ok());  // same step+ts, lower value
+  ASSERT_TRUE(store_->LogMetric(id, M("m", 9, 0, 1)).ok());    // older step
+  auto run2 = store_->GetRun(id);
+  ASSERT_EQ(run2->data.metrics.size(), 1u);
+  EXPECT_EQ(run2->data.metrics[0].value, 1);
+  EXPECT_EQ(run2->data.metrics[0].step, 2);
+  // Within one batch too.
+  LogBatchRequest batch;
+  batch.run_id = id;
+  batch.metrics = {M("b", 7, 10, 5), M("b", 2, 11, 5), M("b", 100, 1, 4)};
+  ASSERT_TRUE(store_->LogBatch(batch).ok());
+  auto after = store_->GetRun(id);
+  ASSERT_TRUE(after.ok());
+  for (const Metric& m : after->data.metrics) {
+    if (m.key == "b") EXPECT_EQ(m.value, 2);
+  }
+}
+
+TEST_F(TrackingStoreTest, NanAndInfinityAreStoredLikeMlflow) {
+  TRun run = NewRun("0");
+  const std::string& id = run.info.run_id;
+  ASSERT_TRUE(store_->LogMetric(id, M("nan", NAN, 1, 0)).ok());
+  ASSERT_TRUE(store_->LogMetric(id, M("inf", INFINITY, 1, 0)).ok());
+  ASSERT_TRUE(store_->LogMetric(id, M("ninf", -INFINITY, 1, 0)).ok());
+  auto hist = [&](const std::string& key) {
+    return store_->GetMetricHistory({id, key, std::nullopt, ""})->metrics.at(0).value;
+  };
+  EXPECT_TRUE(std::isnan(hist("nan")));
+  EXPECT_EQ(hist("inf"), DBL_MAX);
+  EXPECT_EQ(hist("ninf"), -DBL_MAX);
+  auto got = store_->GetRun(id);
+  ASSERT_TRUE(got.ok());
+  for (const Metric& m : got->data.metrics) {
+    if (m.key == "nan") EXPECT_TRUE(std::isnan(m.value));
+  }
+  EXPECT_EQ(store_->LogMetric(id, M("neg", 1, -1, 0)).code(), Code::kInvalidArgument);
+  EXPECT_EQ(store_->LogMetric(id, M("../bad", 1, 1, 0)).code(), Code::kInvalidArgument);
+}
+
+TEST_F(TrackingStoreTest, MetricHistoryPagesInTimestampOrderAndDropsExactDuplicates) {
+  TRun run = NewRun("0");
+  const std::string& id = run.info.run_id;
+  for (int i = 4; i >= 0; --i) ASSERT_TRUE(store_->LogMetric(id, M("m", i * 10, 100 + i, i)).ok());
+  ASSERT_TRUE(store_->LogMetric(id, M("m", 0, 100, 0)).ok());  // exact duplicate
+  std::vector<int64_t> steps;
+  std::string token;
+  int pages = 0;
+  do {
+    auto page = store_->GetMetricHistory({id, "m", 2, token});
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    for (const Metric& m : page->metrics) steps.push_back(m.step);
+    token = page->next_page_token;
+    ++pages;
+  } while (!token.empty() && pages < 10);
+  EXPECT_EQ(steps, (std::vector<int64_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(pages, 3);
+  EXPECT_TRUE(store_->GetMetricHistory({id, "absent", std::nullopt, ""})->metrics.empty());
+  EXPECT_EQ(store_->GetMetricHistory({id, "m", 2, "!!notatoken"}).status().code(),
+            Code::kInvalidArgument);
+}
+
+TEST_F(TrackingStoreTest, BulkIntervalSamplesStepsKeepingEnds) {
+  TRun a = NewRun("0"), b = NewRun("0");
+  LogBatchRequest batch;
+  batch.run_id = a.info.run_id;
+  for (int s = 0; s < 10; ++s) batch.metrics.push_back(M("m", s, 1000 + s, s));
+  ASSERT_TRUE(store_->LogBatch(batch).ok());
+  ASSERT_TRUE(store_->LogMetric(b.info.run_id, M("m", 1, 1, 7)).ok());
+  MetricHistoryBulkIntervalRequest req;
+  req.run_ids = {a.info.run_id, b.info.run_id};
+  req.metric_key = "m";
+  req.max_results = 3;
+  auto got = store_->GetMetricHistoryBulkInterval(req);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  // Steps 0..9, 3 samples: indexes 0, 3, 6 (interval 10/3), plus the last step 9 and each
+  // run's min/max (0, 9 and 7) -> {0, 3, 6, 7, 9}; run b has only step 7.
+  std::vector<std::pair<std::string, int64_t>> rows;
+  for (const Metric& m : *got) rows.push_back({*m.run_id, m.step});
+  std::vector<std::pair<std::string, int64_t>> expected = {
+      {a.info.run_id, 0}, {a.info.run_id, 3}, {a.info.run_id, 6}, {a.info.run_id, 7},
+      {a.info.run_id, 9}, {b.info.run_id, 7}};
+  EXPECT_EQ(rows, expected);
+  req.start_step = 5;
+  EXPECT_EQ(store_->GetMetricHistoryBulkInterval(req).status().code(), Code::kInvalidArgument);
+  req.max_results = 0;
+  req.start_step.reset();
+  EXPECT_EQ(store_->GetMetricHistoryBulkInterval(req).status().code(), Code::kInvalidArgument);
+}
+
+TEST_F(TrackingStoreTest, InputsAndOutputs) {
+  TRun run = NewRun("0");
+  const std::string& id = run.info.run_id;
+  DatasetInput d1;
+  d1.dataset = {"train", "abc123", "local", "/data/train.csv", "{\"cols\":[]}", std::nullopt};
+  d1.tags = {{"mlflow.data.context", "training"}};
+  DatasetInput d1_again = d1;
+  d1_again.dataset.source = "ignored";
+  ASSERT_TRUE(store_->LogInputs(id, {d1, d1_again}, {{"m-0123"}}).ok());
+  ASSERT_TRUE(store_->LogInputs(id, {d1}, {}).ok());  // already linked: no second input
+  ASSERT_TRUE(store_->LogOutputs(id, {{"m-abc", 3}}).ok());
+  auto got = store_->GetRun(id);
+  ASSERT_EQ(got->inputs.dataset_inputs.size(), 1u);
+  EXPECT_EQ(got->inputs.dataset_inputs[0].dataset.source, "/data/train.csv");
+  EXPECT_EQ(got->inputs.dataset_inputs[0].dataset.schema, "{\"cols\":[]}");
+  EXPECT_FALSE(got->inputs.dataset_inputs[0].dataset.profile.has_value());
+  EXPECT_EQ(got->inputs.dataset_inputs[0].tags, d1.tags);
+  ASSERT_EQ(got->inputs.model_inputs.size(), 1u);
+  EXPECT_EQ(got->inputs.model_inputs[0].model_id, "m-0123");
+  ASSERT_EQ(got->outputs.model_outputs.size(), 1u);
+  EXPECT_EQ(got->outputs.model_outputs[0].model_id, "m-abc");
+  EXPECT_EQ(got->outputs.model_outputs[0].step, 3);
+  DatasetInput bad = d1;
+  bad.dataset.digest = std::string(37, 'x');
+  EXPECT_EQ(store_->LogInputs(id, {bad}, {}).code(), Code::kInvalidArgument);
+}
+
+TEST_F(TrackingStoreTest, LoggedModelLifecycle) {
+  std::string exp = NewExperiment("exp");
+  TRun run = NewRun(exp);
+  CreateLoggedModelRequest req;
+  req.experiment_id = exp;
+  req.name = "model";
+  req.model_type = "xgboost";
+  req.source_run_id = run.info.run_id;
+  req.params = {{"depth", "6"}};
+  req.tags = {{"t", "1"}};
+  auto m = store_->CreateLoggedModel(req);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_TRUE(std::regex_match(m->model_id, std::regex("m-[0-9a-f]{32}")));
+  EXPECT_EQ(m->artifact_uri, "mlflow-artifacts:/" + exp + "/models/" + m->model_id + "/artifacts");
+  EXPECT_EQ(m->status, "LOGGED_MODEL_PENDING");
+  EXPECT_EQ(m->params, req.params);
+  EXPECT_EQ(m->tags, req.tags);
+
+  // Metrics logged with the model id show up on the model.
+  Metric metric = M("acc", 0.9, 5, 1);
+  metric.model_id = m->model_id;
+  ASSERT_TRUE(store_->LogMetric(run.info.run_id, metric).ok());
+  auto again = store_->GetLoggedModel(m->model_id);
+  ASSERT_EQ(again->metrics.size(), 1u);
+  EXPECT_EQ(again->metrics[0].run_id, run.info.run_id);
+
+  auto ready = store_->FinalizeLoggedModel(m->model_id, "LOGGED_MODEL_READY");
+  ASSERT_TRUE(ready.ok());
+  EXPECT_EQ(ready->status, "LOGGED_MODEL_READY");
+  EXPECT_EQ(store_->FinalizeLoggedModel(m->model_id, "BAD").status().code(),
+            Code::kInvalidArgument);
+  ASSERT_TRUE(store_->SetLoggedModelTags(m->model_id, {{"t", "2"}, {"u", "3"}}).ok());
+  ASSERT_TRUE(store_->DeleteLoggedModelTag(m->model_id, "u").ok());
+  EXPECT_EQ(store_->DeleteLoggedModelTag(m->model_id, "u").code(), Code::kNotFound);
+  ASSERT_TRUE(store_->LogLoggedModelParams(m->model_id, {{"eta", "0.3"}}).ok());
+  again = store_->GetLoggedModel(m->model_id);
+  EXPECT_EQ(again->tags, (std::vector<Tag>{{"t", "2"}}));
+  EXPECT_EQ(again->params.size(), 2u);
+
+  CreateLoggedModelRequest unnamed;
+  unnamed.experiment_id = exp;
+  auto m2 = store_->CreateLoggedModel(unnamed);
+  ASSERT_TRUE(m2.ok());
+  EXPECT_FALSE(m2->name.empty());
+  unnamed.name = "a/b";
+  EXPECT_EQ(store_->CreateLoggedModel(unnamed).status().code(), Code::kInvalidArgument);
+  unnamed.experiment_id = "999";
+  unnamed.name.reset();
+  EXPECT_EQ(store_->CreateLoggedModel(unnamed).status().code(), Code::kNotFound);
+
+  SearchLoggedModelsRequest search;
+  search.experiment_ids = {exp};
+  search.max_results = 1;
+  auto page1 = store_->SearchLoggedModels(search);
+  ASSERT_TRUE(page1.ok()) << page1.status().ToString();
+  ASSERT_EQ(page1->models.size(), 1u);
+  EXPECT_FALSE(page1->next_page_token.empty());
+  search.page_token = page1->next_page_token;
+  auto page2 = store_->SearchLoggedModels(search);
+  ASSERT_EQ(page2->models.size(), 1u);
+  EXPECT_TRUE(page2->next_page_token.empty());
+  EXPECT_NE(page1->models[0].model_id, page2->models[0].model_id);
+
+  ASSERT_TRUE(store_->DeleteLoggedModel(m->model_id).ok());
+  EXPECT_EQ(store_->GetLoggedModel(m->model_id).status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->GetLoggedModel("m-nope").status().code(), Code::kNotFound);
+  search.page_token.clear();
+  search.max_results = 50;
+  EXPECT_EQ(store_->SearchLoggedModels(search)->models.size(), 1u);
+}
+
+TEST_F(TrackingStoreTest, SearchRunsDefaultOrderViewTypeAndPaging) {
+  std::string exp = NewExperiment("exp");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(NewRun(exp).info.run_id);  // increasing start_time
+  ASSERT_TRUE(store_->DeleteRun(ids[0]).ok());
+  SearchRunsRequest req;
+  req.experiment_ids = {exp};
+  req.max_results = 2;
+  std::vector<std::string> seen;
+  std::string token;
+  int pages = 0;
+  do {
+    req.page_token = token;
+    auto page = store_->SearchRuns(req);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    for (const TRun& r : page->runs) seen.push_back(r.info.run_id);
+    token = page->next_page_token;
+    ++pages;
+  } while (!token.empty() && pages < 10);
+  // Newest first; deleted run hidden; like MLflow, a full last page still offers a token.
+  EXPECT_EQ(seen, (std::vector<std::string>{ids[4], ids[3], ids[2], ids[1]}));
+  EXPECT_EQ(pages, 3);
+  req.page_token.clear();
+  req.max_results = 100;
+  req.view_type = ViewType::kDeletedOnly;
+  auto deleted = store_->SearchRuns(req);
+  ASSERT_EQ(deleted->runs.size(), 1u);
+  EXPECT_EQ(deleted->runs[0].info.run_id, ids[0]);
+  req.view_type = ViewType::kAll;
+  EXPECT_EQ(store_->SearchRuns(req)->runs.size(), 5u);
+  req.max_results = 50001;
+  EXPECT_EQ(store_->SearchRuns(req).status().code(), Code::kInvalidArgument);
+}
+
+TEST_F(TrackingStoreTest, SearchExperimentsViewTypeAndPaging) {
+  for (int i = 0; i < 3; ++i) {
+    NewExperiment("e" + std::to_string(i));
+    clock_.AdvanceMillis(10);
+  }
+  ASSERT_TRUE(store_->DeleteExperiment("2").ok());
+  SearchExperimentsRequest req;
+  req.max_results = 2;
+  auto page1 = store_->SearchExperiments(req);
+  ASSERT_TRUE(page1.ok()) << page1.status().ToString();
+  ASSERT_EQ(page1->experiments.size(), 2u);
+  EXPECT_EQ(page1->experiments[0].name, "e2");  // creation_time DESC
+  EXPECT_EQ(page1->experiments[1].name, "e0");
+  ASSERT_FALSE(page1->next_page_token.empty());
+  req.page_token = page1->next_page_token;
+  auto page2 = store_->SearchExperiments(req);
+  ASSERT_EQ(page2->experiments.size(), 1u);
+  EXPECT_EQ(page2->experiments[0].name, "Default");
+  EXPECT_TRUE(page2->next_page_token.empty());
+  req.page_token.clear();
+  req.view_type = ViewType::kDeletedOnly;
+  auto deleted = store_->SearchExperiments(req);
+  ASSERT_EQ(deleted->experiments.size(), 1u);
+  EXPECT_EQ(deleted->experiments[0].name, "e1");
+  req.max_results = 0;
+  EXPECT_EQ(store_->SearchExperiments(req).status().code(), Code::kInvalidArgument);
+}
+
+TEST_F(TrackingStoreTest, ConcurrentBatchesIntoSameAndDifferentRunsAllLand) {
+  TRun shared = NewRun("0");
+  constexpr int kThreads = 8, kBatches = 10, kPerBatch = 200;
+  std::vector<std::string> own(kThreads);
+  for (int t = 0; t < kThreads; ++t) own[t] = NewRun("0").info.run_id;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int b = 0; b < kBatches; ++b) {
+        for (const std::string& run_id : {shared.info.run_id, own[t]}) {
+          LogBatchRequest req;
+          req.run_id = run_id;
+          for (int i = 0; i < kPerBatch; ++i) {
+            int step = b * kPerBatch + i;
+            req.metrics.push_back(M("t" + std::to_string(t), step, 1000 + step, step));
+          }
+          req.params = {{"p" + std::to_string(t) + "_" + std::to_string(b), "v"}};
+          Status st = store_->LogBatch(std::move(req));
+          if (!st.ok()) {
+            ++failures;
+            ADD_FAILURE() << st.ToString();
+          }
+          // Reads run concurrently with the writes.
+          if (!store_->GetRun(run_id).ok()) ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto shared_run = store_->GetRun(shared.info.run_id);
+  ASSERT_TRUE(shared_run.ok());
+  EXPECT_EQ(shared_run->data.params.size(), static_cast<size_t>(kThreads * kBatches));
+  ASSERT_EQ(shared_run->data.metrics.size(), static_cast<size_t>(kThreads));
+  for (const Metric& m : shared_run->data.metrics) {
+    EXPECT_EQ(m.step, kBatches * kPerBatch - 1) << m.key;
+  }
+  for (int t = 0; t < kThreads; ++t) {
+    const std::string key = "t" + std::to_string(t);
+    EXPECT_EQ(store_->GetMetricHistory({shared.info.run_id, key, std::nullopt, ""})->metrics.size(),
+              static_cast<size_t>(kBatches * kPerBatch));
+    EXPECT_EQ(store_->GetMetricHistory({own[t], key, std::nullopt, ""})->metrics.size(),
+              static_cast<size_t>(kBatches * kPerBatch));
+  }
+}
+
+TEST_F(TrackingStoreTest, DataSurvivesReopen) {
+  std::string exp = NewExperiment("persist");
+  TRun run = NewRun(exp, "kept");
+  ASSERT_TRUE(store_->LogMetric(run.info.run_id, M("m", 1.5, 1, 0)).ok());
+  Reopen();
+  auto got = store_->GetRun(run.info.run_id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->info.run_name, "kept");
+  ASSERT_EQ(got->data.metrics.size(), 1u);
+  EXPECT_EQ(got->data.metrics[0].value, 1.5);
+  EXPECT_EQ(store_->GetExperimentByName("persist")->experiment_id, exp);
+  EXPECT_EQ(NewExperiment("next"), "2");  // ids keep increasing
+}
+
+}  // namespace
+}  // namespace cairn::tracking
