@@ -26,5 +26,8 @@ if [ "${CAIRN_SKIP_SANITIZE:-0}" != "1" ]; then
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCAIRN_SANITIZE=ON > /dev/null
   ninja -C build-asan -j "$jobs"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$jobs" -LE slow)
+  echo "== end-to-end tests against the sanitized binary =="
+  CAIRN_BIN="$root/build-asan/cairn" ASAN_OPTIONS=detect_leaks=0 \
+    python3 -m pytest -q -m "not slow" tests/e2e
 fi
 echo "== all tests passed =="

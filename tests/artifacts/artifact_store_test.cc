@@ -87,7 +87,9 @@ TEST_F(ArtifactStoreTest, SymlinkOutOfRootIsRefused) {
 
 TEST_F(ArtifactStoreTest, StagingFolderIsNotAddressable) {
   EXPECT_FALSE(store_->Resolve(".staging/x").ok());
-  for (const auto& e : *store_->List("")) EXPECT_NE(e.path, ".staging");
+  auto root_listing = store_->List("");
+  ASSERT_TRUE(root_listing.ok());
+  for (const auto& e : *root_listing) EXPECT_NE(e.path, ".staging");
 }
 
 TEST(GuessMimeTypeTest, CommonExtensions) {

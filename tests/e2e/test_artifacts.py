@@ -81,6 +81,7 @@ def _rss_peak_kib(pid: int) -> int:
     raise AssertionError("no VmHWM")
 
 
+@pytest.mark.slow
 def test_large_upload_streams_without_buffering(cairn_server):
     size = 384 << 20  # well above the 64 MiB in-memory body limit
 
