@@ -11,7 +11,7 @@ APT_PACKAGES=(
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libeigen3-dev libxgboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  wrk curl
+  wrk curl zlib1g-dev
 )
 
 missing=()

@@ -1,0 +1,93 @@
+// The local executor: runs a planned pipeline as processes, up to `jobs` at once.
+//
+// - Steps start in topological order as soon as their upstream steps are done.
+// - Each `run` step is one process (through the ProcessLauncher) in its own process group,
+//   with cwd = the spec's folder, stdout/stderr kept in <run dir>/logs/<step>.out|.err, and
+//   the env: the declared env, CAIRN_RUN_ID, CAIRN_STEP, CAIRN_ITEM (foreach),
+//   CAIRN_PARAM_<NAME> for the params it uses, and CAIRN_OUTPUTS: a file the step may write
+//   `key=value` lines (or a flat JSON object) to; those values feed `when` conditions.
+// - A failed step stops its dependants (status not-run); independent steps go on. Retries
+//   wait backoff * factor^(attempt-1), capped at max_backoff. A timeout kills the whole
+//   process group and counts as a failed attempt. A declared output missing after the step
+//   exits fails the step, and nothing is cached.
+// - A step whose `when` is false is skipped, and so are its dependants.
+// - With the cache on, a step whose cache key has an entry is not run: its outputs are
+//   restored (cached). After a successful run its outputs are stored under the key.
+// - The run's state is journaled under <state dir>/runs/<run id>/; `resume_run_id` re-runs
+//   only the steps of that run that did not succeed (failed and not-run ones).
+// Thread-safety: one Run at a time per Executor.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "pipeline/plan.h"
+#include "pipeline/process.h"
+#include "pipeline/spec.h"
+#include "pipeline/step_types.h"
+
+namespace cairn::pipeline {
+
+// The version that goes into cache keys.
+std::string_view CairnVersion();
+
+enum class StepStatus { kPending, kRunning, kSucceeded, kCached, kFailed, kSkipped, kNotRun };
+std::string_view StepStatusName(StepStatus s);  // "succeeded", "cached", "not-run", ...
+
+struct StepResult {
+  std::string name;
+  StepStatus status = StepStatus::kPending;
+  int attempts = 0;
+  int exit_code = 0;
+  bool timed_out = false;
+  int64_t duration_ms = 0;
+  std::string cache_key;
+  std::string message;  // why it failed / was skipped
+  std::string stdout_path, stderr_path;
+  std::map<std::string, std::string> values;  // what it wrote to $CAIRN_OUTPUTS
+};
+
+struct RunOptions {
+  int jobs = 1;
+  bool use_cache = true;
+  std::string state_dir;       // "" = <spec folder>/.cairn/pipelines
+  std::string resume_run_id;   // "" = a new run
+  std::vector<std::string> only_steps;  // non-empty: run just these instances, ignoring deps
+  std::map<std::string, Value> params;  // overrides
+  // Called with one human-readable line per event (start, finish, cache hit, failure).
+  std::function<void(const std::string&)> progress;
+};
+
+struct RunResult {
+  std::string run_id;
+  std::string run_dir;
+  bool ok = false;  // every step succeeded, was cached or skipped
+  int64_t duration_ms = 0;
+  int executed = 0, cached = 0, failed = 0, skipped = 0, not_run = 0;
+  int resumed = 0;  // done in the run being resumed; not run again (not in the counts above)
+  std::vector<StepResult> steps;  // plan order
+  const StepResult* Find(const std::string& name) const;
+};
+
+class Executor {
+ public:
+  // `launcher`, `clock` and `types` must outlive the executor.
+  Executor(ProcessLauncher* launcher, const Clock* clock, const StepTypeRegistry* types);
+
+  // Runs the pipeline. Step failures are reported in RunResult (ok = false), not as a Status.
+  // InvalidArgument for bad params or an unknown step in only_steps; NotFound for an unknown
+  // resume_run_id; Internal when the state folder cannot be written.
+  StatusOr<RunResult> Run(const PipelineSpec& spec, const RunOptions& options);
+
+ private:
+  ProcessLauncher* launcher_;
+  const Clock* clock_;
+  const StepTypeRegistry* types_;
+};
+
+}  // namespace cairn::pipeline
