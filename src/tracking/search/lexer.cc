@@ -1,0 +1,382 @@
+#include "tracking/search/lexer.h"
+
+#include <cctype>
+
+#include "tracking/search/internal.h"
+
+namespace cairn::tracking::search::internal {
+namespace {
+
+bool IsWordStart(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_' ||
+         static_cast<unsigned char>(c) >= 0x80;
+}
+bool IsWordChar(char c) {
+  return IsWordStart(c) || std::isdigit(static_cast<unsigned char>(c)) || c == '$' || c == '#';
+}
+bool IsDigit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
+
+// Returns the end of a quoted run starting at `i` (the opening quote), or npos if unclosed.
+// A doubled quote inside is part of the run; for single quotes \' is too (sqlparse's rules).
+size_t QuotedEnd(std::string_view s, size_t i, char quote) {
+  size_t j = i + 1;
+  while (j < s.size()) {
+    if (quote != '`' && s[j] == '\\' && j + 1 < s.size() && s[j + 1] == quote) {
+      j += 2;
+    } else if (s[j] == quote) {
+      if (j + 1 < s.size() && s[j + 1] == quote) {
+        j += 2;
+      } else {
+        return j + 1;
+      }
+    } else {
+      ++j;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// Length of a number at i (sqlparse's float/integer rules), 0 if none; sets is_float.
+size_t NumberLength(std::string_view s, size_t i, bool* is_float) {
+  size_t j = i;
+  if (j < s.size() && s[j] == '-') ++j;
+  size_t digits_begin = j;
+  while (j < s.size() && IsDigit(s[j])) ++j;
+  bool has_int = j > digits_begin;
+  bool has_frac = false;
+  if (j < s.size() && s[j] == '.') {
+    size_t k = j + 1;
+    while (k < s.size() && IsDigit(s[k])) ++k;
+    if (has_int || k > j + 1) {
+      has_frac = k > j + 1 || has_int;
+      j = k;
+    }
+  }
+  if (!has_int && !has_frac) return 0;
+  *is_float = has_frac;
+  // Exponent: only after digits (sqlparse: -?\d+(\.\d+)?E-?\d+).
+  if (j < s.size() && (s[j] == 'e' || s[j] == 'E') && has_int) {
+    size_t k = j + 1;
+    if (k < s.size() && s[k] == '-') ++k;
+    size_t exp_begin = k;
+    while (k < s.size() && IsDigit(s[k])) ++k;
+    if (k > exp_begin) {
+      j = k;
+      *is_float = true;
+    }
+  }
+  // Not a number when a letter follows directly (then it is a name such as 1abc).
+  if (j < s.size() && (IsWordStart(s[j]))) return 0;
+  return j - i;
+}
+
+bool IsKeyword(std::string_view upper) {
+  static const char* const kKeywords[] = {"AND", "OR",   "NOT",    "IN",     "IS",
+                                          "NULL", "BETWEEN", "EXISTS", "SELECT", "FROM",
+                                          "WHERE", "TRUE", "FALSE", "ASC", "DESC"};
+  for (const char* k : kKeywords) {
+    if (upper == k) return true;
+  }
+  return false;
+}
+
+// Scans a dotted identifier at i; returns its end, or npos on an unterminated quote.
+size_t NameEnd(std::string_view s, size_t i, bool* bare_word) {
+  size_t j = i;
+  int parts = 0;
+  bool quoted = false;
+  while (true) {
+    if (j < s.size() && (s[j] == '`' || s[j] == '"')) {
+      size_t e = QuotedEnd(s, j, s[j]);
+      if (e == std::string_view::npos) return parts == 0 ? e : j - 1;
+      j = e;
+      quoted = true;
+    } else if (j < s.size() && (IsWordChar(s[j]) || (parts > 0 && IsDigit(s[j])))) {
+      while (j < s.size() && IsWordChar(s[j])) ++j;
+    } else {
+      break;
+    }
+    ++parts;
+    if (j < s.size() && s[j] == '.') {
+      ++j;
+      // A trailing dot with nothing after still belongs to the identifier ("metrics.").
+      if (!(j < s.size() && (IsWordChar(s[j]) || s[j] == '`' || s[j] == '"'))) break;
+    } else {
+      break;
+    }
+  }
+  *bare_word = parts == 1 && !quoted && s.substr(i, j - i).find('.') == std::string_view::npos;
+  return j;
+}
+
+}  // namespace
+
+std::vector<Token> Tokenize(std::string_view s) {
+  std::vector<Token> out;
+  size_t i = 0;
+  auto push = [&](Tok kind, size_t begin, size_t end) {
+    Token t;
+    t.kind = kind;
+    t.begin = begin;
+    t.end = end;
+    t.text = std::string(s.substr(begin, end - begin));
+    out.push_back(std::move(t));
+  };
+  while (i < s.size()) {
+    char c = s[i];
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+      continue;
+    }
+    if (c == '\'') {
+      size_t e = QuotedEnd(s, i, '\'');
+      if (e == std::string_view::npos) {
+        push(Tok::kError, i, i + 1);
+        ++i;
+      } else {
+        push(Tok::kString, i, e);
+        i = e;
+      }
+      continue;
+    }
+    bool is_float = false;
+    if (c == '-' || c == '.' || IsDigit(c)) {
+      size_t len = NumberLength(s, i, &is_float);
+      if (len > 0) {
+        push(is_float ? Tok::kFloat : Tok::kInt, i, i + len);
+        i += len;
+        continue;
+      }
+    }
+    if (IsWordChar(c) || c == '`' || c == '"') {
+      bool bare = false;
+      size_t e = NameEnd(s, i, &bare);
+      if (e == std::string_view::npos || e == i) {
+        push(Tok::kError, i, i + 1);
+        ++i;
+        continue;
+      }
+      push(Tok::kName, i, e);
+      out.back().is_bare_word = bare;
+      if (bare) {
+        std::string upper = Upper(out.back().text);
+        if (upper == "LIKE" || upper == "ILIKE") {
+          out.back().kind = Tok::kCompOp;
+        } else if (IsKeyword(upper)) {
+          out.back().kind = Tok::kKeyword;
+        }
+      }
+      i = e;
+      continue;
+    }
+    if (c == '<' || c == '>' || c == '=' || c == '~' || c == '!') {
+      size_t e = i;
+      while (e < s.size() && (s[e] == '<' || s[e] == '>' || s[e] == '=' || s[e] == '~' ||
+                              s[e] == '!')) {
+        ++e;
+      }
+      push(Tok::kCompOp, i, e);
+      i = e;
+      continue;
+    }
+    if (c == '(') {
+      int depth = 0;
+      size_t j = i;
+      while (j < s.size()) {
+        if (s[j] == '\'' || s[j] == '"' || s[j] == '`') {
+          size_t e = QuotedEnd(s, j, s[j]);
+          j = e == std::string_view::npos ? j + 1 : e;
+          continue;
+        }
+        if (s[j] == '(') ++depth;
+        if (s[j] == ')' && --depth == 0) {
+          ++j;
+          break;
+        }
+        ++j;
+      }
+      push(Tok::kParen, i, j);
+      i = j;
+      continue;
+    }
+    if (c == '+' || c == '-' || c == '*' || c == '/' || c == '%' || c == '|' || c == '&' ||
+        c == '^') {
+      push(Tok::kOp, i, i + 1);
+      ++i;
+      continue;
+    }
+    push(Tok::kPunct, i, i + 1);
+    ++i;
+  }
+  return out;
+}
+
+namespace {
+
+bool IsOperand(const Token& t) {
+  return t.kind == Tok::kName || t.kind == Tok::kString || t.kind == Tok::kInt ||
+         t.kind == Tok::kFloat || t.kind == Tok::kParen;
+}
+
+bool IsKeyword(const Token& t, std::string_view upper) {
+  return t.kind == Tok::kKeyword && Upper(t.text) == upper;
+}
+
+// An operand: a literal or identifier, or an arithmetic operation of them (a-b).
+size_t OperandEnd(const std::vector<Token>& toks, size_t i) {
+  size_t j = i + 1;
+  while (j + 1 < toks.size() && toks[j].kind == Tok::kOp && IsOperand(toks[j + 1])) j += 2;
+  return j;
+}
+
+}  // namespace
+
+StatusOr<std::vector<Item>> GroupStatement(std::string_view filter) {
+  std::vector<Token> toks = Tokenize(filter);
+  // sqlparse splits statements at ';': text after one means several statements.
+  for (size_t i = 0; i < toks.size(); ++i) {
+    if (toks[i].kind == Tok::kPunct && toks[i].text == ";" && i + 1 < toks.size()) {
+      return InvalidArgument("Search filter contained multiple expression " + PyRepr(filter) +
+                             ". Provide AND-ed expression list.");
+    }
+  }
+  auto raw = [&](size_t a, size_t b) {  // text of tokens [a, b)
+    return std::string(filter.substr(toks[a].begin, toks[b - 1].end - toks[a].begin));
+  };
+  std::vector<Item> items;
+  size_t i = 0;
+  while (i < toks.size()) {
+    if (IsKeyword(toks[i], "AND")) {
+      items.push_back({Item::Kind::kAnd, toks[i].text, {}, {}, {}});
+      ++i;
+      continue;
+    }
+    if (!IsOperand(toks[i])) {
+      items.push_back({Item::Kind::kOther, toks[i].text, {}, {}, {}});
+      ++i;
+      continue;
+    }
+    size_t j = OperandEnd(toks, i);
+    std::vector<Token> left(toks.begin() + i, toks.begin() + j);
+    bool left_is_name = j == i + 1 && toks[i].kind == Tok::kName;
+    if (j + 1 < toks.size() && toks[j].kind == Tok::kCompOp && IsOperand(toks[j + 1])) {
+      size_t k = OperandEnd(toks, j + 1);
+      Item item{Item::Kind::kComparison, raw(i, k), left, toks[j].text,
+                std::vector<Token>(toks.begin() + j + 1, toks.begin() + k)};
+      items.push_back(std::move(item));
+      i = k;
+      continue;
+    }
+    if (left_is_name && j + 1 < toks.size() && IsKeyword(toks[j], "IN") &&
+        toks[j + 1].kind == Tok::kParen) {
+      items.push_back({Item::Kind::kComparison, raw(i, j + 2), left, toks[j].text,
+                       {toks[j + 1]}});
+      i = j + 2;
+      continue;
+    }
+    if (left_is_name && j + 2 < toks.size() && IsKeyword(toks[j], "NOT") &&
+        IsKeyword(toks[j + 1], "IN") && toks[j + 2].kind == Tok::kParen) {
+      items.push_back({Item::Kind::kComparison, raw(i, j + 3), left, "NOT IN", {toks[j + 2]}});
+      i = j + 3;
+      continue;
+    }
+    items.push_back({Item::Kind::kOther, raw(i, j), {}, {}, {}});
+    i = j;
+  }
+  return items;
+}
+
+namespace {
+
+// Parses one Python literal (string or number) at i; appends to list. Returns false if none.
+bool ParsePyLiteral(std::string_view s, size_t* i, PyList* list) {
+  size_t j = *i;
+  if (j < s.size() && (s[j] == '\'' || s[j] == '"')) {
+    char q = s[j];
+    std::string value;
+    ++j;
+    while (j < s.size() && s[j] != q) {
+      if (s[j] == '\\' && j + 1 < s.size()) {
+        char e = s[j + 1];
+        switch (e) {
+          case 'n': value += '\n'; break;
+          case 't': value += '\t'; break;
+          case 'r': value += '\r'; break;
+          case '\\': case '\'': case '"': value += e; break;
+          case '\n': break;
+          default: value += '\\'; value += e; break;
+        }
+        j += 2;
+      } else {
+        value += s[j++];
+      }
+    }
+    if (j >= s.size()) return false;
+    *i = j + 1;
+    list->reprs.push_back(PyRepr(value));
+    list->strings.push_back(std::move(value));
+    return true;
+  }
+  size_t b = j;
+  if (j < s.size() && (s[j] == '-' || s[j] == '+')) ++j;
+  size_t digits = j;
+  while (j < s.size() && (IsDigit(s[j]) || s[j] == '.' || s[j] == '_')) ++j;
+  if (j == digits) return false;
+  if (j < s.size() && (s[j] == 'e' || s[j] == 'E')) {
+    ++j;
+    if (j < s.size() && (s[j] == '-' || s[j] == '+')) ++j;
+    while (j < s.size() && IsDigit(s[j])) ++j;
+  }
+  std::string text(s.substr(b, j - b));
+  if (text[0] == '+') text.erase(0, 1);
+  list->reprs.push_back(text);
+  list->all_strings = false;
+  *i = j;
+  return true;
+}
+
+void SkipSpace(std::string_view s, size_t* i) {
+  while (*i < s.size() && std::isspace(static_cast<unsigned char>(s[*i]))) ++*i;
+}
+
+}  // namespace
+
+PyList ParsePyList(std::string_view text) {
+  PyList list;
+  size_t i = 0;
+  SkipSpace(text, &i);
+  if (i >= text.size() || text[i] != '(') return list;
+  ++i;
+  SkipSpace(text, &i);
+  if (i < text.size() && text[i] == ')') {
+    ++i;
+    SkipSpace(text, &i);
+    list.ok = i == text.size();
+    list.is_tuple = true;
+    return list;
+  }
+  bool saw_comma = false;
+  while (true) {
+    SkipSpace(text, &i);
+    if (!ParsePyLiteral(text, &i, &list)) return list;
+    // Adjacent string literals concatenate in Python ('a' 'b' == 'ab'); rare, not supported.
+    SkipSpace(text, &i);
+    if (i < text.size() && text[i] == ',') {
+      saw_comma = true;
+      ++i;
+      SkipSpace(text, &i);
+      if (i < text.size() && text[i] == ')') break;
+      continue;
+    }
+    if (i < text.size() && text[i] == ')') break;
+    return list;
+  }
+  ++i;
+  SkipSpace(text, &i);
+  if (i != text.size()) return list;
+  list.ok = true;
+  list.is_tuple = saw_comma;
+  return list;
+}
+
+}  // namespace cairn::tracking::search::internal
