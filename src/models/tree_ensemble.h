@@ -74,7 +74,7 @@ class TreeEnsemble {
   size_t num_groups() const { return num_groups_; }
   // Values per row of Predict*: num_groups(), or 1 for kArgmax.
   size_t output_width() const;
-  size_t num_trees() const { return tree_root_.size(); }
+  size_t num_trees() const { return tree_group_.size(); }
   size_t num_nodes() const { return nodes_.size(); }
   OutputTransform transform() const { return transform_; }
   bool has_categorical() const { return !cat_splits_.empty(); }
