@@ -1,0 +1,374 @@
+#include "monitor/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+namespace cairn::monitor {
+namespace {
+
+const std::set<std::string> kContinuousMethods = {"kolmogorov_smirnov", "jensen_shannon", "wasserstein",
+                                                  "hellinger", "psi"};
+const std::set<std::string> kCategoricalMethods = {"chi2", "jensen_shannon", "l_infinity", "hellinger", "psi"};
+
+class Decoder {
+ public:
+  explicit Decoder(std::string name) : name_(std::move(name)) {}
+
+  Status Fail(const YAML::Node& node, const std::string& what) const {
+    int line = node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
+    return InvalidArgument(fmt::format("{}:{}: {}", name_, line, what));
+  }
+
+  // Rejects keys of a mapping that are not in `allowed`.
+  Status CheckKeys(const YAML::Node& map, const std::string& where, const std::set<std::string>& allowed) const {
+    if (!map.IsMap()) return Fail(map, fmt::format("'{}' must be a mapping", where));
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      std::string key = it->first.as<std::string>();
+      if (!allowed.count(key)) {
+        std::string known;
+        for (const auto& k : allowed) known += (known.empty() ? "" : ", ") + k;
+        return Fail(it->first, fmt::format("unknown key '{}'{} (known: {})", key,
+                                           where.empty() ? "" : " in '" + where + "'", known));
+      }
+    }
+    return OkStatus();
+  }
+
+  StatusOr<std::string> String(const YAML::Node& n, const std::string& key) const {
+    if (!n.IsScalar()) return Fail(n, fmt::format("'{}' must be a string", key));
+    return n.as<std::string>();
+  }
+
+  StatusOr<std::vector<std::string>> Strings(const YAML::Node& n, const std::string& key) const {
+    std::vector<std::string> out;
+    if (n.IsScalar()) {
+      out.push_back(n.as<std::string>());
+      return out;
+    }
+    if (!n.IsSequence()) return Fail(n, fmt::format("'{}' must be a list of strings", key));
+    for (const auto& e : n) {
+      if (!e.IsScalar()) return Fail(e, fmt::format("'{}' must be a list of strings", key));
+      out.push_back(e.as<std::string>());
+    }
+    return out;
+  }
+
+  StatusOr<int64_t> Int(const YAML::Node& n, const std::string& key) const {
+    int64_t v;
+    if (!n.IsScalar() || !YAML::convert<int64_t>::decode(n, v)) {
+      return Fail(n, fmt::format("'{}' must be an integer", key));
+    }
+    return v;
+  }
+
+  StatusOr<double> Double(const YAML::Node& n, const std::string& key) const {
+    double v;
+    if (!n.IsScalar() || !YAML::convert<double>::decode(n, v)) {
+      return Fail(n, fmt::format("'{}' must be a number", key));
+    }
+    return v;
+  }
+
+  StatusOr<std::optional<double>> OptDouble(const YAML::Node& n, const std::string& key) const {
+    if (n.IsNull()) return std::optional<double>();
+    ASSIGN_OR_RETURN(double v, Double(n, key));
+    return std::optional<double>(v);
+  }
+
+  StatusOr<bool> Bool(const YAML::Node& n, const std::string& key) const {
+    bool v;
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) {
+      return Fail(n, fmt::format("'{}' must be true or false", key));
+    }
+    return v;
+  }
+
+ private:
+  std::string name_;
+};
+
+std::string ResolvePath(const std::string& base_dir, const std::string& p) {
+  if (p.empty() || p[0] == '/' || base_dir.empty()) return p;
+  return (std::filesystem::path(base_dir) / p).lexically_normal().string();
+}
+
+Status DecodeChunking(const Decoder& d, const YAML::Node& n, ChunkingSpec* out) {
+  RETURN_IF_ERROR(d.CheckKeys(n, "chunking", {"size", "number", "period", "incomplete"}));
+  int given = 0;
+  if (n["size"]) {
+    ASSIGN_OR_RETURN(out->size, d.Int(n["size"], "chunking.size"));
+    if (out->size <= 0) return d.Fail(n["size"], "'chunking.size' must be positive");
+    out->kind = ChunkingKind::kSize;
+    ++given;
+  }
+  if (n["number"]) {
+    ASSIGN_OR_RETURN(out->number, d.Int(n["number"], "chunking.number"));
+    if (out->number <= 0) return d.Fail(n["number"], "'chunking.number' must be positive");
+    out->kind = ChunkingKind::kNumber;
+    ++given;
+  }
+  if (n["period"]) {
+    ASSIGN_OR_RETURN(out->period, d.String(n["period"], "chunking.period"));
+    static const std::set<std::string> kPeriods = {"H", "h", "D", "W", "M", "Q", "Y", "A"};
+    if (!kPeriods.count(out->period)) {
+      return d.Fail(n["period"], fmt::format("unknown chunking.period '{}' (use H, D, W, M, Q or Y)", out->period));
+    }
+    out->kind = ChunkingKind::kPeriod;
+    ++given;
+  }
+  if (given > 1) return d.Fail(n, "give only one of chunking.size, chunking.number, chunking.period");
+  if (n["incomplete"]) {
+    ASSIGN_OR_RETURN(std::string inc, d.String(n["incomplete"], "chunking.incomplete"));
+    if (inc == "keep") out->incomplete = Incomplete::kKeep;
+    else if (inc == "append") out->incomplete = Incomplete::kAppend;
+    else if (inc == "drop") out->incomplete = Incomplete::kDrop;
+    else return d.Fail(n["incomplete"], "'chunking.incomplete' must be keep, append or drop");
+  }
+  return OkStatus();
+}
+
+Status DecodeThreshold(const Decoder& d, const YAML::Node& n, const std::string& method, ThresholdSpec* out) {
+  RETURN_IF_ERROR(d.CheckKeys(n, "drift.thresholds." + method, {"type", "lower", "upper", "alpha"}));
+  std::string type = "std";
+  if (n["type"]) {
+    ASSIGN_OR_RETURN(type, d.String(n["type"], "type"));
+  }
+  if (type == "std") {
+    out->kind = ThresholdKind::kStd;
+    out->lower.reset();
+    out->upper = 3.0;
+  } else if (type == "constant") {
+    out->kind = ThresholdKind::kConstant;
+    out->lower.reset();
+    out->upper.reset();
+  } else if (type == "p_value") {
+    out->kind = ThresholdKind::kPValue;
+  } else if (type == "none") {
+    out->kind = ThresholdKind::kNone;
+  } else {
+    return d.Fail(n["type"], fmt::format("unknown threshold type '{}' (use std, constant, p_value or none)", type));
+  }
+  if (n["lower"]) {
+    ASSIGN_OR_RETURN(out->lower, d.OptDouble(n["lower"], "lower"));
+  }
+  if (n["upper"]) {
+    ASSIGN_OR_RETURN(out->upper, d.OptDouble(n["upper"], "upper"));
+  }
+  if (n["alpha"]) {
+    ASSIGN_OR_RETURN(out->alpha, d.Double(n["alpha"], "alpha"));
+  }
+  if (out->kind == ThresholdKind::kPValue && method != "chi2" && method != "kolmogorov_smirnov") {
+    return d.Fail(n, fmt::format("method '{}' has no p-value; p_value thresholds apply to chi2 and "
+                                 "kolmogorov_smirnov",
+                                 method));
+  }
+  return OkStatus();
+}
+
+Status DecodeDrift(const Decoder& d, const YAML::Node& n, MonitorConfig* cfg) {
+  RETURN_IF_ERROR(d.CheckKeys(n, "drift", {"preset", "continuous", "categorical", "thresholds", "ks_calculation"}));
+  if (n["preset"]) {
+    ASSIGN_OR_RETURN(cfg->preset, d.String(n["preset"], "drift.preset"));
+    if (cfg->preset != "nannyml" && cfg->preset != "evidently") {
+      return d.Fail(n["preset"], "'drift.preset' must be nannyml or evidently");
+    }
+  }
+  if (n["continuous"]) {
+    ASSIGN_OR_RETURN(cfg->continuous_methods, d.Strings(n["continuous"], "drift.continuous"));
+    for (const auto& m : cfg->continuous_methods) {
+      if (!kContinuousMethods.count(m)) {
+        return d.Fail(n["continuous"], fmt::format("unknown continuous drift method '{}'", m));
+      }
+    }
+  }
+  if (n["categorical"]) {
+    ASSIGN_OR_RETURN(cfg->categorical_methods, d.Strings(n["categorical"], "drift.categorical"));
+    for (const auto& m : cfg->categorical_methods) {
+      if (!kCategoricalMethods.count(m)) {
+        return d.Fail(n["categorical"], fmt::format("unknown categorical drift method '{}'", m));
+      }
+    }
+  }
+  if (n["ks_calculation"]) {
+    ASSIGN_OR_RETURN(cfg->ks_calculation, d.String(n["ks_calculation"], "drift.ks_calculation"));
+    if (cfg->ks_calculation != "auto" && cfg->ks_calculation != "exact" && cfg->ks_calculation != "estimated") {
+      return d.Fail(n["ks_calculation"], "'drift.ks_calculation' must be auto, exact or estimated");
+    }
+  }
+  if (n["thresholds"]) {
+    const YAML::Node& t = n["thresholds"];
+    if (!t.IsMap()) return d.Fail(t, "'drift.thresholds' must be a mapping of method to threshold");
+    for (auto it = t.begin(); it != t.end(); ++it) {
+      std::string m = it->first.as<std::string>();
+      if (!kContinuousMethods.count(m) && !kCategoricalMethods.count(m)) {
+        return d.Fail(it->first, fmt::format("unknown key '{}' in 'drift.thresholds' (not a drift method)", m));
+      }
+      ThresholdSpec spec = DefaultDriftThreshold(m);
+      RETURN_IF_ERROR(DecodeThreshold(d, it->second, m, &spec));
+      cfg->thresholds[m] = spec;
+    }
+  }
+  return OkStatus();
+}
+
+Status Decode(const Decoder& d, const YAML::Node& root, const std::string& base_dir, MonitorConfig* cfg) {
+  if (!root.IsMap()) return d.Fail(root, "the config must be a YAML mapping");
+  RETURN_IF_ERROR(d.CheckKeys(root, "",
+                              {"reference", "analysis", "targets", "timestamp_column", "id_columns", "chunking",
+                               "features", "column_types", "model_outputs", "target", "drift", "data_quality",
+                               "summary_stats", "multivariate", "on_bad_rows", "threads"}));
+  if (!root["reference"]) return d.Fail(root, "missing required key 'reference'");
+  if (!root["analysis"]) return d.Fail(root, "missing required key 'analysis'");
+  ASSIGN_OR_RETURN(std::string ref, d.String(root["reference"], "reference"));
+  ASSIGN_OR_RETURN(std::string ana, d.String(root["analysis"], "analysis"));
+  cfg->reference = ResolvePath(base_dir, ref);
+  cfg->analysis = ResolvePath(base_dir, ana);
+  if (const auto& t = root["targets"]) {
+    RETURN_IF_ERROR(d.CheckKeys(t, "targets", {"path", "join_key", "column"}));
+    TargetsSpec spec;
+    if (!t["path"] || !t["join_key"]) return d.Fail(t, "'targets' needs 'path' and 'join_key'");
+    ASSIGN_OR_RETURN(spec.path, d.String(t["path"], "targets.path"));
+    spec.path = ResolvePath(base_dir, spec.path);
+    ASSIGN_OR_RETURN(spec.join_key, d.String(t["join_key"], "targets.join_key"));
+    if (t["column"]) {
+      ASSIGN_OR_RETURN(spec.column, d.String(t["column"], "targets.column"));
+    }
+    cfg->targets = spec;
+  }
+  if (root["timestamp_column"]) {
+    ASSIGN_OR_RETURN(cfg->timestamp_column, d.String(root["timestamp_column"], "timestamp_column"));
+  }
+  if (root["id_columns"]) {
+    ASSIGN_OR_RETURN(cfg->id_columns, d.Strings(root["id_columns"], "id_columns"));
+  }
+  if (root["chunking"]) RETURN_IF_ERROR(DecodeChunking(d, root["chunking"], &cfg->chunking));
+  if (cfg->chunking.kind == ChunkingKind::kPeriod && cfg->timestamp_column.empty()) {
+    return d.Fail(root["chunking"], "chunking.period needs 'timestamp_column'");
+  }
+  if (root["features"]) {
+    ASSIGN_OR_RETURN(cfg->features, d.Strings(root["features"], "features"));
+  }
+  if (const auto& ct = root["column_types"]) {
+    if (!ct.IsMap()) return d.Fail(ct, "'column_types' must be a mapping of column to type");
+    for (auto it = ct.begin(); it != ct.end(); ++it) {
+      ASSIGN_OR_RETURN(std::string type_name, d.String(it->second, "column_types"));
+      ColumnType type;
+      if (!ParseColumnType(type_name, &type)) {
+        return d.Fail(it->second, fmt::format("unknown column type '{}' (use continuous, categorical, boolean or "
+                                              "timestamp)",
+                                              type_name));
+      }
+      cfg->column_types[it->first.as<std::string>()] = type;
+    }
+  }
+  if (const auto& mo = root["model_outputs"]) {
+    RETURN_IF_ERROR(d.CheckKeys(mo, "model_outputs", {"y_pred_proba", "y_pred"}));
+    if (mo["y_pred_proba"]) {
+      ASSIGN_OR_RETURN(cfg->y_pred_proba, d.String(mo["y_pred_proba"], "model_outputs.y_pred_proba"));
+    }
+    if (mo["y_pred"]) {
+      ASSIGN_OR_RETURN(cfg->y_pred, d.String(mo["y_pred"], "model_outputs.y_pred"));
+    }
+  }
+  if (root["target"]) {
+    ASSIGN_OR_RETURN(cfg->target_column, d.String(root["target"], "target"));
+  }
+  if (root["drift"]) RETURN_IF_ERROR(DecodeDrift(d, root["drift"], cfg));
+  if (const auto& dq = root["data_quality"]) {
+    RETURN_IF_ERROR(d.CheckKeys(dq, "data_quality", {"enabled", "duplicates_key"}));
+    if (dq["enabled"]) {
+      ASSIGN_OR_RETURN(cfg->data_quality, d.Bool(dq["enabled"], "data_quality.enabled"));
+    }
+    if (dq["duplicates_key"]) {
+      ASSIGN_OR_RETURN(cfg->duplicates_key, d.Strings(dq["duplicates_key"], "data_quality.duplicates_key"));
+    }
+  }
+  if (const auto& ss = root["summary_stats"]) {
+    RETURN_IF_ERROR(d.CheckKeys(ss, "summary_stats", {"enabled"}));
+    if (ss["enabled"]) {
+      ASSIGN_OR_RETURN(cfg->summary_stats, d.Bool(ss["enabled"], "summary_stats.enabled"));
+    }
+  }
+  if (const auto& mv = root["multivariate"]) {
+    RETURN_IF_ERROR(d.CheckKeys(mv, "multivariate", {"pca"}));
+    if (const auto& p = mv["pca"]) {
+      RETURN_IF_ERROR(d.CheckKeys(p, "multivariate.pca", {"enabled", "variance", "columns"}));
+      cfg->pca = true;
+      if (p["enabled"]) {
+        ASSIGN_OR_RETURN(cfg->pca, d.Bool(p["enabled"], "multivariate.pca.enabled"));
+      }
+      if (p["variance"]) {
+        ASSIGN_OR_RETURN(cfg->pca_variance, d.Double(p["variance"], "multivariate.pca.variance"));
+        if (!(cfg->pca_variance > 0 && cfg->pca_variance < 1)) {
+          return d.Fail(p["variance"], "'multivariate.pca.variance' must be in (0, 1)");
+        }
+      }
+      if (p["columns"]) {
+        ASSIGN_OR_RETURN(cfg->pca_columns, d.Strings(p["columns"], "multivariate.pca.columns"));
+      }
+    }
+  }
+  if (root["on_bad_rows"]) {
+    ASSIGN_OR_RETURN(std::string p, d.String(root["on_bad_rows"], "on_bad_rows"));
+    if (p == "error") cfg->on_bad_rows = BadRowPolicy::kError;
+    else if (p == "skip") cfg->on_bad_rows = BadRowPolicy::kSkip;
+    else return d.Fail(root["on_bad_rows"], "'on_bad_rows' must be error or skip");
+  }
+  if (root["threads"]) {
+    ASSIGN_OR_RETURN(int64_t t, d.Int(root["threads"], "threads"));
+    if (t < 1 || t > 64) return d.Fail(root["threads"], "'threads' must be between 1 and 64");
+    cfg->threads = static_cast<int>(t);
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+bool IsContinuousMethod(const std::string& method) { return kContinuousMethods.count(method) > 0; }
+bool IsCategoricalMethod(const std::string& method) { return kCategoricalMethods.count(method) > 0; }
+
+ThresholdSpec DefaultDriftThreshold(const std::string& method) {
+  ThresholdSpec spec;
+  if (method == "chi2") {
+    spec.kind = ThresholdKind::kPValue;
+    spec.alpha = 0.05;
+  } else if (method == "psi") {
+    spec.kind = ThresholdKind::kConstant;  // Evidently: drift when PSI >= 0.1
+    spec.upper = 0.1;
+  } else {
+    spec.kind = ThresholdKind::kStd;
+    spec.upper = 3.0;
+  }
+  return spec;
+}
+
+StatusOr<MonitorConfig> ParseMonitorConfig(const std::string& yaml_text, const std::string& name,
+                                           const std::string& base_dir) {
+  MonitorConfig cfg;
+  cfg.config_path = name;
+  Decoder d(name);
+  try {
+    YAML::Node root = YAML::Load(yaml_text);
+    RETURN_IF_ERROR(Decode(d, root, base_dir, &cfg));
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(fmt::format("{}:{}: invalid YAML: {}", name, e.mark.line + 1, e.msg));
+  }
+  return cfg;
+}
+
+StatusOr<MonitorConfig> LoadMonitorConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound(fmt::format("{}: cannot open config file", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string base = std::filesystem::path(path).parent_path().string();
+  return ParseMonitorConfig(ss.str(), path, base);
+}
+
+}  // namespace cairn::monitor

@@ -1,0 +1,116 @@
+// The monitor run configuration (YAML), decoded into plain structs.
+//
+// reference: ref.csv.gz            # required; paths are relative to the config file
+// analysis: analysis.csv           # required
+// targets: {path: t.csv, join_key: id, column: repaid}   # optional (used by issue 5)
+// timestamp_column: timestamp      # optional; rows are sorted by it before chunking
+// id_columns: [id]                 # excluded from the default features
+// chunking: {size: 5000, incomplete: keep}  # or {number: 10} or {period: M}; default 10 chunks
+// features: [a, b]                 # default: every column but ids, timestamp, targets, outputs
+// column_types: {b: categorical}   # overrides inference
+// model_outputs: {y_pred_proba: p, y_pred: yhat}   # drift like features
+// drift:
+//   preset: nannyml                # or evidently (Evidently's default method per column)
+//   continuous: [kolmogorov_smirnov, jensen_shannon]   # default [jensen_shannon]
+//   categorical: [chi2, jensen_shannon]                # default [jensen_shannon]
+//   thresholds:
+//     jensen_shannon: {type: std, lower: null, upper: 3}    # nannyML default (upper only)
+//     wasserstein: {type: constant, lower: null, upper: 0.5}
+//     kolmogorov_smirnov: {type: p_value, alpha: 0.05}
+//   ks_calculation: auto           # auto | exact | estimated (nannyML's calculation_method)
+// data_quality: {enabled: true, duplicates_key: [id]}
+// summary_stats: {enabled: true}
+// multivariate: {pca: {enabled: true, variance: 0.65, columns: [..]}}
+// on_bad_rows: error               # or skip
+//
+// Unknown keys are InvalidArgument naming the key and its line.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "monitor/data_source.h"
+#include "monitor/table.h"
+
+namespace cairn::monitor {
+
+enum class ChunkingKind { kDefault, kSize, kNumber, kPeriod };
+enum class Incomplete { kKeep, kAppend, kDrop };
+
+struct ChunkingSpec {
+  ChunkingKind kind = ChunkingKind::kDefault;
+  int64_t size = 0;
+  int64_t number = 10;
+  std::string period;  // pandas offset alias: H, D, W, M, Q, Y
+  Incomplete incomplete = Incomplete::kKeep;
+};
+
+enum class ThresholdKind {
+  kStd,       // offset ± multiplier·pstdev of the reference chunks (nannyML)
+  kConstant,  // fixed lower/upper
+  kPValue,    // alert when the method's p-value < alpha (chi2, KS)
+  kNone,
+};
+
+struct ThresholdSpec {
+  ThresholdKind kind = ThresholdKind::kStd;
+  std::optional<double> lower;  // std: lower multiplier; constant: lower bound
+  std::optional<double> upper;
+  double alpha = 0.05;
+};
+
+struct TargetsSpec {
+  std::string path;
+  std::string join_key;
+  std::string column;
+};
+
+struct MonitorConfig {
+  std::string config_path;  // for messages
+  std::string reference;
+  std::string analysis;
+  std::optional<TargetsSpec> targets;
+  std::string timestamp_column;
+  std::vector<std::string> id_columns;
+  ChunkingSpec chunking;
+  std::vector<std::string> features;  // empty: default
+  std::map<std::string, ColumnType> column_types;
+  std::string y_pred_proba;
+  std::string y_pred;
+  std::string target_column;  // a column in reference holding the target, excluded from features
+  std::string preset = "nannyml";
+  std::vector<std::string> continuous_methods = {"jensen_shannon"};
+  std::vector<std::string> categorical_methods = {"jensen_shannon"};
+  std::map<std::string, ThresholdSpec> thresholds;  // per method name
+  std::string ks_calculation = "auto";
+  bool data_quality = true;
+  std::vector<std::string> duplicates_key;
+  bool summary_stats = true;
+  bool pca = false;
+  double pca_variance = 0.65;
+  std::vector<std::string> pca_columns;  // empty: all features
+  BadRowPolicy on_bad_rows = BadRowPolicy::kError;
+  int threads = 2;
+};
+
+// Decodes YAML text. `base_dir` resolves relative paths; `name` is used in messages.
+// Errors: InvalidArgument naming the key and line (unknown key, wrong type, bad value).
+StatusOr<MonitorConfig> ParseMonitorConfig(const std::string& yaml_text, const std::string& name,
+                                           const std::string& base_dir);
+
+// Reads and decodes a config file. Errors: NotFound (no file), as ParseMonitorConfig.
+StatusOr<MonitorConfig> LoadMonitorConfig(const std::string& path);
+
+// The default threshold nannyML uses for a univariate method (std, upper 3, no lower; chi2:
+// p-value 0.05).
+ThresholdSpec DefaultDriftThreshold(const std::string& method);
+
+// Known method names.
+bool IsContinuousMethod(const std::string& method);
+bool IsCategoricalMethod(const std::string& method);
+
+}  // namespace cairn::monitor

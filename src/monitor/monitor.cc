@@ -1,0 +1,544 @@
+#include "monitor/monitor.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "monitor/chunker.h"
+#include "monitor/data_quality.h"
+#include "monitor/pca_drift.h"
+#include "monitor/statistics.h"
+#include "monitor/thresholds.h"
+#include "monitor/univariate_drift.h"
+
+namespace cairn::monitor {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+struct Period {
+  std::string name;
+  const Table* table;
+  const std::vector<Chunk>* chunks;
+};
+
+// Builds the records of one metric over all chunks of both periods, then thresholds from
+// the reference chunks and alerts.
+class MetricSeries {
+ public:
+  MetricSeries(const std::vector<Period>& periods, std::string column, std::string metric, std::string kind)
+      : periods_(periods), column_(std::move(column)), metric_(std::move(metric)), kind_(std::move(kind)) {}
+
+  void Add(size_t period, const Chunk& chunk, double value, std::optional<double> p = std::nullopt) {
+    Record r = MakeRecord(periods_[period].name, chunk, column_, metric_, kind_);
+    r.value = value;
+    r.p_value = p;
+    records_.push_back(std::move(r));
+    if (period == 0) ref_values_.push_back(value);
+  }
+
+  // Applies `spec` (with the metric's limits) and appends the records to `out`.
+  void Finish(const ThresholdSpec& spec, std::optional<double> lower_limit, std::optional<double> upper_limit,
+              std::vector<Record>* out, bool override_using_none = false) {
+    Bounds b = ComputeThresholds(spec, ref_values_, lower_limit, upper_limit, override_using_none);
+    for (auto& r : records_) {
+      if (spec.kind == ThresholdKind::kPValue) {
+        r.alert = r.p_value.has_value() && !std::isnan(*r.p_value) && *r.p_value < spec.alpha;
+      } else {
+        r.lower = b.lower;
+        r.upper = b.upper;
+        r.alert = IsAlert(r.value, b);
+      }
+      out->push_back(std::move(r));
+    }
+    records_.clear();
+  }
+
+ private:
+  const std::vector<Period>& periods_;
+  std::string column_, metric_, kind_;
+  std::vector<Record> records_;
+  std::vector<double> ref_values_;
+};
+
+ThresholdSpec StdSpec(std::optional<double> lower, std::optional<double> upper) {
+  ThresholdSpec s;
+  s.kind = ThresholdKind::kStd;
+  s.lower = lower;
+  s.upper = upper;
+  return s;
+}
+
+ThresholdSpec ConstSpec(std::optional<double> lower, std::optional<double> upper) {
+  ThresholdSpec s;
+  s.kind = ThresholdKind::kConstant;
+  s.lower = lower;
+  s.upper = upper;
+  return s;
+}
+
+ThresholdSpec NoneSpec() {
+  ThresholdSpec s;
+  s.kind = ThresholdKind::kNone;
+  return s;
+}
+
+std::vector<double> FiniteValues(const Column& c, int64_t b, int64_t e) {
+  std::vector<double> v;
+  v.reserve(static_cast<size_t>(e - b));
+  for (int64_t r = b; r < e; ++r) {
+    double x = c.numbers[r];
+    if (std::isfinite(x)) v.push_back(x);
+  }
+  return v;
+}
+
+std::string FormatEdge(double v) { return fmt::format("{:.4g}", v); }
+
+// Everything computed for one monitored column.
+struct ColumnOutput {
+  std::vector<Record> records;
+  Distribution distribution;
+};
+
+ColumnOutput ProcessContinuous(const MonitorConfig& cfg, const std::vector<Period>& periods, const Column& ref,
+                               const Column& ana) {
+  ColumnOutput out;
+  const Column* cols[2] = {&ref, &ana};
+  std::vector<double> ref_values = FiniteValues(ref, 0, static_cast<int64_t>(ref.numbers.size()));
+  const double ref_min = ref_values.empty() ? kNaN : *std::min_element(ref_values.begin(), ref_values.end());
+  const double ref_max = ref_values.empty() ? kNaN : *std::max_element(ref_values.begin(), ref_values.end());
+  std::vector<std::string> methods = cfg.continuous_methods;
+  ContinuousDrift drift(ref_values, methods, cfg.ks_calculation);
+
+  std::vector<MetricSeries> series;
+  for (const auto& m : methods) series.emplace_back(periods, ref.name, m, "drift");
+  for (size_t p = 0; p < periods.size(); ++p) {
+    for (const Chunk& ch : *periods[p].chunks) {
+      std::vector<double> v = FiniteValues(*cols[p], ch.begin, ch.end);
+      std::vector<MethodValue> vals = drift.Calculate(v);
+      for (size_t k = 0; k < methods.size(); ++k) series[k].Add(p, ch, vals[k].value, vals[k].p_value);
+    }
+  }
+  for (size_t k = 0; k < methods.size(); ++k) {
+    auto it = cfg.thresholds.find(methods[k]);
+    ThresholdSpec spec = it != cfg.thresholds.end() ? it->second : DefaultDriftThreshold(methods[k]);
+    series[k].Finish(spec, MethodLowerLimit(methods[k]), MethodUpperLimit(methods[k]), &out.records);
+  }
+
+  if (cfg.data_quality) {
+    MetricSeries missing(periods, ref.name, "missing_values_rate", "data_quality");
+    MetricSeries range(periods, ref.name, "out_of_range_rate", "data_quality");
+    MetricSeries unparse(periods, ref.name, "unparseable_values_count", "data_quality");
+    for (size_t p = 0; p < periods.size(); ++p) {
+      for (const Chunk& ch : *periods[p].chunks) {
+        missing.Add(p, ch, MissingRate(*cols[p], ch.begin, ch.end));
+        range.Add(p, ch, OutOfRangeRate(*cols[p], ch.begin, ch.end, ref_min, ref_max));
+        unparse.Add(p, ch, static_cast<double>(UnparseableCount(*cols[p], ch.begin, ch.end)));
+      }
+    }
+    missing.Finish(StdSpec(3, 3), 0.0, 1.0, &out.records);
+    range.Finish(ConstSpec(std::nullopt, 0.0), 0.0, 1.0, &out.records);
+    unparse.Finish(ConstSpec(std::nullopt, 0.0), 0.0, std::nullopt, &out.records);
+  }
+  if (cfg.summary_stats) {
+    const char* names[] = {"mean", "std", "median", "q25", "q75", "min", "max", "distinct_count"};
+    std::vector<MetricSeries> ss;
+    for (const char* n : names) ss.emplace_back(periods, ref.name, n, "summary");
+    for (size_t p = 0; p < periods.size(); ++p) {
+      for (const Chunk& ch : *periods[p].chunks) {
+        SummaryStats s = Summarize(*cols[p], ch.begin, ch.end);
+        double vals[] = {s.mean, s.std, s.median, s.q25, s.q75, s.min, s.max, static_cast<double>(s.distinct)};
+        for (size_t k = 0; k < ss.size(); ++k) ss[k].Add(p, ch, vals[k]);
+      }
+    }
+    for (size_t k = 0; k < ss.size(); ++k) {
+      ThresholdSpec spec = k < 3 ? StdSpec(3, 3) : NoneSpec();
+      ss[k].Finish(spec, std::nullopt, std::nullopt, &out.records);
+    }
+  }
+  // Distribution for the report: Doane bins of the reference.
+  Distribution& d = out.distribution;
+  d.column = ref.name;
+  if (!ref_values.empty()) {
+    std::vector<double> edges = DoaneEdges(ref_values);
+    if (edges.size() > 41) edges = Linspace(edges.front(), edges.back(), 41);
+    std::vector<int64_t> rc, ac;
+    Histogram(ref_values, edges, &rc);
+    std::vector<double> av = FiniteValues(ana, 0, static_cast<int64_t>(ana.numbers.size()));
+    Histogram(av, edges, &ac);
+    for (size_t i = 0; i < rc.size(); ++i) {
+      d.labels.push_back(FormatEdge(edges[i]));
+      d.reference.push_back(rc[i] / static_cast<double>(ref_values.size()));
+      d.analysis.push_back(av.empty() ? 0.0 : ac[i] / static_cast<double>(av.size()));
+    }
+  }
+  return out;
+}
+
+ColumnOutput ProcessCategorical(const MonitorConfig& cfg, const std::vector<Period>& periods, const Column& ref,
+                                const Column& ana) {
+  ColumnOutput out;
+  const Column* cols[2] = {&ref, &ana};
+  const size_t k_ref = ref.dictionary.size();
+  std::vector<int64_t> ref_counts(k_ref, 0);
+  bool ref_has_missing = false;
+  for (int32_t c : ref.codes) {
+    if (c == kMissingCode) ref_has_missing = true;
+    else ++ref_counts[c];
+  }
+  // Analysis code -> reference code, or -1 for a category the reference never had.
+  std::unordered_map<std::string_view, int32_t> ref_index;
+  for (size_t i = 0; i < k_ref; ++i) ref_index[ref.dictionary[i]] = static_cast<int32_t>(i);
+  std::vector<int32_t> ana_map(ana.dictionary.size(), -1);
+  for (size_t i = 0; i < ana.dictionary.size(); ++i) {
+    auto it = ref_index.find(ana.dictionary[i]);
+    if (it != ref_index.end()) ana_map[i] = it->second;
+  }
+  std::vector<int32_t> ref_map(k_ref);
+  for (size_t i = 0; i < k_ref; ++i) ref_map[i] = static_cast<int32_t>(i);
+  const std::vector<int32_t>* maps[2] = {&ref_map, &ana_map};
+  const size_t dict_size[2] = {k_ref, ana.dictionary.size()};
+
+  std::vector<std::string> methods = cfg.categorical_methods;
+  CategoricalDrift drift(ref_counts, methods);
+  std::vector<MetricSeries> series;
+  for (const auto& m : methods) series.emplace_back(periods, ref.name, m, "drift");
+  MetricSeries missing(periods, ref.name, "missing_values_rate", "data_quality");
+  MetricSeries unseen_rate(periods, ref.name, "unseen_values_rate", "data_quality");
+  MetricSeries unparse(periods, ref.name, "unparseable_values_count", "data_quality");
+  std::vector<int64_t> counts, unseen, raw;
+  for (size_t p = 0; p < periods.size(); ++p) {
+    const Column& col = *cols[p];
+    for (const Chunk& ch : *periods[p].chunks) {
+      raw.assign(dict_size[p], 0);
+      int64_t nmiss = 0;
+      for (int64_t r = ch.begin; r < ch.end; ++r) {
+        int32_t c = col.codes[r];
+        if (c == kMissingCode) ++nmiss;
+        else ++raw[c];
+      }
+      counts.assign(k_ref, 0);
+      unseen.clear();
+      int64_t unseen_total = 0;
+      for (size_t c = 0; c < raw.size(); ++c) {
+        if (raw[c] == 0) continue;
+        int32_t m = (*maps[p])[c];
+        if (m >= 0) counts[m] += raw[c];
+        else {
+          unseen.push_back(raw[c]);
+          unseen_total += raw[c];
+        }
+      }
+      std::vector<MethodValue> vals = drift.Calculate(counts, unseen);
+      for (size_t k = 0; k < methods.size(); ++k) series[k].Add(p, ch, vals[k].value, vals[k].p_value);
+      const double n = static_cast<double>(ch.size());
+      if (cfg.data_quality) {
+        missing.Add(p, ch, n > 0 ? nmiss / n : kNaN);
+        unseen_rate.Add(p, ch, n > 0 ? (unseen_total + (ref_has_missing ? 0 : nmiss)) / n : kNaN);
+        unparse.Add(p, ch, static_cast<double>(UnparseableCount(col, ch.begin, ch.end)));
+      }
+    }
+  }
+  for (size_t k = 0; k < methods.size(); ++k) {
+    auto it = cfg.thresholds.find(methods[k]);
+    ThresholdSpec spec = it != cfg.thresholds.end() ? it->second : DefaultDriftThreshold(methods[k]);
+    series[k].Finish(spec, MethodLowerLimit(methods[k]), MethodUpperLimit(methods[k]), &out.records);
+  }
+  if (cfg.data_quality) {
+    missing.Finish(StdSpec(3, 3), 0.0, 1.0, &out.records);
+    unseen_rate.Finish(ConstSpec(std::nullopt, 0.0), 0.0, 1.0, &out.records);
+    unparse.Finish(ConstSpec(std::nullopt, 0.0), 0.0, std::nullopt, &out.records);
+  }
+  // Distribution: the 20 most frequent reference categories plus "other".
+  Distribution& d = out.distribution;
+  d.column = ref.name;
+  d.categorical = true;
+  std::vector<size_t> order(k_ref);
+  for (size_t i = 0; i < k_ref; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ref_counts[a] > ref_counts[b]; });
+  std::vector<int64_t> ana_counts(k_ref, 0);
+  int64_t ana_total = 0, ana_other = 0, ref_total = 0;
+  for (int32_t c : ana.codes) {
+    if (c == kMissingCode) continue;
+    ++ana_total;
+    if (ana_map[c] >= 0) ++ana_counts[ana_map[c]];
+    else ++ana_other;
+  }
+  for (int64_t c : ref_counts) ref_total += c;
+  double ref_rest = 1.0, ana_rest = 1.0;
+  for (size_t i = 0; i < order.size() && i < 20; ++i) {
+    size_t c = order[i];
+    d.labels.push_back(ref.dictionary[c]);
+    double rs = ref_total ? ref_counts[c] / static_cast<double>(ref_total) : 0.0;
+    double as = ana_total ? ana_counts[c] / static_cast<double>(ana_total) : 0.0;
+    d.reference.push_back(rs);
+    d.analysis.push_back(as);
+    ref_rest -= rs;
+    ana_rest -= as;
+  }
+  if (order.size() > 20 || ana_other > 0) {
+    d.labels.push_back(order.size() > 20 ? "(other/unseen)" : "(unseen)");
+    d.reference.push_back(std::max(0.0, ref_rest));
+    d.analysis.push_back(std::max(0.0, ana_rest));
+  }
+  return out;
+}
+
+void SortByTimestamp(Table* t, const std::string& ts_col) {
+  if (ts_col.empty()) return;
+  Column* c = t->Find(ts_col);
+  if (c == nullptr) return;
+  std::vector<uint32_t> order = TimestampOrder(c->timestamps);
+  if (order.empty()) return;
+  for (auto& col : t->columns) col.Permute(order);
+}
+
+}  // namespace
+
+StatusOr<MonitorResult> RunMonitor(const MonitorConfig& cfg, const RunOptions& options) {
+  auto ref = OpenCsvFile(cfg.reference);
+  auto ana = OpenCsvFile(cfg.analysis);
+  return RunMonitorOn(cfg, *ref, *ana, options);
+}
+
+StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_src, DataSource& ana_src,
+                                     const RunOptions& options) {
+  auto progress = [&](const std::string& msg) {
+    if (options.progress) options.progress(msg);
+  };
+  MonitorResult result;
+  // Load both files concurrently: the analysis file only needs its bytes until the
+  // reference's types are known.
+  std::vector<std::string> ana_names;
+  Status ana_status;
+  std::thread ana_loader([&] {
+    auto names = ana_src.ColumnNames();
+    if (names.ok()) ana_names = *names;
+    else ana_status = names.status();
+  });
+  auto ref_names_or = ref_src.ColumnNames();
+  ana_loader.join();
+  if (!ref_names_or.ok()) return ref_names_or.status();
+  RETURN_IF_ERROR(ana_status);
+  const std::vector<std::string>& ref_names = *ref_names_or;
+  progress(fmt::format("read {} and {}", ref_src.Name(), ana_src.Name()));
+
+  // Which columns are monitored.
+  std::set<std::string> excluded(cfg.id_columns.begin(), cfg.id_columns.end());
+  if (!cfg.timestamp_column.empty()) excluded.insert(cfg.timestamp_column);
+  if (!cfg.target_column.empty()) excluded.insert(cfg.target_column);
+  if (cfg.targets) {
+    excluded.insert(cfg.targets->join_key);
+    if (!cfg.targets->column.empty()) excluded.insert(cfg.targets->column);
+  }
+  std::vector<std::string> monitored = cfg.features;
+  if (monitored.empty()) {
+    for (const auto& n : ref_names) {
+      if (excluded.count(n) || n == cfg.y_pred_proba || n == cfg.y_pred) continue;
+      monitored.push_back(n);
+    }
+  }
+  for (const auto& out : {cfg.y_pred_proba, cfg.y_pred}) {
+    if (!out.empty() && std::find(monitored.begin(), monitored.end(), out) == monitored.end()) {
+      monitored.push_back(out);
+    }
+  }
+  if (monitored.empty()) return InvalidArgument(fmt::format("{}: no columns to monitor", cfg.config_path));
+  for (const auto& n : monitored) {
+    if (std::find(ref_names.begin(), ref_names.end(), n) == ref_names.end()) {
+      return NotFound(fmt::format("{}:1: unknown column '{}' (named in {})", ref_src.Name(), n, cfg.config_path));
+    }
+    if (std::find(ana_names.begin(), ana_names.end(), n) == ana_names.end()) {
+      return NotFound(fmt::format("{}:1: unknown column '{}' (named in {})", ana_src.Name(), n, cfg.config_path));
+    }
+  }
+  std::vector<std::string> load = monitored;
+  auto add_load = [&](const std::string& n) {
+    if (!n.empty() && std::find(load.begin(), load.end(), n) == load.end()) load.push_back(n);
+  };
+  add_load(cfg.timestamp_column);
+  for (const auto& k : cfg.duplicates_key) add_load(k);
+
+  ReadOptions ref_opts;
+  ref_opts.columns = load;
+  ref_opts.types = cfg.column_types;
+  if (!cfg.timestamp_column.empty()) ref_opts.types[cfg.timestamp_column] = ColumnType::kTimestamp;
+  ref_opts.on_bad_rows = cfg.on_bad_rows;
+  ASSIGN_OR_RETURN(auto types, ref_src.InferTypes(ref_opts));
+  ReadOptions all_typed = ref_opts;
+  all_typed.types = types;
+  for (const auto& [name, type] : types) {
+    if (!ref_opts.types.count(name)) all_typed.strict_columns.insert(name);
+  }
+  ReadOptions ana_opts = all_typed;
+  ana_opts.strict_columns.clear();
+
+  StatusOr<Table> ana_table = InvalidArgument("not read");
+  std::thread ana_reader([&] { ana_table = ana_src.Read(ana_opts); });
+  StatusOr<Table> ref_table = ref_src.Read(all_typed);
+  ana_reader.join();
+  if (!ref_table.ok()) return ref_table.status();
+  if (!ana_table.ok()) return ana_table.status();
+  Table& rt = *ref_table;
+  Table& at = *ana_table;
+  result.reference_rows = static_cast<int64_t>(rt.num_rows);
+  result.analysis_rows = static_cast<int64_t>(at.num_rows);
+  result.reference_skipped_rows = rt.skipped_rows;
+  result.analysis_skipped_rows = at.skipped_rows;
+  progress(fmt::format("parsed {} reference and {} analysis rows", rt.num_rows, at.num_rows));
+  if (rt.skipped_rows) result.warnings.push_back(fmt::format("{}: skipped {} malformed rows", rt.source, rt.skipped_rows));
+  if (at.skipped_rows) result.warnings.push_back(fmt::format("{}: skipped {} malformed rows", at.source, at.skipped_rows));
+
+  for (const auto& n : monitored) {
+    const Column* c = rt.Find(n);
+    if (c->type == ColumnType::kTimestamp) {
+      return InvalidArgument(fmt::format("{}: column '{}' holds timestamps; monitor it as categorical via column_types "
+                                         "or leave it out of the features",
+                                         rt.source, n));
+    }
+    bool any = false;
+    for (size_t r = 0; r < c->size() && !any; ++r) any = !c->IsMissing(r);
+    if (!any) {
+      return InvalidArgument(fmt::format("{}: column '{}' has no values (every cell is missing)", rt.source, n));
+    }
+  }
+  SortByTimestamp(&rt, cfg.timestamp_column);
+  SortByTimestamp(&at, cfg.timestamp_column);
+  const std::vector<int64_t>* rts = nullptr;
+  const std::vector<int64_t>* ats = nullptr;
+  if (!cfg.timestamp_column.empty()) {
+    rts = &rt.Find(cfg.timestamp_column)->timestamps;
+    ats = &at.Find(cfg.timestamp_column)->timestamps;
+  }
+  ASSIGN_OR_RETURN(std::vector<Chunk> ref_chunks,
+                   MakeChunks(cfg.chunking, static_cast<int64_t>(rt.num_rows), rts, "reference"));
+  ASSIGN_OR_RETURN(std::vector<Chunk> ana_chunks,
+                   MakeChunks(cfg.chunking, static_cast<int64_t>(at.num_rows), ats, "analysis"));
+  result.reference_chunks = static_cast<int64_t>(ref_chunks.size());
+  result.analysis_chunks = static_cast<int64_t>(ana_chunks.size());
+  if (ref_chunks.size() < 6) {
+    result.warnings.push_back(fmt::format("the reference has only {} chunks; thresholds from fewer than 6 chunks are "
+                                          "unreliable",
+                                          ref_chunks.size()));
+  }
+  std::vector<Period> periods = {{"reference", &rt, &ref_chunks}, {"analysis", &at, &ana_chunks}};
+
+  // Per-column work, spread over threads; results are gathered in column order.
+  std::vector<ColumnOutput> outputs(monitored.size());
+  std::atomic<size_t> next{0};
+  std::atomic<size_t> done{0};
+  auto worker = [&] {
+    while (true) {
+      size_t i = next.fetch_add(1);
+      if (i >= monitored.size()) return;
+      const Column& rc = *rt.Find(monitored[i]);
+      const Column& ac = *at.Find(monitored[i]);
+      outputs[i] = rc.type == ColumnType::kContinuous ? ProcessContinuous(cfg, periods, rc, ac)
+                                                      : ProcessCategorical(cfg, periods, rc, ac);
+      done.fetch_add(1);
+    }
+  };
+  int nthreads = std::max(1, std::min<int>(cfg.threads, static_cast<int>(monitored.size())));
+  std::vector<std::thread> pool;
+  for (int t = 1; t < nthreads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  progress(fmt::format("computed drift and data quality for {} columns", monitored.size()));
+
+  for (size_t i = 0; i < monitored.size(); ++i) {
+    ColumnInfo info{monitored[i], rt.Find(monitored[i])->type, 0};
+    for (auto& r : outputs[i].records) {
+      if (r.period == "analysis" && r.alert) ++info.alerts;
+      result.records.push_back(std::move(r));
+    }
+    result.columns.push_back(info);
+    result.distributions.push_back(std::move(outputs[i].distribution));
+  }
+
+  // Whole-row metrics.
+  if (cfg.data_quality) {
+    std::vector<const Column*> ref_cols, ana_cols, ref_key, ana_key;
+    for (const auto& n : monitored) {
+      ref_cols.push_back(rt.Find(n));
+      ana_cols.push_back(at.Find(n));
+    }
+    for (const auto& n : cfg.duplicates_key) {
+      ref_key.push_back(rt.Find(n));
+      ana_key.push_back(at.Find(n));
+    }
+    const std::vector<const Column*>* cols[2] = {&ref_cols, &ana_cols};
+    const std::vector<const Column*>* keys[2] = {&ref_key, &ana_key};
+    MetricSeries rows(periods, "*", "row_count", "data_quality");
+    MetricSeries dups(periods, "*", "duplicate_rows_rate", "data_quality");
+    MetricSeries dkeys(periods, "*", "duplicate_keys_rate", "data_quality");
+    for (size_t p = 0; p < 2; ++p) {
+      for (const Chunk& ch : *periods[p].chunks) {
+        rows.Add(p, ch, static_cast<double>(ch.size()));
+        dups.Add(p, ch, DuplicateRate(*cols[p], ch.begin, ch.end));
+        if (!cfg.duplicates_key.empty()) dkeys.Add(p, ch, DuplicateRate(*keys[p], ch.begin, ch.end));
+      }
+    }
+    rows.Finish(StdSpec(3, 3), 0.0, std::nullopt, &result.records);
+    dups.Finish(StdSpec(3, 3), 0.0, 1.0, &result.records);
+    if (!cfg.duplicates_key.empty()) dkeys.Finish(ConstSpec(std::nullopt, 0.0), 0.0, 1.0, &result.records);
+  }
+  if (cfg.pca) {
+    std::vector<std::string> pcols = cfg.pca_columns.empty() ? monitored : cfg.pca_columns;
+    for (const auto& n : pcols) {
+      if (rt.Find(n) == nullptr || at.Find(n) == nullptr) {
+        return InvalidArgument(fmt::format("{}: multivariate.pca.columns names '{}', which is not a monitored column",
+                                           cfg.config_path, n));
+      }
+    }
+    ASSIGN_OR_RETURN(PcaDrift pca, PcaDrift::Fit(rt, pcols, cfg.pca_variance));
+    result.pca_components = pca.components();
+    MetricSeries s(periods, "*", "pca_reconstruction_error", "multivariate");
+    for (size_t p = 0; p < 2; ++p) {
+      for (const Chunk& ch : *periods[p].chunks) {
+        s.Add(p, ch, pca.Calculate(*periods[p].table, ch.begin, ch.end).mean);
+      }
+    }
+    // nannyML: two-sided ±3σ, lower limit 0 (dropped rather than clipped), alert outside.
+    s.Finish(StdSpec(3, 3), 0.0, std::nullopt, &result.records, /*override_using_none=*/true);
+    progress(fmt::format("PCA reconstruction with {} components", result.pca_components));
+  }
+  for (const auto& r : result.records) {
+    if (r.period == "analysis" && r.alert) ++result.alert_count;
+  }
+  return result;
+}
+
+std::string SummaryJson(const MonitorResult& r) {
+  std::string cols;
+  for (size_t i = 0; i < r.columns.size(); ++i) {
+    cols += fmt::format("{}{{\"column\":\"{}\",\"type\":\"{}\",\"alerts\":{}}}", i ? "," : "", r.columns[i].name,
+                        ColumnTypeName(r.columns[i].type), r.columns[i].alerts);
+  }
+  return fmt::format(
+      "{{\"alerts\":{},\"reference_rows\":{},\"analysis_rows\":{},\"reference_skipped_rows\":{},"
+      "\"analysis_skipped_rows\":{},\"reference_chunks\":{},\"analysis_chunks\":{},\"pca_components\":{},"
+      "\"columns\":[{}]}}",
+      r.alert_count, r.reference_rows, r.analysis_rows, r.reference_skipped_rows, r.analysis_skipped_rows,
+      r.reference_chunks, r.analysis_chunks, r.pca_components, cols);
+}
+
+Status WriteOutputs(const MonitorResult& result, const MonitorConfig& config, const std::string& out_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec) return Internal(fmt::format("{}: cannot create directory: {}", out_dir, ec.message()));
+  RETURN_IF_ERROR(WriteFileAtomically((std::filesystem::path(out_dir) / "results.json").string(),
+                                      ResultsToJson(result.records, SummaryJson(result))));
+  RETURN_IF_ERROR(WriteFileAtomically((std::filesystem::path(out_dir) / "report.html").string(),
+                                      RenderReport(result, config)));
+  return OkStatus();
+}
+
+}  // namespace cairn::monitor

@@ -1,0 +1,125 @@
+#include "monitor/results.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "monitor/data_source.h"
+
+namespace cairn::monitor {
+namespace {
+
+void AppendJsonString(std::string* out, std::string_view s) {
+  out->push_back('"');
+  for (char c : s) {
+    switch (c) {
+      case '"': *out += "\\\""; break;
+      case '\\': *out += "\\\\"; break;
+      case '\n': *out += "\\n"; break;
+      case '\r': *out += "\\r"; break;
+      case '\t': *out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) *out += fmt::format("\\u{:04x}", static_cast<int>(c));
+        else out->push_back(c);
+    }
+  }
+  out->push_back('"');
+}
+
+void AppendNumber(std::string* out, double v) {
+  if (!std::isfinite(v)) {
+    *out += "null";
+    return;
+  }
+  *out += fmt::format("{}", v);
+}
+
+void AppendOpt(std::string* out, const std::optional<double>& v) {
+  if (!v) *out += "null";
+  else AppendNumber(out, *v);
+}
+
+void AppendTs(std::string* out, int64_t ts) {
+  if (ts == kMissingTimestamp) *out += "null";
+  else AppendJsonString(out, FormatTimestamp(ts));
+}
+
+}  // namespace
+
+Record MakeRecord(const std::string& period, const Chunk& chunk, const std::string& column, const std::string& metric,
+                  const std::string& kind) {
+  Record r;
+  r.period = period;
+  r.chunk_index = chunk.index;
+  r.chunk_key = chunk.key;
+  r.start_index = chunk.begin;
+  r.end_index = chunk.end - 1;
+  r.start_ts = chunk.start_ts;
+  r.end_ts = chunk.end_ts;
+  r.row_count = chunk.size();
+  r.column = column;
+  r.metric = metric;
+  r.kind = kind;
+  return r;
+}
+
+std::string ResultsToJson(const std::vector<Record>& records, const std::string& summary_json) {
+  std::string out;
+  out.reserve(records.size() * 330 + 1024);
+  out += "{\"version\":1,\"summary\":";
+  out += summary_json;
+  out += ",\"records\":[";
+  for (size_t i = 0; i < records.size(); ++i) {
+    const Record& r = records[i];
+    out += i ? ",\n{" : "\n{";
+    out += "\"period\":";
+    AppendJsonString(&out, r.period);
+    out += fmt::format(",\"chunk_index\":{},\"chunk_key\":", r.chunk_index);
+    AppendJsonString(&out, r.chunk_key);
+    out += fmt::format(",\"start_index\":{},\"end_index\":{},\"start_date\":", r.start_index, r.end_index);
+    AppendTs(&out, r.start_ts);
+    out += ",\"end_date\":";
+    AppendTs(&out, r.end_ts);
+    out += fmt::format(",\"row_count\":{},\"column\":", r.row_count);
+    AppendJsonString(&out, r.column);
+    out += ",\"metric\":";
+    AppendJsonString(&out, r.metric);
+    out += ",\"kind\":";
+    AppendJsonString(&out, r.kind);
+    out += ",\"value\":";
+    AppendNumber(&out, r.value);
+    out += ",\"lower_threshold\":";
+    AppendOpt(&out, r.lower);
+    out += ",\"upper_threshold\":";
+    AppendOpt(&out, r.upper);
+    out += r.alert ? ",\"alert\":true" : ",\"alert\":false";
+    out += ",\"p_value\":";
+    AppendOpt(&out, r.p_value);
+    out += "}";
+  }
+  out += "\n]}\n";
+  return out;
+}
+
+Status WriteFileAtomically(const std::string& path, const std::string& content) {
+  std::string tmp = path + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) return Internal(fmt::format("{}: cannot write: {}", tmp, std::strerror(errno)));
+  size_t n = std::fwrite(content.data(), 1, content.size(), f);
+  bool ok = n == content.size() && std::fflush(f) == 0;
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok) {
+    std::remove(tmp.c_str());
+    return Internal(fmt::format("{}: write failed", tmp));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return Internal(fmt::format("{}: cannot rename into place: {}", path, std::strerror(errno)));
+  }
+  return OkStatus();
+}
+
+}  // namespace cairn::monitor

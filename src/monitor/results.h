@@ -1,0 +1,43 @@
+// results.json: one flat record per (chunk, column, metric).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "monitor/chunker.h"
+
+namespace cairn::monitor {
+
+struct Record {
+  std::string period;  // "reference" or "analysis"
+  int64_t chunk_index = 0;
+  std::string chunk_key;
+  int64_t start_index = 0;  // first row of the chunk (after sorting by timestamp)
+  int64_t end_index = 0;    // last row, inclusive (nannyML's convention)
+  int64_t start_ts = kMissingTimestamp;
+  int64_t end_ts = kMissingTimestamp;
+  int64_t row_count = 0;
+  std::string column;  // "*" for whole-row metrics (row count, duplicates, PCA)
+  std::string metric;  // e.g. "jensen_shannon", "missing_values_rate", "pca_reconstruction_error"
+  std::string kind;    // "drift", "data_quality", "summary", "multivariate"
+  double value = 0;    // NaN when undefined (e.g. an empty chunk)
+  std::optional<double> lower;
+  std::optional<double> upper;
+  bool alert = false;
+  std::optional<double> p_value;
+};
+
+// Fills the chunk fields of a record.
+Record MakeRecord(const std::string& period, const Chunk& chunk, const std::string& column,
+                  const std::string& metric, const std::string& kind);
+
+// Serialises {"version":1,"summary":{...},"records":[...]}; NaN becomes null.
+std::string ResultsToJson(const std::vector<Record>& records, const std::string& summary_json);
+
+// Writes `content` to `path` atomically (temp file + rename). Errors: Internal on I/O failure.
+Status WriteFileAtomically(const std::string& path, const std::string& content);
+
+}  // namespace cairn::monitor

@@ -1,0 +1,83 @@
+// Univariate drift methods, fitted on the reference and evaluated per chunk, as nannyML's
+// nannyml/drift/univariate/methods.py computes them (PSI as Evidently's psi stattest).
+//
+// Continuous: kolmogorov_smirnov (D; exact ks_2samp below 10 000 reference values, else
+//   nannyML's 10 000 equal-width-bin CDF estimate), jensen_shannon (Doane bins + an
+//   out-of-range bin, base 2), wasserstein (exact, or nannyML's binned estimate), hellinger,
+//   psi.
+// Categorical: chi2 (contingency statistic; p-value reported), jensen_shannon (reference
+//   categories + one bin for unseen ones), hellinger, l_infinity, psi.
+// An empty chunk yields NaN.
+//
+// Thread-safety: Calculate() is const and may run concurrently on one fitted object.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cairn::monitor {
+
+struct MethodValue {
+  double value = 0;
+  std::optional<double> p_value;
+};
+
+class ContinuousDrift {
+ public:
+  // `ref`: the finite reference values (any order). `ks_calculation`: auto|exact|estimated
+  // (applies to kolmogorov_smirnov and wasserstein).
+  ContinuousDrift(std::vector<double> ref, std::vector<std::string> methods, const std::string& ks_calculation);
+
+  // One value per method, in the constructor's order. `values` holds the chunk's finite
+  // values; it may be reordered.
+  std::vector<MethodValue> Calculate(std::vector<double>& values) const;
+
+  const std::vector<double>& doane_edges() const { return doane_edges_; }
+  const std::vector<double>& reference_doane_probs() const { return ref_doane_probs_; }
+
+ private:
+  double JsOrHellinger(const std::vector<double>& values, bool js) const;
+  double KsEstimated(const std::vector<int64_t>& hist, int64_t below, size_t n) const;
+  double WassersteinEstimated(const std::vector<double>& values, const std::vector<int64_t>& hist) const;
+  double Psi(const std::vector<double>& values) const;
+
+  std::vector<std::string> methods_;
+  bool estimated_ = false;
+  std::vector<double> ref_sorted_;  // exact mode and PSI
+  size_t ref_n_ = 0;
+  // Binned (estimated) mode: 10 000 equal-width bins over [min, max] of the reference.
+  std::vector<double> edges_;
+  std::vector<double> ref_cdf_;
+  std::vector<double> wass_edges_;  // differs from edges_ only when min == max
+  std::vector<double> wass_ref_cdf_;
+  double wass_bin_width_ = 0;
+  // Jensen-Shannon / Hellinger.
+  std::vector<double> doane_edges_;
+  std::vector<double> ref_doane_probs_;
+  int64_t ref_unique_ = 0;
+};
+
+class CategoricalDrift {
+ public:
+  // `ref_counts[c]`: reference count of category c (categories with zero count are ignored).
+  CategoricalDrift(std::vector<int64_t> ref_counts, std::vector<std::string> methods);
+
+  // `counts[c]`: the chunk's count of reference category c; `unseen`: the counts of each
+  // category absent from the reference.
+  std::vector<MethodValue> Calculate(const std::vector<int64_t>& counts, const std::vector<int64_t>& unseen) const;
+
+  const std::vector<double>& reference_probs() const { return ref_probs_; }
+
+ private:
+  std::vector<std::string> methods_;
+  std::vector<int64_t> ref_counts_;
+  std::vector<double> ref_probs_;  // per category (0 for absent)
+  int64_t ref_n_ = 0;
+};
+
+// Lower/upper limits of each method's value (nannyML's threshold limits).
+std::optional<double> MethodLowerLimit(const std::string& method);
+std::optional<double> MethodUpperLimit(const std::string& method);
+
+}  // namespace cairn::monitor
