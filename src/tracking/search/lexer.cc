@@ -36,38 +36,66 @@ size_t QuotedEnd(std::string_view s, size_t i, char quote) {
   return std::string_view::npos;
 }
 
-// Length of a number at i (sqlparse's float/integer rules), 0 if none; sets is_float.
+// Length of a number at i (sqlparse's rules, tried in its order, each needing no letter
+// right after it), 0 if none; sets is_float.
 size_t NumberLength(std::string_view s, size_t i, bool* is_float) {
   size_t j = i;
   if (j < s.size() && s[j] == '-') ++j;
-  size_t digits_begin = j;
+  size_t int_begin = j;
   while (j < s.size() && IsDigit(s[j])) ++j;
-  bool has_int = j > digits_begin;
-  bool has_frac = false;
-  if (j < s.size() && s[j] == '.') {
-    size_t k = j + 1;
-    while (k < s.size() && IsDigit(s[k])) ++k;
-    if (has_int || k > j + 1) {
-      has_frac = k > j + 1 || has_int;
-      j = k;
+  size_t int_end = j;
+  bool has_int = int_end > int_begin;
+  auto letter_at = [&](size_t k) { return k < s.size() && IsWordStart(s[k]); };
+  // -?\d+(\.\d+)?E-?\d+
+  if (has_int) {
+    size_t k = int_end;
+    if (k + 1 < s.size() && s[k] == '.' && IsDigit(s[k + 1])) {
+      ++k;
+      while (k < s.size() && IsDigit(s[k])) ++k;
+    }
+    if (k < s.size() && (s[k] == 'e' || s[k] == 'E')) {
+      size_t e = k + 1;
+      if (e < s.size() && s[e] == '-') ++e;
+      size_t exp_begin = e;
+      while (e < s.size() && IsDigit(s[e])) ++e;
+      if (e > exp_begin) {
+        *is_float = true;
+        return e - i;
+      }
     }
   }
-  if (!has_int && !has_frac) return 0;
-  *is_float = has_frac;
-  // Exponent: only after digits (sqlparse: -?\d+(\.\d+)?E-?\d+).
-  if (j < s.size() && (s[j] == 'e' || s[j] == 'E') && has_int) {
-    size_t k = j + 1;
-    if (k < s.size() && s[k] == '-') ++k;
-    size_t exp_begin = k;
-    while (k < s.size() && IsDigit(s[k])) ++k;
-    if (k > exp_begin) {
-      j = k;
-      *is_float = true;
+  // -?(\d+(\.\d*)|\.\d+) not followed by a letter; the regex may backtrack to fewer
+  // fraction digits ("1.5e+3" lexes as "1." then "5e" ...).
+  if (int_end < s.size() && s[int_end] == '.') {
+    size_t frac_end = int_end + 1;
+    while (frac_end < s.size() && IsDigit(s[frac_end])) ++frac_end;
+    size_t min_end = has_int ? int_end + 1 : int_end + 2;
+    for (size_t e = frac_end; e >= min_end && e > int_end; --e) {
+      if (!letter_at(e)) {
+        *is_float = true;
+        return e - i;
+      }
     }
   }
-  // Not a number when a letter follows directly (then it is a name such as 1abc).
-  if (j < s.size() && (IsWordStart(s[j]))) return 0;
-  return j - i;
+  // -?\d+ not followed by a letter.
+  if (has_int && !letter_at(int_end)) {
+    *is_float = false;
+    return int_end - i;
+  }
+  return 0;
+}
+
+// -?0x[0-9A-F]+ (a hexadecimal number, which MLflow never accepts as a value).
+size_t HexLength(std::string_view s, size_t i) {
+  size_t j = i;
+  if (j < s.size() && s[j] == '-') ++j;
+  if (j + 2 < s.size() && s[j] == '0' && (s[j + 1] == 'x' || s[j + 1] == 'X') &&
+      std::isxdigit(static_cast<unsigned char>(s[j + 2]))) {
+    j += 2;
+    while (j < s.size() && std::isxdigit(static_cast<unsigned char>(s[j]))) ++j;
+    return j - i;
+  }
+  return 0;
 }
 
 bool IsKeyword(std::string_view upper) {
@@ -91,8 +119,11 @@ size_t NameEnd(std::string_view s, size_t i, bool* bare_word) {
       if (e == std::string_view::npos) return parts == 0 ? e : j - 1;
       j = e;
       quoted = true;
-    } else if (j < s.size() && (IsWordChar(s[j]) || (parts > 0 && IsDigit(s[j])))) {
-      while (j < s.size() && IsWordChar(s[j])) ++j;
+    } else if (j < s.size() && IsWordChar(s[j])) {
+      // After a dot sqlparse takes \w only ($ and # end the name there).
+      auto part_char = [&](char ch) { return parts == 0 ? IsWordChar(ch) : IsWordChar(ch) && ch != '$' && ch != '#'; };
+      if (!part_char(s[j])) break;
+      while (j < s.size() && part_char(s[j])) ++j;
     } else {
       break;
     }
@@ -128,6 +159,20 @@ std::vector<Token> Tokenize(std::string_view s) {
       ++i;
       continue;
     }
+    if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
+      size_t e = s.find('\n', i);
+      if (e == std::string_view::npos) e = s.size();
+      push(Tok::kComment, i, e);
+      i = e;
+      continue;
+    }
+    if (c == '/' && i + 1 < s.size() && s[i + 1] == '*') {
+      size_t e = s.find("*/", i + 2);
+      e = e == std::string_view::npos ? s.size() : e + 2;
+      push(Tok::kComment, i, e);
+      i = e;
+      continue;
+    }
     if (c == '\'') {
       size_t e = QuotedEnd(s, i, '\'');
       if (e == std::string_view::npos) {
@@ -140,6 +185,11 @@ std::vector<Token> Tokenize(std::string_view s) {
       continue;
     }
     bool is_float = false;
+    if (size_t hex = HexLength(s, i); hex > 0) {
+      push(Tok::kPunct, i, i + hex);
+      i += hex;
+      continue;
+    }
     if (c == '-' || c == '.' || IsDigit(c)) {
       size_t len = NumberLength(s, i, &is_float);
       if (len > 0) {
@@ -148,7 +198,7 @@ std::vector<Token> Tokenize(std::string_view s) {
         continue;
       }
     }
-    if (IsWordChar(c) || c == '`' || c == '"') {
+    if (IsWordStart(c) || IsDigit(c) || c == '`' || c == '"') {
       bool bare = false;
       size_t e = NameEnd(s, i, &bare);
       if (e == std::string_view::npos || e == i) {
@@ -215,7 +265,31 @@ namespace {
 
 bool IsOperand(const Token& t) {
   return t.kind == Tok::kName || t.kind == Tok::kString || t.kind == Tok::kInt ||
-         t.kind == Tok::kFloat || t.kind == Tok::kParen;
+         t.kind == Tok::kFloat || t.kind == Tok::kParen || t.kind == Tok::kFunc ||
+         (t.kind == Tok::kKeyword && Upper(t.text) == "NULL");
+}
+
+// sqlparse's Function grouping: a name followed by a parenthesis (whitespace allowed), or
+// LIKE/ILIKE written directly against one.
+std::vector<Token> GroupFunctions(std::string_view s, std::vector<Token> toks) {
+  std::vector<Token> out;
+  for (size_t i = 0; i < toks.size(); ++i) {
+    bool name_call = toks[i].kind == Tok::kName;
+    bool like_call = toks[i].kind == Tok::kCompOp && toks[i].is_bare_word;
+    if (i + 1 < toks.size() && toks[i + 1].kind == Tok::kParen &&
+        (name_call || (like_call && toks[i + 1].begin == toks[i].end))) {
+      Token f;
+      f.kind = Tok::kFunc;
+      f.begin = toks[i].begin;
+      f.end = toks[i + 1].end;
+      f.text = std::string(s.substr(f.begin, f.end - f.begin));
+      out.push_back(std::move(f));
+      ++i;
+      continue;
+    }
+    out.push_back(std::move(toks[i]));
+  }
+  return out;
 }
 
 bool IsKeyword(const Token& t, std::string_view upper) {
@@ -232,7 +306,7 @@ size_t OperandEnd(const std::vector<Token>& toks, size_t i) {
 }  // namespace
 
 StatusOr<std::vector<Item>> GroupStatement(std::string_view filter) {
-  std::vector<Token> toks = Tokenize(filter);
+  std::vector<Token> toks = GroupFunctions(filter, Tokenize(filter));
   // sqlparse splits statements at ';': text after one means several statements.
   for (size_t i = 0; i < toks.size(); ++i) {
     if (toks[i].kind == Tok::kPunct && toks[i].text == ";" && i + 1 < toks.size()) {

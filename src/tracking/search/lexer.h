@@ -25,6 +25,8 @@ enum class Tok {
   kKeyword,  // AND OR NOT IN IS NULL ...
   kPunct,    // , ; ) and other punctuation
   kError,    // an unterminated quote
+  kComment,  // -- to end of line, or /* ... */
+  kFunc,     // name(...) or name (...), LIKE(...): sqlparse groups these as a Function
 };
 
 struct Token {

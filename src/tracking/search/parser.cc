@@ -559,11 +559,14 @@ StatusOr<std::vector<Clause>> ParseLoggedModelFilter(std::string_view filter) {
     clause.comparator = op;
     std::string value = item.right[0].text;
     if (numeric) {
-      char* end = nullptr;
-      double d = std::strtod(value.c_str(), &end);
-      if (value.empty() || end != value.c_str() + value.size()) {
+      // Python's float(): decimal literals, inf/infinity/nan; never hex (strtod would).
+      static const std::regex kPyFloat(
+          "^\\s*[+-]?(([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?|inf|infinity|nan)\\s*$",
+          std::regex::icase);
+      if (!std::regex_match(value, kPyFloat)) {
         return InvalidArgument("could not convert string to float: " + PyRepr(value));
       }
+      double d = std::strtod(value.c_str(), nullptr);
       clause.value = NumberValue(PyFloatRepr(d));
     } else if (value.size() >= 2 && value.front() == '(' && value.back() == ')') {
       PyList list = ParsePyList(value);

@@ -2,6 +2,7 @@
 // lines, # comments between cases) shared by the search tests, with --rewrite support.
 #pragma once
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -15,7 +16,10 @@ inline bool& RewriteGoldens() {
   return rewrite;
 }
 
+// The goldens folder; CAIRN_SEARCH_GOLDEN_DIR overrides it (for differential runs against
+// MLflow on generated cases, outside the committed goldens).
 inline std::string GoldenDir() {
+  if (const char* dir = std::getenv("CAIRN_SEARCH_GOLDEN_DIR")) return std::string(dir) + "/";
   return std::string(CAIRN_SOURCE_DIR) + "/tests/tracking/search/goldens/";
 }
 
