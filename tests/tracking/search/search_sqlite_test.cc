@@ -5,7 +5,9 @@
 #include <sqlite3.h>
 
 #include <fstream>
+#include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <regex>
 #include <sstream>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "golden_file.h"
 #include "tracking/search/search.h"
@@ -133,7 +136,14 @@ struct ExecSpec {
   std::string filter;
   std::vector<std::string> order_by;
   int64_t max_results = 0;
+  std::vector<LoggedModelOrderBy> model_order_by;      // order_by_json:
+  std::vector<LoggedModelDatasetFilter> model_datasets;  // dataset:
 };
+
+std::optional<std::string> OptionalString(const nlohmann::json& j, const char* key) {
+  if (!j.contains(key) || j[key].is_null()) return std::nullopt;
+  return j[key].get<std::string>();
+}
 
 ExecSpec ParseSpec(const std::vector<std::string>& inputs,
                    const std::map<std::string, std::string>& ids) {
@@ -150,6 +160,16 @@ ExecSpec ParseSpec(const std::vector<std::string>& inputs,
     if (key == "filter") spec.filter = value;
     else if (key == "order_by") spec.order_by.push_back(value);
     else if (key == "max_results") spec.max_results = std::stoll(value);
+    else if (key == "order_by_json") {
+      auto j = nlohmann::json::parse(value);
+      spec.model_order_by.push_back({j["field_name"].get<std::string>(),
+                                     j.value("ascending", true), OptionalString(j, "dataset_name"),
+                                     OptionalString(j, "dataset_digest")});
+    } else if (key == "dataset") {
+      auto j = nlohmann::json::parse(value);
+      spec.model_datasets.push_back(
+          {j["dataset_name"].get<std::string>(), OptionalString(j, "dataset_digest")});
+    }
     else ADD_FAILURE() << "unknown input " << line;
   }
   return spec;
@@ -162,17 +182,25 @@ struct SearchShape {
   std::vector<BindValue> store_binds;
   int64_t default_max = 1000;
   bool fetch_one_more = true;       // runs: token when a full page came back
+  bool print_tokens = true;         // logged models: MLflow's tokens are store-specific
 };
 
+using Compiler = std::function<StatusOr<SqlQuery>(const ExecSpec&)>;
+
+Compiler Strings(StatusOr<SqlQuery> (*compile)(std::string_view, const std::vector<std::string>&,
+                                                Dialect)) {
+  return [compile](const ExecSpec& spec) {
+    return compile(spec.filter, spec.order_by, Dialect::kSqlite);
+  };
+}
+
 std::vector<std::string> RunPaged(Db& db, const SearchShape& shape, const ExecSpec& spec,
-                                  StatusOr<SqlQuery> (*compile)(std::string_view,
-                                                                const std::vector<std::string>&,
-                                                                Dialect)) {
+                                  const Compiler& compile) {
   std::vector<std::string> out;
   int64_t max_results = spec.max_results ? spec.max_results : shape.default_max;
   std::string token;
   for (int page = 0; page < 50; ++page) {
-    auto q = compile(spec.filter, spec.order_by, Dialect::kSqlite);
+    auto q = compile(spec);
     if (!q.ok()) {
       EXPECT_EQ(q.status().code(), Code::kInvalidArgument);
       out.push_back("error: " + q.status().message());
@@ -201,7 +229,7 @@ std::vector<std::string> RunPaged(Db& db, const SearchShape& shape, const ExecSp
     out.push_back(line);
     if (!more) break;
     token = EncodePageToken(*offset + max_results);
-    out.push_back("token: " + token);
+    if (shape.print_tokens) out.push_back("token: " + token);
   }
   return out;
 }
@@ -234,15 +262,29 @@ TEST_P(SearchSqliteTest, RunsAndExperimentsMatchMlflow) {
                    /*fetch_one_more=*/false};
   SearchShape experiments{"SELECT e.name FROM experiments e", "e.lifecycle_stage = ?",
                           {std::string("active")}, 1000, true};
+  std::vector<std::string> lm_exp = db.Query(
+      "SELECT experiment_id FROM experiments WHERE name = ?", {std::string("models-exp")});
+  ASSERT_EQ(lm_exp.size(), 1u);
+  SearchShape logged_models{"SELECT lm.name FROM logged_models lm",
+                            "lm.experiment_id = ? AND lm.lifecycle_stage != ?",
+                            {static_cast<int64_t>(std::stoll(lm_exp[0])), std::string("deleted")},
+                            50,
+                            /*fetch_one_more=*/true,
+                            /*print_tokens=*/false};
 
   GoldenFile file = GoldenFile::Read("runs_exec.txt");
   ASSERT_FALSE(file.cases.empty());
   for (auto& c : file.cases) {
     ExecSpec spec = ParseSpec(c.inputs, ids);
     if (c.header == "runs") {
-      c.actual = RunPaged(db, runs, spec, &CompileRunSearch);
+      c.actual = RunPaged(db, runs, spec, Strings(&CompileRunSearch));
     } else if (c.header == "experiments") {
-      c.actual = RunPaged(db, experiments, spec, &CompileExperimentSearch);
+      c.actual = RunPaged(db, experiments, spec, Strings(&CompileExperimentSearch));
+    } else if (c.header == "logged_models") {
+      c.actual = RunPaged(db, logged_models, spec, [](const ExecSpec& s) {
+        return CompileLoggedModelSearch(s.filter, s.model_order_by, s.model_datasets,
+                                        Dialect::kSqlite);
+      });
     } else {
       FAIL() << "unknown entity " << c.header;
     }
@@ -262,9 +304,9 @@ TEST_P(SearchSqliteTest, RegistryMatchesMlflow) {
   for (auto& c : file.cases) {
     ExecSpec spec = ParseSpec(c.inputs, {});
     if (c.header == "registered_models") {
-      c.actual = RunPaged(db, models, spec, &CompileRegisteredModelSearch);
+      c.actual = RunPaged(db, models, spec, Strings(&CompileRegisteredModelSearch));
     } else if (c.header == "model_versions") {
-      c.actual = RunPaged(db, versions, spec, &CompileModelVersionSearch);
+      c.actual = RunPaged(db, versions, spec, Strings(&CompileModelVersionSearch));
     } else {
       FAIL() << "unknown entity " << c.header;
     }

@@ -326,6 +326,14 @@ CAIRN_COLUMNS = {
                  ("profile", "dataset_profile")],
     "inputs": ["input_uuid", "source_type", "source_id", "destination_type", "destination_id"],
     "input_tags": ["input_uuid", "name", "value"],
+    "logged_models": ["model_id", "experiment_id", "name", "artifact_location",
+                      "creation_timestamp_ms", "last_updated_timestamp_ms", "status",
+                      "lifecycle_stage", "model_type", "source_run_id", "status_message"],
+    "logged_model_params": ["model_id", "experiment_id", "param_key", "param_value"],
+    "logged_model_tags": ["model_id", "experiment_id", "tag_key", "tag_value"],
+    "logged_model_metrics": ["model_id", "metric_name", "metric_timestamp_ms", "metric_step",
+                             "metric_value", "experiment_id", "run_id", "dataset_uuid",
+                             "dataset_name", "dataset_digest"],
     "registered_models": ["name", "creation_time", "last_updated_time", "description",
                           "user_id"],
     "registered_model_tags": ["name", "key", "value"],
@@ -348,6 +356,12 @@ def dump_tables(db_path, tables, out_path, tmp):
         src = ", ".join(s if s in present else "NULL" for _, s in cols)
         order = ", ".join(s for _, s in cols if s in present)
         for row in con.execute(f"SELECT {src} FROM {table} ORDER BY {order}"):
+            if table == "logged_models":
+                # MLflow stores the status as an enum number; cairn's column holds its name.
+                from mlflow.entities import LoggedModelStatus
+
+                row = list(row)
+                row[6] = str(LoggedModelStatus.from_int(row[6]))
             lines.append("INSERT INTO %s (%s) VALUES (%s);" % (
                 table, ", ".join(d for d, _ in cols), ", ".join(sql_literal(v, tmp) for v in row)))
     con.close()
@@ -368,12 +382,16 @@ def parse_exec_inputs(inputs):
             spec["order_by"].append(value)
         elif key == "max_results":
             spec["max_results"] = int(value)
+        elif key == "order_by_json":
+            spec["order_by"].append(json.loads(value))
+        elif key == "dataset":
+            spec.setdefault("datasets", []).append(json.loads(value))
         else:
             raise SystemExit("unknown exec input " + line)
     return spec
 
 
-def run_paged(search, spec, default_max):
+def run_paged(search, spec, default_max, print_tokens=True):
     """Calls search(filter, order_by, max_results, page_token) page by page."""
     out = []
     token = None
@@ -388,7 +406,8 @@ def run_paged(search, spec, default_max):
             break
         if isinstance(token, bytes):
             token = token.decode()
-        out.append("token: " + token)
+        if print_tokens:
+            out.append("token: " + token)
     return out
 
 
@@ -457,8 +476,40 @@ def make_runs_exec(tmp):
     deleted = run("theta", 7000, "alice", "FINISHED", 7100, metrics=[("acc", 2.0, 0)])
     store.delete_run(deleted)
 
+    # Logged models in their own experiment.
+    from mlflow.entities import LoggedModelParameter, LoggedModelStatus, LoggedModelTag
+
+    lm_exp = store.create_experiment("models-exp")
+    lm_run = store.create_run(lm_exp, "alice", 100, [], "trainer").info.run_id
+    models = {}
+
+    def model(name, model_type=None, params=(), tags=(), metrics=(), ready=True):
+        m = store.create_logged_model(
+            lm_exp, name, lm_run, [LoggedModelTag(k, v) for k, v in tags],
+            [LoggedModelParameter(k, v) for k, v in params], model_type)
+        models[name] = m.model_id
+        if ready:
+            store.finalize_logged_model(m.model_id, LoggedModelStatus.READY)
+        if metrics:
+            store.log_batch(lm_run, [Metric(k, v, ts, step, model_id=m.model_id,
+                                            dataset_name=dn, dataset_digest=dd)
+                                     for k, v, ts, step, dn, dd in metrics], [], [])
+        return m.model_id
+
+    model("xgb-small", "xgboost", params=[("lr", "0.1")], tags=[("team", "vision")],
+          metrics=[("acc", 0.8, 10, 0, "eval", "d1"), ("acc", 0.85, 20, 1, "eval", "d1"),
+                   ("acc", 0.5, 30, 0, "train", "d2")])
+    model("xgb-large", "xgboost", params=[("lr", "0.01")], tags=[("team", "Vision")],
+          metrics=[("acc", 0.9, 10, 0, "eval", "d1"), ("loss", 0.2, 10, 0, None, None)])
+    model("Linear", "sklearn", params=[("alpha", "1")],
+          metrics=[("acc", 0.7, 5, 0, "train", "d2")])
+    model("pending-one", None, ready=False)
+    gone_model = model("removed", "xgboost", metrics=[("acc", 0.99, 1, 0, "eval", "d1")])
+    store.delete_logged_model(gone_model)
+
     dump_tables(db, ["experiments", "experiment_tags", "runs", "latest_metrics", "params",
-                     "tags", "datasets", "inputs", "input_tags"],
+                     "tags", "datasets", "inputs", "input_tags", "logged_models",
+                     "logged_model_params", "logged_model_tags", "logged_model_metrics"],
                 os.path.join(HERE, "runs_fixture.sql"), tmp)
 
     def search_runs(filter_string, order_by, max_results, token):
@@ -471,6 +522,13 @@ def make_runs_exec(tmp):
                                         order_by, token)
         return [e.name for e in page], page.token
 
+    def search_logged_models(spec):
+        def search(filter_string, order_by, max_results, token):
+            page = store.search_logged_models([lm_exp], filter_string or None,
+                                              spec.get("datasets"), max_results, order_by, token)
+            return [m.name for m in page], page.token
+        return search
+
     path = os.path.join(HERE, "runs_exec.txt")
     cases, trailer = read_cases(path)
     new = []
@@ -480,6 +538,9 @@ def make_runs_exec(tmp):
             expected = run_paged(search_runs, spec, 1000)
         elif header == "experiments":
             expected = run_paged(search_experiments, spec, 1000)
+        elif header == "logged_models":
+            # Logged-model page tokens carry the whole request (store-side); not compared.
+            expected = run_paged(search_logged_models(spec), spec, 50, print_tokens=False)
         else:
             raise SystemExit("runs_exec.txt: unknown entity " + header)
         new.append((prefix, header, inputs, expected))
