@@ -315,6 +315,42 @@ TEST_P(SearchSqliteTest, RegistryMatchesMlflow) {
   if (testing::RewriteGoldens() && GetParam()) file.Write();
 }
 
+// Every golden filter that compiles yields SQL SQLite accepts, with one bind per `?`.
+TEST(SearchSqlShapeTest, EveryCompiledGoldenFilterPrepares) {
+  Db db(false);
+  GoldenFile file = GoldenFile::Read("filters.txt");
+  int prepared = 0;
+  for (const auto& c : file.cases) {
+    std::string entity = c.header.substr(c.header.find(' ') + 1);
+    const std::string& filter = c.inputs[0];
+    StatusOr<SqlQuery> q = InvalidArgument("");
+    std::string from;
+    if (entity == "runs") {
+      q = CompileRunSearch(filter, {"metrics.m DESC", "params.p", "tags.t"}, Dialect::kSqlite);
+      from = "SELECT r.run_uuid FROM runs r";
+    } else if (entity == "experiments") {
+      q = CompileExperimentSearch(filter, {}, Dialect::kSqlite);
+      from = "SELECT e.name FROM experiments e";
+    } else if (entity == "registered_models") {
+      q = CompileRegisteredModelSearch(filter, {}, Dialect::kSqlite);
+      from = "SELECT rm.name FROM registered_models rm";
+    } else if (entity == "model_versions") {
+      q = CompileModelVersionSearch(filter, {}, Dialect::kSqlite);
+      from = "SELECT mv.name FROM model_versions mv";
+    } else {
+      q = CompileLoggedModelSearch(filter, {{"metrics.m", false, "ds", "dg"}}, {{"ds", "d"}},
+                                   Dialect::kSqlite);
+      from = "SELECT lm.name FROM logged_models lm";
+    }
+    if (!q.ok()) continue;
+    std::vector<BindValue> binds = q->join_binds;
+    binds.insert(binds.end(), q->where_binds.begin(), q->where_binds.end());
+    db.Query(from + q->joins + " WHERE (" + q->where + ") ORDER BY " + q->order_by, binds);
+    ++prepared;
+  }
+  EXPECT_GT(prepared, 100);
+}
+
 INSTANTIATE_TEST_SUITE_P(CaseSensitiveLikePragma, SearchSqliteTest, ::testing::Bool());
 
 }  // namespace
