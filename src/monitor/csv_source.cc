@@ -1,3 +1,5 @@
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -294,8 +296,9 @@ class ColumnBuilder {
 
 class CsvSource : public DataSource {
  public:
+  ~CsvSource() override { Release(); }
   CsvSource(std::string path, std::string name, std::string text, bool loaded)
-      : path_(std::move(path)), name_(std::move(name)), text_(std::move(text)), loaded_(loaded) {}
+      : path_(std::move(path)), name_(std::move(name)), text_(std::move(text)), loaded_(loaded), reloadable_(!loaded) {}
 
   std::string Name() const override { return name_; }
 
@@ -312,7 +315,7 @@ class CsvSource : public DataSource {
       bool number = true, boolean = true, timestamp = true, any = false;
     };
     std::vector<Flags> flags(idx.size());
-    Tokenizer tok(text_);
+    Tokenizer tok(Text());
     Record rec;
     std::string error;
     tok.Next(&rec, &error);  // header
@@ -377,12 +380,13 @@ class CsvSource : public DataSource {
       builders.emplace_back(name, types.at(name), strict.count(name) > 0);
     }
     // A cheap upper bound on the row count keeps the vectors from reallocating.
-    size_t approx_rows = std::count(text_.begin(), text_.end(), '\n') + 1;
+    std::string_view text = Text();
+    size_t approx_rows = std::count(text.begin(), text.end(), '\n') + 1;
     for (auto& b : builders) b.Reserve(approx_rows);
 
     Table table;
     table.source = name_;
-    Tokenizer tok(text_);
+    Tokenizer tok(Text());
     Record rec;
     std::string error;
     tok.Next(&rec, &error);  // header
@@ -413,6 +417,11 @@ class CsvSource : public DataSource {
     }
     table.num_rows = static_cast<size_t>(row);
     for (auto& b : builders) table.columns.push_back(b.Finish());
+    if (reloadable_) {
+      // The bytes are no longer needed; a later call reads the file again.
+      Release();
+      loaded_ = false;
+    }
     return table;
   }
 
@@ -423,7 +432,7 @@ class CsvSource : public DataSource {
       loaded_ = true;
     }
     if (!header_parsed_) {
-      Tokenizer tok(text_);
+      Tokenizer tok(Text());
       Record rec;
       std::string error;
       if (!tok.Next(&rec, &error)) return InvalidArgument(fmt::format("{}: empty file (no header row)", name_));
@@ -451,13 +460,24 @@ class CsvSource : public DataSource {
     size_t got = std::fread(magic, 1, 2, f);
     bool gz = got == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
     if (!gz) {
-      std::fseek(f, 0, SEEK_END);
-      long size = std::ftell(f);
-      std::fseek(f, 0, SEEK_SET);
-      text_.resize(size > 0 ? static_cast<size_t>(size) : 0);
-      size_t n = text_.empty() ? 0 : std::fread(text_.data(), 1, text_.size(), f);
+      // Map plain files: no copy of the bytes and no zero-filled buffer.
+      struct stat st;
+      if (fstat(fileno(f), &st) != 0) {
+        std::fclose(f);
+        return Internal(fmt::format("{}: cannot stat: {}", path_, std::strerror(errno)));
+      }
+      size_t size = static_cast<size_t>(st.st_size);
+      if (size > 0) {
+        void* m = mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fileno(f), 0);
+        if (m == MAP_FAILED) {
+          std::fclose(f);
+          return Internal(fmt::format("{}: cannot map: {}", path_, std::strerror(errno)));
+        }
+        madvise(m, size, MADV_SEQUENTIAL);
+        map_ = m;
+        map_size_ = size;
+      }
       std::fclose(f);
-      if (n != text_.size()) return Internal(fmt::format("{}: short read", path_));
       return OkStatus();
     }
     std::fclose(f);
@@ -502,10 +522,23 @@ class CsvSource : public DataSource {
     return idx;
   }
 
+  std::string_view Text() const {
+    return map_ != nullptr ? std::string_view(static_cast<const char*>(map_), map_size_) : std::string_view(text_);
+  }
+  void Release() {
+    std::string().swap(text_);
+    if (map_ != nullptr) munmap(map_, map_size_);
+    map_ = nullptr;
+    map_size_ = 0;
+  }
+
   std::string path_;
   std::string name_;
-  std::string text_;
+  std::string text_;  // gzip-decompressed or in-memory text
+  void* map_ = nullptr;  // plain files are memory-mapped instead
+  size_t map_size_ = 0;
   bool loaded_;
+  bool reloadable_;
   bool header_parsed_ = false;
   std::vector<std::string> header_;
 };
@@ -513,15 +546,20 @@ class CsvSource : public DataSource {
 }  // namespace
 
 bool IsMissingToken(std::string_view s) {
+  // pandas' default na_values: "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN",
+  // "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan",
+  // "null". Dispatch on the first character so that ordinary cells are rejected at once.
   if (s.empty()) return true;
-  if (s.size() > 9) return false;
-  static constexpr std::string_view kTokens[] = {
-      "NA",  "NaN", "nan",    "null", "NULL",  "None", "N/A",     "n/a",     "#N/A",   "#NA",
-      "<NA>", "-NaN", "-nan", "#N/A N/A", "1.#IND", "-1.#IND", "1.#QNAN", "-1.#QNAN"};
-  for (auto t : kTokens) {
-    if (s == t) return true;
+  if (s.size() > 8) return false;
+  switch (s[0]) {
+    case 'N': return s == "NA" || s == "NaN" || s == "NULL" || s == "None" || s == "N/A";
+    case 'n': return s == "nan" || s == "null" || s == "n/a";
+    case '#': return s == "#N/A" || s == "#NA" || s == "#N/A N/A";
+    case '<': return s == "<NA>";
+    case '-': return s.size() >= 4 && (s == "-NaN" || s == "-nan" || s == "-1.#IND" || s == "-1.#QNAN");
+    case '1': return s.size() >= 5 && s[1] == '.' && (s == "1.#IND" || s == "1.#QNAN");
+    default: return false;
   }
-  return false;
 }
 
 bool ParseNumber(std::string_view s, double* out) {

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <unordered_set>
 
 #include "monitor/statistics.h"
 
@@ -21,7 +20,13 @@ uint64_t Mix(uint64_t h, uint64_t v) {
 double MissingRate(const Column& c, int64_t b, int64_t e) {
   if (e <= b) return kNaN;
   int64_t m = 0;
-  for (int64_t r = b; r < e; ++r) m += c.IsMissing(static_cast<size_t>(r));
+  if (c.type == ColumnType::kContinuous) {
+    for (int64_t r = b; r < e; ++r) m += std::isnan(c.numbers[r]);
+  } else if (c.type == ColumnType::kTimestamp) {
+    for (int64_t r = b; r < e; ++r) m += c.timestamps[r] == kMissingTimestamp;
+  } else {
+    for (int64_t r = b; r < e; ++r) m += c.codes[r] == kMissingCode;
+  }
   return m / static_cast<double>(e - b);
 }
 
@@ -54,13 +59,13 @@ int64_t UnparseableCount(const Column& c, int64_t b, int64_t e) {
 
 double DuplicateRate(const std::vector<const Column*>& cols, int64_t b, int64_t e) {
   if (e <= b) return kNaN;
-  // 64-bit row hashes; a collision (about n²/2^65) would count a false duplicate.
-  std::unordered_set<uint64_t> seen;
-  seen.reserve(static_cast<size_t>(e - b));
-  int64_t dup = 0;
-  for (int64_t r = b; r < e; ++r) {
-    uint64_t h = 0x12345678;
-    for (const Column* c : cols) {
+  // 64-bit row hashes, sorted; a collision (probability about n²/2^65) would count a false
+  // duplicate.
+  const size_t n = static_cast<size_t>(e - b);
+  std::vector<uint64_t> h(n, 0x12345678ULL);
+  for (const Column* c : cols) {
+    for (size_t i = 0; i < n; ++i) {
+      const int64_t r = b + static_cast<int64_t>(i);
       uint64_t v;
       if (c->type == ColumnType::kContinuous) {
         double d = c->numbers[r];
@@ -72,11 +77,13 @@ double DuplicateRate(const std::vector<const Column*>& cols, int64_t b, int64_t 
       } else {
         v = static_cast<uint64_t>(static_cast<int64_t>(c->codes[r]));
       }
-      h = Mix(h, v);
+      h[i] = Mix(h[i], v);
     }
-    if (!seen.insert(h).second) ++dup;
   }
-  return dup / static_cast<double>(e - b);
+  std::sort(h.begin(), h.end());
+  int64_t dup = 0;
+  for (size_t i = 1; i < n; ++i) dup += h[i] == h[i - 1];
+  return dup / static_cast<double>(n);
 }
 
 SummaryStats Summarize(const Column& c, int64_t b, int64_t e) {

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -168,7 +169,7 @@ ColumnOutput ProcessContinuous(const MonitorConfig& cfg, const std::vector<Perio
   Distribution& d = out.distribution;
   d.column = ref.name;
   if (!ref_values.empty()) {
-    std::vector<double> edges = DoaneEdges(ref_values);
+    std::vector<double> edges = drift.doane_edges().empty() ? DoaneEdges(ref_values) : drift.doane_edges();
     if (edges.size() > 41) edges = Linspace(edges.front(), edges.back(), 41);
     std::vector<int64_t> rc, ac;
     Histogram(ref_values, edges, &rc);
@@ -431,27 +432,86 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
   }
   std::vector<Period> periods = {{"reference", &rt, &ref_chunks}, {"analysis", &at, &ana_chunks}};
 
-  // Per-column work, spread over threads; results are gathered in column order.
+  // Work items, spread over threads and gathered in a fixed order: PCA (the longest, so it
+  // starts first), whole-row data quality, then one item per column.
   std::vector<ColumnOutput> outputs(monitored.size());
-  std::atomic<size_t> next{0};
-  std::atomic<size_t> done{0};
-  auto worker = [&] {
-    while (true) {
-      size_t i = next.fetch_add(1);
-      if (i >= monitored.size()) return;
+  std::vector<Record> row_records, pca_records;
+  Status pca_status;
+  std::vector<std::function<void()>> tasks;
+  if (cfg.pca) {
+    std::vector<std::string> pcols = cfg.pca_columns.empty() ? monitored : cfg.pca_columns;
+    for (const auto& n : pcols) {
+      if (rt.Find(n) == nullptr || at.Find(n) == nullptr) {
+        return InvalidArgument(fmt::format("{}: multivariate.pca.columns names '{}', which is not a monitored column",
+                                           cfg.config_path, n));
+      }
+    }
+    tasks.push_back([&, pcols] {
+      auto pca = PcaDrift::Fit(rt, pcols, cfg.pca_variance);
+      if (!pca.ok()) {
+        pca_status = pca.status();
+        return;
+      }
+      result.pca_components = pca->components();
+      MetricSeries s(periods, "*", "pca_reconstruction_error", "multivariate");
+      for (size_t p = 0; p < 2; ++p) {
+        for (const Chunk& ch : *periods[p].chunks) {
+          s.Add(p, ch, pca->Calculate(*periods[p].table, ch.begin, ch.end).mean);
+        }
+      }
+      // nannyML: two-sided ±3σ, lower limit 0 (dropped rather than clipped), alert outside.
+      s.Finish(StdSpec(3, 3), 0.0, std::nullopt, &pca_records, /*override_using_none=*/true);
+    });
+  }
+  if (cfg.data_quality) {
+    tasks.push_back([&] {
+      std::vector<const Column*> ref_cols, ana_cols, ref_key, ana_key;
+      for (const auto& n : monitored) {
+        ref_cols.push_back(rt.Find(n));
+        ana_cols.push_back(at.Find(n));
+      }
+      for (const auto& n : cfg.duplicates_key) {
+        ref_key.push_back(rt.Find(n));
+        ana_key.push_back(at.Find(n));
+      }
+      const std::vector<const Column*>* cols[2] = {&ref_cols, &ana_cols};
+      const std::vector<const Column*>* keys[2] = {&ref_key, &ana_key};
+      MetricSeries rows(periods, "*", "row_count", "data_quality");
+      MetricSeries dups(periods, "*", "duplicate_rows_rate", "data_quality");
+      MetricSeries dkeys(periods, "*", "duplicate_keys_rate", "data_quality");
+      for (size_t p = 0; p < 2; ++p) {
+        for (const Chunk& ch : *periods[p].chunks) {
+          rows.Add(p, ch, static_cast<double>(ch.size()));
+          dups.Add(p, ch, DuplicateRate(*cols[p], ch.begin, ch.end));
+          if (!cfg.duplicates_key.empty()) dkeys.Add(p, ch, DuplicateRate(*keys[p], ch.begin, ch.end));
+        }
+      }
+      rows.Finish(StdSpec(3, 3), 0.0, std::nullopt, &row_records);
+      dups.Finish(StdSpec(3, 3), 0.0, 1.0, &row_records);
+      if (!cfg.duplicates_key.empty()) dkeys.Finish(ConstSpec(std::nullopt, 0.0), 0.0, 1.0, &row_records);
+    });
+  }
+  for (size_t i = 0; i < monitored.size(); ++i) {
+    tasks.push_back([&, i] {
       const Column& rc = *rt.Find(monitored[i]);
       const Column& ac = *at.Find(monitored[i]);
       outputs[i] = rc.type == ColumnType::kContinuous ? ProcessContinuous(cfg, periods, rc, ac)
                                                       : ProcessCategorical(cfg, periods, rc, ac);
-      done.fetch_add(1);
-    }
+    });
+  }
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next.fetch_add(1); i < tasks.size(); i = next.fetch_add(1)) tasks[i]();
   };
-  int nthreads = std::max(1, std::min<int>(cfg.threads, static_cast<int>(monitored.size())));
+  int nthreads = std::max(1, std::min<int>(cfg.threads, static_cast<int>(tasks.size())));
   std::vector<std::thread> pool;
   for (int t = 1; t < nthreads; ++t) pool.emplace_back(worker);
   worker();
   for (auto& t : pool) t.join();
-  progress(fmt::format("computed drift and data quality for {} columns", monitored.size()));
+  RETURN_IF_ERROR(pca_status);
+  progress(fmt::format("computed drift, data quality{} for {} columns",
+                       cfg.pca ? fmt::format(" and PCA ({} components)", result.pca_components) : "",
+                       monitored.size()));
 
   for (size_t i = 0; i < monitored.size(); ++i) {
     ColumnInfo info{monitored[i], rt.Find(monitored[i])->type, 0};
@@ -462,54 +522,8 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
     result.columns.push_back(info);
     result.distributions.push_back(std::move(outputs[i].distribution));
   }
-
-  // Whole-row metrics.
-  if (cfg.data_quality) {
-    std::vector<const Column*> ref_cols, ana_cols, ref_key, ana_key;
-    for (const auto& n : monitored) {
-      ref_cols.push_back(rt.Find(n));
-      ana_cols.push_back(at.Find(n));
-    }
-    for (const auto& n : cfg.duplicates_key) {
-      ref_key.push_back(rt.Find(n));
-      ana_key.push_back(at.Find(n));
-    }
-    const std::vector<const Column*>* cols[2] = {&ref_cols, &ana_cols};
-    const std::vector<const Column*>* keys[2] = {&ref_key, &ana_key};
-    MetricSeries rows(periods, "*", "row_count", "data_quality");
-    MetricSeries dups(periods, "*", "duplicate_rows_rate", "data_quality");
-    MetricSeries dkeys(periods, "*", "duplicate_keys_rate", "data_quality");
-    for (size_t p = 0; p < 2; ++p) {
-      for (const Chunk& ch : *periods[p].chunks) {
-        rows.Add(p, ch, static_cast<double>(ch.size()));
-        dups.Add(p, ch, DuplicateRate(*cols[p], ch.begin, ch.end));
-        if (!cfg.duplicates_key.empty()) dkeys.Add(p, ch, DuplicateRate(*keys[p], ch.begin, ch.end));
-      }
-    }
-    rows.Finish(StdSpec(3, 3), 0.0, std::nullopt, &result.records);
-    dups.Finish(StdSpec(3, 3), 0.0, 1.0, &result.records);
-    if (!cfg.duplicates_key.empty()) dkeys.Finish(ConstSpec(std::nullopt, 0.0), 0.0, 1.0, &result.records);
-  }
-  if (cfg.pca) {
-    std::vector<std::string> pcols = cfg.pca_columns.empty() ? monitored : cfg.pca_columns;
-    for (const auto& n : pcols) {
-      if (rt.Find(n) == nullptr || at.Find(n) == nullptr) {
-        return InvalidArgument(fmt::format("{}: multivariate.pca.columns names '{}', which is not a monitored column",
-                                           cfg.config_path, n));
-      }
-    }
-    ASSIGN_OR_RETURN(PcaDrift pca, PcaDrift::Fit(rt, pcols, cfg.pca_variance));
-    result.pca_components = pca.components();
-    MetricSeries s(periods, "*", "pca_reconstruction_error", "multivariate");
-    for (size_t p = 0; p < 2; ++p) {
-      for (const Chunk& ch : *periods[p].chunks) {
-        s.Add(p, ch, pca.Calculate(*periods[p].table, ch.begin, ch.end).mean);
-      }
-    }
-    // nannyML: two-sided ±3σ, lower limit 0 (dropped rather than clipped), alert outside.
-    s.Finish(StdSpec(3, 3), 0.0, std::nullopt, &result.records, /*override_using_none=*/true);
-    progress(fmt::format("PCA reconstruction with {} components", result.pca_components));
-  }
+  for (auto& r : row_records) result.records.push_back(std::move(r));
+  for (auto& r : pca_records) result.records.push_back(std::move(r));
   for (const auto& r : result.records) {
     if (r.period == "analysis" && r.alert) ++result.alert_count;
   }

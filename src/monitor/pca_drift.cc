@@ -10,44 +10,59 @@
 
 namespace cairn::monitor {
 
+using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+constexpr int64_t kBlock = 4096;  // rows encoded at a time: bounded memory, cache-friendly
+
 struct PcaDrift::Impl {
   std::vector<std::string> columns;
   std::vector<bool> categorical;
-  std::vector<double> impute;                    // continuous: reference mean
+  std::vector<double> impute;                                 // continuous: reference mean
   std::vector<std::unordered_map<std::string, double>> freq;  // categorical: category -> share
-  std::vector<double> impute_freq;               // categorical: share of the most frequent category
+  std::vector<double> impute_freq;  // categorical: share of the most frequent category
   Eigen::VectorXd scale_mean, scale_std, pca_mean;
   Eigen::MatrixXd components;  // d x k
 
-  // Encodes rows [begin, end) into a (rows x d) matrix, standardised.
-  Eigen::MatrixXd Encode(const Table& t, int64_t begin, int64_t end) const {
-    const int64_t n = end - begin;
-    const int64_t d = static_cast<int64_t>(columns.size());
-    Eigen::MatrixXd X(n, d);
-    for (int64_t j = 0; j < d; ++j) {
+  // Per-table view of the columns: numbers for continuous ones, code -> share for categorical.
+  struct View {
+    std::vector<const Column*> cols;
+    std::vector<std::vector<double>> code_share;
+  };
+  View MakeView(const Table& t) const {
+    View v;
+    for (size_t j = 0; j < columns.size(); ++j) {
       const Column* c = t.Find(columns[j]);
-      if (!categorical[j]) {
-        for (int64_t i = 0; i < n; ++i) {
-          double v = c->numbers[begin + i];
-          X(i, j) = std::isnan(v) ? impute[j] : v;
-        }
-      } else {
-        // Per-table code -> share lookup.
-        std::vector<double> code_share(c->dictionary.size());
+      v.cols.push_back(c);
+      std::vector<double> share;
+      if (categorical[j]) {
+        share.resize(c->dictionary.size());
         for (size_t k = 0; k < c->dictionary.size(); ++k) {
           auto it = freq[j].find(c->dictionary[k]);
-          code_share[k] = it == freq[j].end() ? 0.0 : it->second;
-        }
-        for (int64_t i = 0; i < n; ++i) {
-          int32_t code = c->codes[begin + i];
-          X(i, j) = code == kMissingCode ? impute_freq[j] : code_share[code];
+          share[k] = it == freq[j].end() ? 0.0 : it->second;
         }
       }
+      v.code_share.push_back(std::move(share));
     }
-    for (int64_t j = 0; j < d; ++j) {
-      X.col(j) = (X.col(j).array() - scale_mean[j]) / scale_std[j];
+    return v;
+  }
+
+  // The imputed, frequency-encoded (not standardised) value of column j at row r.
+  double Raw(const View& v, size_t j, int64_t r) const {
+    if (!categorical[j]) {
+      double x = v.cols[j]->numbers[r];
+      return std::isnan(x) ? impute[j] : x;
     }
-    return X;
+    int32_t code = v.cols[j]->codes[r];
+    return code == kMissingCode ? impute_freq[j] : v.code_share[j][code];
+  }
+
+  // Rows [begin, begin + n) standardised into X (n x d).
+  void Encode(const View& v, int64_t begin, int64_t n, RowMatrix* X) const {
+    const size_t d = columns.size();
+    X->resize(n, static_cast<Eigen::Index>(d));
+    for (int64_t i = 0; i < n; ++i) {
+      double* row = X->row(i).data();
+      for (size_t j = 0; j < d; ++j) row[j] = (Raw(v, j, begin + i) - scale_mean[j]) / scale_std[j];
+    }
   }
 };
 
@@ -106,18 +121,35 @@ StatusOr<PcaDrift> PcaDrift::Fit(const Table& ref, const std::vector<std::string
     impl->impute_freq.push_back(imp_freq);
   }
   const int64_t d = static_cast<int64_t>(columns.size());
+  Impl::View view = impl->MakeView(ref);
+  // StandardScaler: population mean and std of each encoded column.
   impl->scale_mean = Eigen::VectorXd::Zero(d);
   impl->scale_std = Eigen::VectorXd::Ones(d);
-  Eigen::MatrixXd X = impl->Encode(ref, 0, n);  // unscaled (mean 0, std 1 so far)
-  impl->scale_mean = X.colwise().mean().transpose();
   for (int64_t j = 0; j < d; ++j) {
-    double sd = std::sqrt((X.col(j).array() - impl->scale_mean[j]).square().sum() / n);
+    double sum = 0;
+    for (int64_t r = 0; r < n; ++r) sum += impl->Raw(view, j, r);
+    double mean = sum / n, ss = 0;
+    for (int64_t r = 0; r < n; ++r) {
+      double x = impl->Raw(view, j, r) - mean;
+      ss += x * x;
+    }
+    double sd = std::sqrt(ss / n);
+    impl->scale_mean[j] = mean;
     impl->scale_std[j] = sd == 0 ? 1.0 : sd;  // StandardScaler leaves constant features unscaled
-    X.col(j) = (X.col(j).array() - impl->scale_mean[j]) / impl->scale_std[j];
   }
-  impl->pca_mean = X.colwise().mean().transpose();
-  Eigen::MatrixXd centered = X.rowwise() - impl->pca_mean.transpose();
-  Eigen::MatrixXd cov = (centered.transpose() * centered) / static_cast<double>(n - 1);
+  // Covariance of the standardised data, accumulated block by block.
+  Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(d, d);
+  Eigen::VectorXd colsum = Eigen::VectorXd::Zero(d);
+  RowMatrix X;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    int64_t m = std::min(kBlock, n - b);
+    impl->Encode(view, b, m, &X);
+    gram.noalias() += X.transpose() * X;
+    colsum += X.colwise().sum().transpose();
+  }
+  impl->pca_mean = colsum / static_cast<double>(n);
+  Eigen::MatrixXd cov = (gram - static_cast<double>(n) * impl->pca_mean * impl->pca_mean.transpose()) /
+                        static_cast<double>(n - 1);
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(cov);
   Eigen::VectorXd evals = es.eigenvalues().reverse();
   Eigen::MatrixXd evecs = es.eigenvectors().rowwise().reverse();
@@ -141,12 +173,23 @@ PcaDrift::ChunkError PcaDrift::Calculate(const Table& t, int64_t begin, int64_t 
     out.mean = out.std = std::nan("");
     return out;
   }
-  Eigen::MatrixXd X = impl_->Encode(t, begin, end);
-  Eigen::MatrixXd C = X.rowwise() - impl_->pca_mean.transpose();
-  Eigen::MatrixXd R = C - (C * impl_->components) * impl_->components.transpose();
-  Eigen::VectorXd e = R.rowwise().norm();
-  out.mean = e.mean();
-  out.std = n > 1 ? std::sqrt((e.array() - out.mean).square().sum() / (n - 1)) : std::nan("");
+  Impl::View view = impl_->MakeView(t);
+  const Eigen::MatrixXd& W = impl_->components;
+  std::vector<double> e(static_cast<size_t>(n));
+  RowMatrix X;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    int64_t m = std::min(kBlock, n - b);
+    impl_->Encode(view, begin + b, m, &X);
+    X.rowwise() -= impl_->pca_mean.transpose();
+    RowMatrix R = X - (X * W) * W.transpose();
+    for (int64_t i = 0; i < m; ++i) e[b + i] = R.row(i).norm();
+  }
+  double sum = 0;
+  for (double x : e) sum += x;
+  out.mean = sum / n;
+  double ss = 0;
+  for (double x : e) ss += (x - out.mean) * (x - out.mean);
+  out.std = n > 1 ? std::sqrt(ss / (n - 1)) : std::nan("");
   return out;
 }
 
