@@ -636,7 +636,88 @@ class UbjParser {
   size_t pos_ = 0;
 };
 
+void AppendNumber(double d, bool integral, std::string* out) {
+  if (d != d) {
+    out->append("NaN");
+  } else if (d == std::numeric_limits<double>::infinity()) {
+    out->append("Infinity");
+  } else if (d == -std::numeric_limits<double>::infinity()) {
+    out->append("-Infinity");
+  } else {
+    char buf[64];
+    auto r = integral && d > -9e15 && d < 9e15
+                 ? std::to_chars(buf, buf + sizeof(buf), static_cast<int64_t>(d))
+                 : std::to_chars(buf, buf + sizeof(buf), d);
+    out->append(buf, r.ptr);
+  }
+}
+
+void AppendString(const std::string& s, std::string* out) {
+  out->push_back('"');
+  for (char c : s) {
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          static const char kHex[] = "0123456789abcdef";
+          out->append("\\u00");
+          out->push_back(kHex[(c >> 4) & 0xF]);
+          out->push_back(kHex[c & 0xF]);
+        } else {
+          out->push_back(c);
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+void AppendValue(const JsonValue& v, std::string* out) {
+  switch (v.type()) {
+    case JsonValue::Type::kNull: out->append("null"); return;
+    case JsonValue::Type::kBool: out->append(v.bool_value() ? "true" : "false"); return;
+    case JsonValue::Type::kInt: AppendNumber(v.number(), true, out); return;
+    case JsonValue::Type::kNumber: AppendNumber(v.number(), false, out); return;
+    case JsonValue::Type::kString: AppendString(v.str(), out); return;
+    case JsonValue::Type::kNumArray:
+      out->push_back('[');
+      for (size_t i = 0; i < v.nums().size(); ++i) {
+        if (i) out->push_back(',');
+        AppendNumber(v.nums()[i], v.nums_are_integers(), out);
+      }
+      out->push_back(']');
+      return;
+    case JsonValue::Type::kArray:
+      out->push_back('[');
+      for (size_t i = 0; i < v.items().size(); ++i) {
+        if (i) out->push_back(',');
+        AppendValue(v.items()[i], out);
+      }
+      out->push_back(']');
+      return;
+    case JsonValue::Type::kObject:
+      out->push_back('{');
+      for (size_t i = 0; i < v.members().size(); ++i) {
+        if (i) out->push_back(',');
+        AppendString(v.members()[i].first, out);
+        out->push_back(':');
+        AppendValue(v.members()[i].second, out);
+      }
+      out->push_back('}');
+      return;
+  }
+}
+
 }  // namespace
+
+std::string ToJsonText(const JsonValue& value) {
+  std::string out;
+  AppendValue(value, &out);
+  return out;
+}
 
 StatusOr<JsonValue> ParseJsonText(std::string_view text, NumberPrecision precision) {
   return TextParser(text, precision).ParseDocument();

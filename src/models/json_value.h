@@ -109,6 +109,10 @@ StatusOr<JsonValue> ParseJsonText(std::string_view text, NumberPrecision precisi
 // InvalidArgument("ubjson: <what> at byte N").
 StatusOr<JsonValue> ParseUbjson(std::string_view bytes);
 
+// Writes a value as compact JSON text (numbers in shortest round-trip form; NaN and
+// infinities as NaN / Infinity / -Infinity, as Python's json module does).
+std::string ToJsonText(const JsonValue& value);
+
 // True when bytes look like a UBJSON object rather than JSON text: "{" followed by a UBJSON
 // length or container marker (JSON text has a quote or whitespace there).
 bool LooksLikeUbjson(std::string_view bytes);
