@@ -46,8 +46,10 @@ class MetricSeries {
   }
 
   // Applies `spec` (with the metric's limits) and appends the records to `out`.
+  // `inclusive`: a value equal to a threshold alerts too (nannyML's summary statistics and
+  // PCA use `not (lower < value < upper)`; drift and data quality use strict comparisons).
   void Finish(const ThresholdSpec& spec, std::optional<double> lower_limit, std::optional<double> upper_limit,
-              std::vector<Record>* out, bool override_using_none = false) {
+              std::vector<Record>* out, bool override_using_none = false, bool inclusive = false) {
     Bounds b = ComputeThresholds(spec, ref_values_, lower_limit, upper_limit, override_using_none);
     for (auto& r : records_) {
       if (spec.kind == ThresholdKind::kPValue) {
@@ -56,6 +58,9 @@ class MetricSeries {
         r.lower = b.lower;
         r.upper = b.upper;
         r.alert = IsAlert(r.value, b);
+        if (inclusive && !std::isnan(r.value)) {
+          r.alert = r.alert || (b.lower && r.value == *b.lower) || (b.upper && r.value == *b.upper);
+        }
       }
       out->push_back(std::move(r));
     }
@@ -161,8 +166,10 @@ ColumnOutput ProcessContinuous(const MonitorConfig& cfg, const std::vector<Perio
       }
     }
     for (size_t k = 0; k < ss.size(); ++k) {
+      // nannyML: mean and median unbounded, std bounded below by 0; alerts on the bounds.
       ThresholdSpec spec = k < 3 ? StdSpec(3, 3) : NoneSpec();
-      ss[k].Finish(spec, std::nullopt, std::nullopt, &out.records);
+      ss[k].Finish(spec, k == 1 ? std::optional<double>(0.0) : std::nullopt, std::nullopt, &out.records, false,
+                   /*inclusive=*/true);
     }
   }
   // Distribution for the report: Doane bins of the reference.
@@ -460,7 +467,7 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
         }
       }
       // nannyML: two-sided ±3σ, lower limit 0 (dropped rather than clipped), alert outside.
-      s.Finish(StdSpec(3, 3), 0.0, std::nullopt, &pca_records, /*override_using_none=*/true);
+      s.Finish(StdSpec(3, 3), 0.0, std::nullopt, &pca_records, /*override_using_none=*/true, /*inclusive=*/true);
     });
   }
   if (cfg.data_quality) {
@@ -486,6 +493,9 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
           if (!cfg.duplicates_key.empty()) dkeys.Add(p, ch, DuplicateRate(*keys[p], ch.begin, ch.end));
         }
       }
+      // nannyML's thresholds (±3σ, lower limit 0). Its alert rule is `not (lower < n < upper)`,
+      // which flags every chunk when the reference chunks all have the same size (σ = 0);
+      // cairn alerts only strictly outside the band.
       rows.Finish(StdSpec(3, 3), 0.0, std::nullopt, &row_records);
       dups.Finish(StdSpec(3, 3), 0.0, 1.0, &row_records);
       if (!cfg.duplicates_key.empty()) dkeys.Finish(ConstSpec(std::nullopt, 0.0), 0.0, 1.0, &row_records);

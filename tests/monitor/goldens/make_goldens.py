@@ -11,6 +11,7 @@ cairn's results.json records, plus the YAML config cairn runs to reproduce it. p
 nannyML computes but does not report (chi2, exact KS) come from scipy on the same chunks.
 """
 import gzip
+import io
 import os
 import sys
 import warnings
@@ -33,6 +34,11 @@ def load(name):
     return pd.read_csv(os.path.join(DATA, name))
 
 
+def gzip_text(path):
+    """A gzip text stream with a fixed mtime, so that re-running the script is byte-stable."""
+    return io.TextIOWrapper(gzip.GzipFile(path, mode="wb", compresslevel=9, mtime=0), encoding="utf-8", newline="")
+
+
 def fmt(v):
     if v is None:
         return ""
@@ -45,7 +51,7 @@ def fmt(v):
 
 def write(name, rows):
     header = "period,chunk_index,key,start_index,end_index,column,metric,value,lower,upper,alert,p_value"
-    with gzip.open(os.path.join(HERE, name), "wt", encoding="utf-8", compresslevel=9) as f:
+    with gzip_text(os.path.join(HERE, name)) as f:
         f.write(header + "\n")
         for r in rows:
             f.write(",".join(str(x) for x in r) + "\n")
@@ -127,6 +133,71 @@ def car_loan():
     write("car_loan.csv.gz", rows)
 
 
+def dq_rows(result, metric, columns, value_key=None):
+    d = result.to_df()
+    out = []
+    for _, r in d.iterrows():
+        for col in columns:
+            key = col if value_key is None else value_key
+            out.append([r[("chunk", "period")], int(r[("chunk", "chunk_index")]), r[("chunk", "key")],
+                        int(r[("chunk", "start_index")]), int(r[("chunk", "end_index")]), col if value_key is None else "*",
+                        metric, fmt(r[(key, "value")]), fmt(r[(key, "lower_threshold")]),
+                        fmt(r[(key, "upper_threshold")]), fmt(bool(r[(key, "alert")])), ""])
+    return out
+
+
+def stats_rows(ref, ana, cont, kw):
+    rows = []
+    for calc_cls, metric in ((nml.SummaryStatsAvgCalculator, "mean"), (nml.SummaryStatsStdCalculator, "std"),
+                             (nml.SummaryStatsMedianCalculator, "median")):
+        c = calc_cls(column_names=cont, **kw)
+        c.fit(ref)
+        rows += dq_rows(c.calculate(ana), metric, cont)
+    rc = nml.SummaryStatsRowCountCalculator(**kw)
+    rc.fit(ref)
+    rows += dq_rows(rc.calculate(ana), "row_count", ["*"], value_key="rows_count")
+    rg = nml.NumericalRangeCalculator(column_names=cont, **kw)
+    rg.fit(ref)
+    rows += dq_rows(rg.calculate(ana), "out_of_range_rate", cont)
+    return rows
+
+
+def car_loan_stats():
+    ref = load("nannyml_car_loan_reference.csv.gz")
+    ana = load("nannyml_car_loan_analysis.csv.gz")
+    cont = ["car_value", "debt_to_income_ratio", "loan_length", "driver_tenure", "y_pred_proba"]
+    write("car_loan_stats.csv.gz", stats_rows(ref, ana, cont, dict(timestamp_column_name="timestamp", chunk_size=5000)))
+
+
+def housing_missing():
+    """california_housing.csv (handson-ml) has 207 empty total_bedrooms: split by row into a
+    reference (first 12000 rows) and an analysis period, keep four columns, and commit the
+    split next to the golden."""
+    df = load("california_housing.csv.gz")[["total_bedrooms", "median_income", "housing_median_age",
+                                             "ocean_proximity"]]
+    ref, ana = df.iloc[:12000].reset_index(drop=True), df.iloc[12000:].reset_index(drop=True)
+    for name, part in (("housing_dq_reference.csv.gz", ref), ("housing_dq_analysis.csv.gz", ana)):
+        with gzip_text(os.path.join(HERE, name)) as f:
+            part.to_csv(f, index=False)
+    kw = dict(chunk_size=1500)
+    cols = list(df.columns)
+    cont = cols[:3]
+    rows = []
+    mv = nml.MissingValuesCalculator(column_names=cols, **kw)
+    mv.fit(ref)
+    rows += dq_rows(mv.calculate(ana), "missing_values_rate", cols)
+    un = nml.UnseenValuesCalculator(column_names=["ocean_proximity"], **kw)
+    un.fit(ref)
+    rows += dq_rows(un.calculate(ana), "unseen_values_rate", ["ocean_proximity"])
+    rows += stats_rows(ref, ana, cont, kw)
+    u = nml.UnivariateDriftCalculator(column_names=cols, continuous_methods=["jensen_shannon", "wasserstein"],
+                                      categorical_methods=["chi2", "l_infinity"], **kw)
+    u.fit(ref)
+    rows += univariate_rows(u.calculate(ana), cols,
+                            lambda c: ["jensen_shannon", "wasserstein"] if c in cont else ["chi2", "l_infinity"])
+    write("housing_dq.csv.gz", rows)
+
+
 def california_housing():
     """Reference < 10k rows: KS and Wasserstein use the exact scipy path; last chunk incomplete."""
     ref = load("nannyml_california_housing_reference.csv.gz")
@@ -157,17 +228,6 @@ def hotel_booking():
     pv = chi2_and_ks_pvalues(calc, ref, ana, cat, [], exact_ks=False)
     rows = univariate_rows(res, cat + cont, lambda c: km if c in cat else ["jensen_shannon"], pv)
 
-    def dq_rows(result, metric, columns):
-        d = result.to_df()
-        out = []
-        for _, r in d.iterrows():
-            for col in columns:
-                out.append([r[("chunk", "period")], int(r[("chunk", "chunk_index")]), r[("chunk", "key")],
-                            int(r[("chunk", "start_index")]), int(r[("chunk", "end_index")]), col, metric,
-                            fmt(r[(col, "value")]), fmt(r[(col, "lower_threshold")]), fmt(r[(col, "upper_threshold")]),
-                            fmt(bool(r[(col, "alert")])), ""])
-        return out
-
     miss_cols = ["children", "country", "agent"]
     mv = nml.MissingValuesCalculator(column_names=miss_cols, timestamp_column_name="timestamp", chunk_period="M")
     mv.fit(ref)
@@ -183,6 +243,8 @@ def main():
     car_loan()
     california_housing()
     hotel_booking()
+    car_loan_stats()
+    housing_missing()
 
 
 if __name__ == "__main__":
