@@ -83,6 +83,7 @@ TEST(GoldenTest, CaliforniaHousingExactKsAndIncompleteChunk) { CheckGolden("cali
 TEST(GoldenTest, HotelBookingMonthlyPeriodsUnseenAndMissing) { CheckGolden("hotel_booking"); }
 TEST(GoldenTest, CarLoanSummaryStatsRowCountAndRange) { CheckGolden("car_loan_stats"); }
 TEST(GoldenTest, HousingMissingValuesAndDriftWithNaN) { CheckGolden("housing_dq"); }
+TEST(GoldenTest, CarLoanPsiAsEvidently) { CheckGolden("car_loan_psi"); }
 
 }  // namespace
 }  // namespace cairn::monitor
