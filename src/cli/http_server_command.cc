@@ -13,8 +13,10 @@
 #include "cli/signals.h"
 #include "common/log.h"
 #include "http/artifact_routes.h"
+#include "http/mlflow_tracking_routes.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "tracking/sqlite_tracking_store.h"
 
 namespace cairn::cli {
 
@@ -76,9 +78,23 @@ int RunServer(const ServerFlags& flags) {
     return kExitFailed;
   }
 
+  auto tracking_store = tracking::SqliteTrackingStore::Open(*db_path);
+  if (!tracking_store.ok()) {
+    std::fprintf(stderr, "cairn server: cannot open the metadata store %s: %s\n",
+                 db_path->c_str(), tracking_store.status().message().c_str());
+    return kExitFailed;
+  }
+  tracking::TrackingStore& tracking = **tracking_store;
+
   http::Router router;
   AddRoutesOfThisBuild(router);
   http::RegisterArtifactRoutes(router, artifact_store);
+  http::RegisterMlflowTrackingRoutes(router, tracking);
+  http::RegisterRunArtifactListRoute(router, artifact_store,
+                                     [&tracking](const std::string& run_id) -> StatusOr<std::string> {
+                                       ASSIGN_OR_RETURN(tracking::Run run, tracking.GetRun(run_id));
+                                       return run.info.artifact_uri;
+                                     });
 
   http::ServerOptions options;
   options.host = flags.host;

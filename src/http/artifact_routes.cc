@@ -93,4 +93,52 @@ void RegisterArtifactRoutes(Router& router, artifacts::LocalArtifactStore& store
   }
 }
 
+void RegisterRunArtifactListRoute(Router& router, artifacts::LocalArtifactStore& store,
+                                  RunArtifactUriFn run_artifact_uri) {
+  artifacts::LocalArtifactStore* s = &store;
+  auto handler = [s, run_artifact_uri](const Request& req) -> StatusOr<Response> {
+    std::string run_id, path;
+    if (!req.query.empty()) {
+      run_id = req.QueryParam("run_id").value_or(req.QueryParam("run_uuid").value_or(""));
+      path = req.QueryParam("path").value_or("");
+    } else if (!req.body.empty()) {
+      nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+      if (body.is_discarded() || !body.is_object()) {
+        return InvalidArgument("malformed JSON request body").WithMlflowCode("MALFORMED_REQUEST");
+      }
+      auto str = [&](const char* key) {
+        auto it = body.find(key);
+        return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+      };
+      run_id = str("run_id");
+      if (run_id.empty()) run_id = str("run_uuid");
+      path = str("path");
+    }
+    if (run_id.empty()) return InvalidArgument("Missing value for required parameter 'run_id'.");
+    RETURN_IF_ERROR(artifacts::ValidateRelativePath(path));
+    ASSIGN_OR_RETURN(std::string root_uri, run_artifact_uri(run_id));
+    ASSIGN_OR_RETURN(std::string root_rel, ArtifactUriToRelativePath(root_uri));
+    while (!path.empty() && path.back() == '/') path.pop_back();
+    std::string dir = path.empty() ? root_rel : root_rel + "/" + path;
+    ASSIGN_OR_RETURN(auto entries, s->List(dir));
+    nlohmann::ordered_json out;
+    out["root_uri"] = root_uri;
+    if (!entries.empty()) {
+      nlohmann::ordered_json files = nlohmann::ordered_json::array();
+      for (const auto& e : entries) {
+        nlohmann::ordered_json f;
+        f["path"] = path.empty() ? e.path : path + "/" + e.path;
+        f["is_dir"] = e.is_dir;
+        if (!e.is_dir) f["file_size"] = e.file_size;
+        files.push_back(std::move(f));
+      }
+      out["files"] = std::move(files);
+    }
+    return Response::Json(out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  };
+  for (const char* prefix : {"/api/2.0/mlflow", "/ajax-api/2.0/mlflow"}) {
+    router.Add("GET", std::string(prefix) + "/artifacts/list", handler);
+  }
+}
+
 }  // namespace cairn::http
