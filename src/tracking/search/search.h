@@ -9,8 +9,9 @@
 //   CompileRunSearch, CompileExperimentSearch, CompileRegisteredModelSearch,
 //   CompileModelVersionSearch, CompileLoggedModelSearch   -> SqlQuery
 //   DecodePageToken / EncodePageToken                      -> offsets for every search
-// Each SqlQuery is written against the agreed schema (docs in /tmp/tracking-schema.md, copied
-// into docs by the tracking module) with the base table under a fixed alias:
+// Each SqlQuery is written against the agreed schema (created by tracking/tracking_schema.cc;
+// the registry tables registered_models, registered_model_tags, model_versions,
+// model_version_tags) with the base table under a fixed alias:
 //   runs r, experiments e, registered_models rm, model_versions mv, logged_models lm.
 // The store assembles, in this order,
 //   SELECT <alias>.* FROM <table> <alias> <joins> WHERE (<where>) AND <its own filters>
@@ -62,12 +63,17 @@ struct FilterValue {
 struct Clause {
   KeyType type = KeyType::kAttribute;
   std::string key;         // unquoted key as written (aliases such as `created` not yet resolved)
-  std::string comparator;  // upper-cased: "=", "!=", ">", ..., "LIKE", "ILIKE", "IN", "NOT IN"
+  // As MLflow keeps it: as written for runs, experiments and logged models ("like" stays
+  // lower case; the run compiler upper-cases it, the experiment one then rejects it, as
+  // MLflow does), upper-cased for registered models and model versions. A `not in` is always
+  // "NOT IN".
+  std::string comparator;
   FilterValue value;
 };
 
 // Parses a filter string with the grammar of `entity` (no SQL-stage checks such as comparator
-// validity; the Compile* functions add those). An empty filter gives no clauses.
+// validity; the Compile* functions add those). An empty filter gives no clauses. Logged-model
+// numeric values are Python float reprs ("1.0"); other numbers stay as written.
 // Errors: kInvalidArgument with MLflow's parse-stage message.
 StatusOr<std::vector<Clause>> ParseFilter(Entity entity, std::string_view filter);
 
