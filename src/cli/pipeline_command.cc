@@ -2,7 +2,13 @@
 
 #include <CLI/CLI.hpp>
 
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <filesystem>
+#include <thread>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -26,7 +32,7 @@ using pipeline::Value;
 struct PipelineFlags {
   std::string spec_path;
   std::vector<std::string> params;
-  int jobs = 1;
+  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   bool no_cache = false;
   std::string resume;
   std::string state_dir;
@@ -37,6 +43,20 @@ struct PipelineFlags {
   std::string spec_path_in_image = "/pipeline/pipeline.yaml";
   bool quiet = false;
 };
+
+std::atomic<bool> g_cancel{false};
+
+void OnSignal(int) { g_cancel.store(true); }
+
+// Ctrl-C / SIGTERM cancel the run: steps run in their own process groups, so the terminal's
+// SIGINT does not reach them and the executor has to kill them.
+void InstallCancelHandlers() {
+  struct sigaction sa = {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
 
 int Fail(const Status& st) {
   std::fprintf(stderr, "cairn pipeline: %s\n", st.message().c_str());
@@ -70,6 +90,8 @@ int RunPipeline(const PipelineFlags& f, bool single_step) {
   options.resume_run_id = f.resume;
   options.params = overrides;
   if (single_step) options.only_steps = {f.step};
+  InstallCancelHandlers();
+  options.cancel = &g_cancel;
   if (!f.quiet) {
     options.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
   }
@@ -79,6 +101,8 @@ int RunPipeline(const PipelineFlags& f, bool single_step) {
     // In a container the step's values are also written one file per key (Argo reads
     // output parameters from files).
     if (const char* dir = std::getenv("CAIRN_OUTPUTS_DIR")) {
+      std::error_code ec;
+      std::filesystem::create_directories(dir, ec);
       for (const auto& s : result->steps) {
         for (const auto& [k, v] : s.values) std::ofstream(std::string(dir) + "/" + k) << v;
       }
@@ -91,6 +115,11 @@ int RunPipeline(const PipelineFlags& f, bool single_step) {
     }
   }
   std::printf("%s\n", result->run_id.c_str());
+  if (!result->ok && !single_step) {
+    std::fprintf(stderr, "resume with: cairn pipeline run %s --resume %s\n", f.spec_path.c_str(),
+                 result->run_id.c_str());
+  }
+  if (g_cancel.load()) return 130;
   return result->ok ? kExitOk : kExitFailed;
 }
 
@@ -137,7 +166,8 @@ void AddPipelineCommand(CLI::App& app) {
   auto* run = cmd->add_subcommand("run", "Run a pipeline locally");
   run->add_option("spec", flags->spec_path, "pipeline.yaml")->required();
   run->add_option("--param", flags->params, "Override a param: name=value");
-  run->add_option("-j,--jobs", flags->jobs, "Steps to run at once")->check(CLI::PositiveNumber);
+  run->add_option("-j,--jobs", flags->jobs, "Steps to run at once (default: CPU count)")
+      ->check(CLI::PositiveNumber);
   run->add_flag("--no-cache", flags->no_cache, "Neither use nor fill the step cache");
   run->add_option("--resume", flags->resume, "Re-run the failed and not-run steps of this run");
   run->add_option("--state-dir", flags->state_dir,

@@ -303,9 +303,25 @@ class RunLoop {
 
   int64_t NowUs() const { return clock_->MonotonicMicros(); }
 
+  bool Cancelled() const { return options_.cancel && options_.cancel->load(); }
+
+  // Kills every running step once; their exits are then reaped as failures.
+  void CancelRunning() {
+    if (cancelled_) return;
+    cancelled_ = true;
+    Progress("cancelled: stopping running steps");
+    for (const auto& [pid, i] : running_) {
+      launcher_->Kill(pid);
+      slots_[i].killed = true;
+    }
+    retry_at_.clear();
+    ready_.clear();
+  }
+
   void Loop() {
     while (true) {
-      LaunchReady();
+      if (Cancelled()) CancelRunning();
+      if (!cancelled_) LaunchReady();
       if (running_.empty() && retry_at_.empty()) break;
       int64_t now = NowUs();
       int64_t wake = INT64_MAX;
@@ -314,6 +330,7 @@ class RunLoop {
         if (slots_[i].deadline_us && !slots_[i].killed) wake = std::min(wake, slots_[i].deadline_us);
       }
       int64_t timeout_ms = wake == INT64_MAX ? -1 : std::max<int64_t>(0, (wake - now + 999) / 1000);
+      if (options_.cancel && (timeout_ms < 0 || timeout_ms > 100)) timeout_ms = 100;
       if (running_.empty()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
         continue;
@@ -485,6 +502,9 @@ class RunLoop {
     Slot& s = slots_[i];
     const PlannedStep& p = plan_.steps[i];
     s.result.exit_code = exit.signaled ? 128 + exit.signal : exit.exit_code;
+    if (cancelled_) {
+      return Terminal(i, StepStatus::kFailed, "cancelled (process group killed)");
+    }
     if (s.result.timed_out) {
       return AttemptFailed(i, fmt::format("timed out after {} ms (process group killed)",
                                           p.spec->timeout_ms));
@@ -601,8 +621,8 @@ class RunLoop {
         continue;
       }
       if (s.status == StepStatus::kPending) {
-        s.status = StepStatus::kNotRun;  // unreachable unless a dependency never finished
-        s.message = "never became ready";
+        s.status = StepStatus::kNotRun;
+        s.message = cancelled_ ? "not started: the run was cancelled" : "never became ready";
       }
       switch (s.status) {
         case StepStatus::kSucceeded:
@@ -648,6 +668,7 @@ class RunLoop {
   std::map<int64_t, int> running_;                // pid → plan index
   std::multimap<int64_t, int> retry_at_;          // monotonic µs → plan index
   int resumed_count_ = 0;
+  bool cancelled_ = false;
 };
 
 }  // namespace

@@ -18,6 +18,7 @@
 // Thread-safety: one Run at a time per Executor.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -61,6 +62,10 @@ struct RunOptions {
   std::map<std::string, Value> params;  // overrides
   // Called with one human-readable line per event (start, finish, cache hit, failure).
   std::function<void(const std::string&)> progress;
+  // When set and it becomes true (e.g. from a signal handler), running steps' process groups
+  // are killed, they fail as "cancelled", nothing new starts, and Run returns (resumable).
+  // Checked at least every 100 ms.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct RunResult {

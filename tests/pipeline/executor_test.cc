@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <filesystem>
@@ -191,6 +192,47 @@ steps:
   bool gone = ProcessGone(child);
   if (!gone) ::kill(child, SIGKILL);  // do not leak it when the test fails
   EXPECT_TRUE(gone) << "the grandchild " << child << " survived the timeout";
+}
+
+TEST_F(ExecutorTest, CancelKillsRunningStepsAndLeavesTheRunResumable) {
+  std::atomic<bool> cancel{false};
+  RunOptions o;
+  o.cancel = &cancel;
+  std::string yaml = R"(
+steps:
+  slow: {run: "sleep 30 & echo $! > child.pid; sleep 30", cache: false}
+  after: {needs: [slow], run: "touch after.ran", cache: false}
+)";
+  WriteFile(Path("pipeline.yaml"), yaml);
+  auto spec = LoadSpec(Path("pipeline.yaml"));
+  ASSERT_TRUE(spec.ok());
+  auto launcher = NewPosixProcessLauncher();
+  Executor executor(launcher.get(), &SystemClock::Get(), nullptr);
+  // Cancel as soon as the slow step has started its grandchild.
+  std::thread canceller;
+  o.progress = [&](const std::string& line) {
+    if (line.find("start   slow") != std::string::npos) {
+      canceller = std::thread([&cancel, pid_file = Path("child.pid")] {
+        for (int i = 0; i < 500 && ReadFile(pid_file).empty(); ++i) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        cancel = true;
+      });
+    }
+  };
+  auto r = executor.Run(*spec, o);
+  canceller.join();
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->ok);
+  EXPECT_EQ(r->Find("slow")->message, "cancelled (process group killed)");
+  EXPECT_EQ(r->Find("after")->status, StepStatus::kNotRun);
+  EXPECT_FALSE(fs::exists(Path("after.ran")));
+  std::string pid_text = ReadFile(Path("child.pid"));
+  ASSERT_FALSE(pid_text.empty());
+  pid_t child = std::stoi(pid_text);
+  bool gone = ProcessGone(child);
+  if (!gone) ::kill(child, SIGKILL);
+  EXPECT_TRUE(gone);
 }
 
 TEST_F(ExecutorTest, CacheHitsAndMisses) {
