@@ -562,8 +562,48 @@ bool IsMissingToken(std::string_view s) {
   }
 }
 
+namespace {
+// Clinger's fast path: a decimal with at most 15 significant digits and a power of ten within
+// ±22 converts exactly with one multiplication or division, so the result is the correctly
+// rounded double, as from_chars would give.
+bool FastDecimal(std::string_view s, double* out) {
+  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                      1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  size_t i = 0;
+  const size_t n = s.size();
+  bool neg = false;
+  if (i < n && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
+  uint64_t mant = 0;
+  int digits = 0, frac_digits = 0;
+  size_t start = i;
+  while (i < n && static_cast<unsigned>(s[i] - '0') < 10) {
+    mant = mant * 10 + (s[i] - '0');
+    if (mant != 0) ++digits;
+    ++i;
+  }
+  bool any = i > start;
+  if (i < n && s[i] == '.') {
+    ++i;
+    size_t fs = i;
+    while (i < n && static_cast<unsigned>(s[i] - '0') < 10) {
+      mant = mant * 10 + (s[i] - '0');
+      if (mant != 0) ++digits;
+      ++i;
+    }
+    frac_digits = static_cast<int>(i - fs);
+    any = any || i > fs;
+  }
+  if (!any || i != n || digits > 15 || frac_digits > 22) return false;
+  double v = static_cast<double>(mant);
+  if (frac_digits) v /= kPow10[frac_digits];
+  *out = neg ? -v : v;
+  return true;
+}
+}  // namespace
+
 bool ParseNumber(std::string_view s, double* out) {
   if (s.empty()) return false;
+  if (FastDecimal(s, out)) return true;
   const char* b = s.data();
   const char* e = b + s.size();
   if (*b == '+') ++b;

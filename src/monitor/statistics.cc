@@ -272,6 +272,9 @@ void Histogram(std::span<const double> x, const std::vector<double>& edges, std:
   if (nb <= 0) return;
   const double lo = edges.front(), hi = edges.back();
   const double scale = hi > lo ? nb / (hi - lo) : 0.0;
+  // Positions within `tol` bins of an edge are settled against the actual edges (the
+  // arithmetic guess can be off by rounding there); elsewhere the guess is exact.
+  const double tol = 1e-9 + 16 * std::numeric_limits<double>::epsilon() * (std::abs(lo) + std::abs(hi)) * scale;
   const double* e = edges.data();
   int64_t* c = counts->data();
   int64_t nbelow = 0;
@@ -280,18 +283,19 @@ void Histogram(std::span<const double> x, const std::vector<double>& edges, std:
       ++nbelow;
       continue;
     }
-    if (v > hi || std::isnan(v)) continue;
-    if (v == hi) {
-      ++c[nb - 1];
-      continue;
+    if (!(v < hi)) {
+      if (v == hi) ++c[nb - 1];
+      continue;  // above the range, or NaN
     }
-    // Guess from equal widths, then settle against the actual edges (searchsorted semantics:
-    // bin i holds e[i] <= v < e[i+1]).
-    int64_t i = static_cast<int64_t>((v - lo) * scale);
+    const double f = (v - lo) * scale;
+    int64_t i = static_cast<int64_t>(f);
+    const double frac = f - static_cast<double>(i);
     if (i >= nb) i = nb - 1;
-    if (i < 0) i = 0;
-    while (i > 0 && v < e[i]) --i;
-    while (i < nb - 1 && v >= e[i + 1]) ++i;
+    if (frac < tol || frac > 1 - tol || i == nb - 1) {
+      // searchsorted semantics: bin i holds e[i] <= v < e[i+1].
+      while (i > 0 && v < e[i]) --i;
+      while (i < nb - 1 && v >= e[i + 1]) ++i;
+    }
     ++c[i];
   }
   if (below) *below = nbelow;
