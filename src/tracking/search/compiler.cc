@@ -73,11 +73,13 @@ class Builder {
     BindValue bound = numeric_column ? NumericBind(value) : BindValue(value.text);
     if (comparator == "LIKE") {
       if (dialect_ == Dialect::kSqlite) return column + " GLOB " + Bind(LikeToGlob(value.text));
-      return column + " LIKE " + Bind(value.text);
+      // PostgreSQL treats \ as LIKE's escape by default; SQLite (MLflow's reference
+      // backend) has none. ESCAPE '' makes both match the same rows.
+      return column + " LIKE " + Bind(value.text) + " ESCAPE ''";
     }
     if (comparator == "ILIKE") {
       if (dialect_ == Dialect::kSqlite) return "lower(" + column + ") LIKE lower(" + Bind(value.text) + ")";
-      return column + " ILIKE " + Bind(value.text);
+      return column + " ILIKE " + Bind(value.text) + " ESCAPE ''";
     }
     std::string op = comparator;
     if (op != "=" && op != "!=" && op != "<" && op != "<=" && op != ">" && op != ">=") {

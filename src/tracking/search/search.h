@@ -38,7 +38,8 @@ namespace cairn::tracking::search {
 // SQL dialect differences kept in one place: LIKE case-sensitivity and ILIKE.
 //   kSqlite:   LIKE compiles to GLOB on a translated pattern (case-sensitive whatever
 //              PRAGMA case_sensitive_like says); ILIKE to lower(x) LIKE lower(?).
-//   kPostgres: LIKE and ILIKE as written (LIKE is case-sensitive there).
+//   kPostgres: LIKE and ILIKE with ESCAPE '' (LIKE is case-sensitive there; no escape
+//              character, as on SQLite). Times need BIGINT columns on PostgreSQL.
 enum class Dialect { kSqlite, kPostgres };
 
 // Which search endpoint a filter belongs to; each has its own grammar rules.
