@@ -317,45 +317,96 @@ StatusOr<std::vector<Item>> GroupStatement(std::string_view filter) {
   auto raw = [&](size_t a, size_t b) {  // text of tokens [a, b)
     return std::string(filter.substr(toks[a].begin, toks[b - 1].end - toks[a].begin));
   };
-  std::vector<Item> items;
+  // sqlparse groups comparisons first, then `name alias` pairs into one identifier: merge a
+  // name with a following bare word unless that word starts a comparison of its own.
+  for (size_t k = 0; k + 1 < toks.size(); ++k) {
+    bool alias = toks[k].kind == Tok::kName && toks[k + 1].kind == Tok::kName &&
+                 toks[k + 1].is_bare_word;
+    bool starts_comparison = k + 3 < toks.size() && toks[k + 2].kind == Tok::kCompOp &&
+                             IsOperand(toks[k + 3]);
+    bool right_of_comparison = k > 0 && toks[k - 1].kind == Tok::kCompOp;
+    if (alias && !starts_comparison && !right_of_comparison) {
+      toks[k].end = toks[k + 1].end;
+      toks[k].text = std::string(filter.substr(toks[k].begin, toks[k].end - toks[k].begin));
+      toks[k].is_bare_word = false;
+      toks.erase(toks.begin() + static_cast<long>(k) + 1);
+    }
+  }
+  // Phase 1 (sqlparse's grouping): comparisons `<operand> <op> <operand>`; everything else
+  // stays one token (an operation such as a-b is one token).
+  struct Unit {
+    Item item;
+    const Token* single = nullptr;  // the token when the unit is exactly one token
+  };
+  std::vector<Unit> units;
   size_t i = 0;
   while (i < toks.size()) {
-    if (IsKeyword(toks[i], "AND")) {
-      items.push_back({Item::Kind::kAnd, toks[i].text, {}, {}, {}});
-      ++i;
-      continue;
-    }
     if (!IsOperand(toks[i])) {
-      items.push_back({Item::Kind::kOther, toks[i].text, {}, {}, {}});
+      Item::Kind kind = IsKeyword(toks[i], "AND") ? Item::Kind::kAnd : Item::Kind::kOther;
+      units.push_back({{kind, toks[i].text, {}, {}, {}}, &toks[i]});
       ++i;
       continue;
     }
     size_t j = OperandEnd(toks, i);
-    std::vector<Token> left(toks.begin() + i, toks.begin() + j);
-    bool left_is_name = j == i + 1 && toks[i].kind == Tok::kName;
     if (j + 1 < toks.size() && toks[j].kind == Tok::kCompOp && IsOperand(toks[j + 1])) {
       size_t k = OperandEnd(toks, j + 1);
-      Item item{Item::Kind::kComparison, raw(i, k), left, toks[j].text,
+      Item item{Item::Kind::kComparison, raw(i, k),
+                std::vector<Token>(toks.begin() + i, toks.begin() + j), toks[j].text,
                 std::vector<Token>(toks.begin() + j + 1, toks.begin() + k)};
-      items.push_back(std::move(item));
+      units.push_back({std::move(item), nullptr});
       i = k;
       continue;
     }
-    if (left_is_name && j + 1 < toks.size() && IsKeyword(toks[j], "IN") &&
-        toks[j + 1].kind == Tok::kParen) {
-      items.push_back({Item::Kind::kComparison, raw(i, j + 2), left, toks[j].text,
-                       {toks[j + 1]}});
-      i = j + 2;
-      continue;
-    }
-    if (left_is_name && j + 2 < toks.size() && IsKeyword(toks[j], "NOT") &&
-        IsKeyword(toks[j + 1], "IN") && toks[j + 2].kind == Tok::kParen) {
-      items.push_back({Item::Kind::kComparison, raw(i, j + 3), left, "NOT IN", {toks[j + 2]}});
-      i = j + 3;
-      continue;
-    }
-    items.push_back({Item::Kind::kOther, raw(i, j), {}, {}, {}});
+    units.push_back({{Item::Kind::kOther, raw(i, j), {}, {}, {}}, j == i + 1 ? &toks[i] : nullptr});
     i = j;
+  }
+
+  // Phase 2: MLflow's _join_in_comparison_tokens, quirks included: after an identifier that
+  // does not start [NOT] IN (...), the next three units are passed through unexamined.
+  auto is_identifier = [](const Unit& u) { return u.single && u.single->kind == Tok::kName; };
+  auto is_keyword = [](const Unit& u, std::string_view kw) {
+    return u.single && IsKeyword(*u.single, kw);
+  };
+  auto is_paren = [](const Unit& u) { return u.single && u.single->kind == Tok::kParen; };
+  std::vector<Item> items;
+  size_t n = units.size();
+  size_t idx = 0;
+  while (idx < n) {
+    if (n - idx < 3) {
+      for (; idx < n; ++idx) items.push_back(units[idx].item);
+      break;
+    }
+    const Unit& first = units[idx];
+    if (!is_identifier(first)) {
+      items.push_back(first.item);
+      ++idx;
+      continue;
+    }
+    const Unit& second = units[idx + 1];
+    const Unit& third = units[idx + 2];
+    if (is_keyword(second, "IN") && is_paren(third)) {
+      items.push_back({Item::Kind::kComparison,
+                       std::string(filter.substr(first.single->begin,
+                                                 third.single->end - first.single->begin)),
+                       {*first.single}, second.single->text, {*third.single}});
+      idx += 3;
+      continue;
+    }
+    if (idx + 3 >= n) {
+      for (; idx < n; ++idx) items.push_back(units[idx].item);
+      break;
+    }
+    const Unit& fourth = units[idx + 3];
+    if (is_keyword(second, "NOT") && is_keyword(third, "IN") && is_paren(fourth)) {
+      items.push_back({Item::Kind::kComparison,
+                       std::string(filter.substr(first.single->begin,
+                                                 fourth.single->end - first.single->begin)),
+                       {*first.single}, "NOT IN", {*fourth.single}});
+      idx += 4;
+      continue;
+    }
+    for (size_t k = 0; k < 4; ++k) items.push_back(units[idx + k].item);
+    idx += 4;
   }
   return items;
 }

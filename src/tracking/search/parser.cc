@@ -496,6 +496,7 @@ StatusOr<std::vector<Clause>> ParseLoggedModelFilter(std::string_view filter) {
   }
   static const std::regex kIdentifierRe("^([a-z]+)\\.(.+)$");
   std::vector<Clause> out;
+  Status deferred;
   for (const Item& item : *grouped) {
     if (item.kind == Item::Kind::kAnd) continue;
     if (item.kind == Item::Kind::kOther) {
@@ -570,10 +571,12 @@ StatusOr<std::vector<Clause>> ParseLoggedModelFilter(std::string_view filter) {
       clause.value = NumberValue(PyFloatRepr(d));
     } else if (value.size() >= 2 && value.front() == '(' && value.back() == ')') {
       PyList list = ParsePyList(value);
-      if (!list.ok || !list.all_strings) {
-        return InvalidArgument("Invalid filter string: " + PyRepr(filter) +
-                               ". Expected a list of quoted strings in " + value);
-      }
+      Status list_error = InvalidArgument("Invalid filter string: " + PyRepr(filter) +
+                                          ". Expected a list of quoted strings in " + value);
+      if (!list.ok) return list_error;
+      // MLflow accepts (1) here and fails later in SQL (a 500); report it after the checks of
+      // the remaining comparisons, as the error MLflow would have shown first.
+      if (!list.all_strings && deferred.ok()) deferred = list_error;
       clause.value = ListValue(list.strings);
     } else {
       size_t b = value.find_first_not_of('\'');
@@ -582,6 +585,7 @@ StatusOr<std::vector<Clause>> ParseLoggedModelFilter(std::string_view filter) {
     }
     out.push_back(std::move(clause));
   }
+  if (!deferred.ok()) return deferred;
   return out;
 }
 
