@@ -648,6 +648,15 @@ StatusOr<std::pair<std::string, bool>> ParseOrderByString(std::string_view order
                   (toks.size() == 1 ||
                    (toks[1].kind == Tok::kKeyword || toks[1].kind == Tok::kName));
   if (!shape_ok) return InvalidArgument(cannot);
+  // `timestamp` is a builtin type name to sqlparse, not an identifier: only "timestamp" and
+  // "timestamp ASC|DESC" get through.
+  if (toks[0].is_bare_word && Upper(toks[0].text) == "TIMESTAMP") {
+    bool order_word = toks.size() == 2 && toks[1].kind == Tok::kKeyword &&
+                      (Upper(toks[1].text) == "ASC" || Upper(toks[1].text) == "DESC");
+    if (toks[0].text != "timestamp" || (toks.size() == 2 && !order_word)) {
+      return InvalidArgument(cannot);
+    }
+  }
   std::string text(order_by.substr(toks[0].begin, toks.back().end - toks[0].begin));
   std::replace(text.begin(), text.end(), '`', '"');
   auto words = ShlexSplit(text);
@@ -662,7 +671,8 @@ StatusOr<std::pair<std::string, bool>> ParseOrderByString(std::string_view order
     }
     ascending = order == "asc";
   }
-  std::string key = (*words)[0];
+  // A lone identifier is used as written (quotes included); with a direction, shlex's word.
+  std::string key = words->size() == 1 ? toks[0].text : (*words)[0];
   size_t b = key.find_first_not_of(" \t\n\r");
   size_t e = key.find_last_not_of(" \t\n\r");
   key = b == std::string::npos ? "" : key.substr(b, e - b + 1);
