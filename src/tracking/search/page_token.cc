@@ -110,43 +110,34 @@ std::string Base64Encode(std::string_view bytes) {
 }
 
 std::optional<std::string> Base64Decode(std::string_view text) {
+  // CPython's binascii.a2b_base64 in non-strict mode: non-alphabet characters are skipped;
+  // a pad completing a quad ends the input; data after a partial pad resets it.
   std::string out;
   uint32_t acc = 0;
   int n = 0;  // sextets in the current quad
   int pads = 0;
   for (char c : text) {
     if (c == '=') {
-      // Padding counts only once a quad has at least two data characters.
-      if (n >= 2) {
-        ++pads;
-        if (n + pads >= 4) break;
+      if (n >= 2 && n + ++pads >= 4) {
+        // The complete bytes of this quad are already out.
+        return out;
       }
       continue;
     }
     int v = Sextet(c);
-    if (v < 0) continue;  // non-alphabet characters are discarded (validate=False)
-    if (pads > 0) {
-      // Data after padding: Python stops at the completed quad; treat as end.
-      break;
-    }
+    if (v < 0) continue;
+    pads = 0;
     acc = (acc << 6) | static_cast<uint32_t>(v);
-    if (++n == 4) {
-      out += static_cast<char>((acc >> 16) & 0xff);
-      out += static_cast<char>((acc >> 8) & 0xff);
+    ++n;
+    if (n == 2) out += static_cast<char>((acc >> 4) & 0xff);
+    if (n == 3) out += static_cast<char>((acc >> 2) & 0xff);
+    if (n == 4) {
       out += static_cast<char>(acc & 0xff);
       acc = 0;
       n = 0;
     }
   }
-  if (n == 1) return std::nullopt;
-  if (n == 2) {
-    if (pads < 2) return std::nullopt;
-    out += static_cast<char>((acc >> 4) & 0xff);
-  } else if (n == 3) {
-    if (pads < 1) return std::nullopt;
-    out += static_cast<char>((acc >> 10) & 0xff);
-    out += static_cast<char>((acc >> 2) & 0xff);
-  }
+  if (n != 0) return std::nullopt;  // "Incorrect padding" / "1 more than a multiple of 4"
   return out;
 }
 
