@@ -2,6 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#ifdef CAIRN_HAVE_SIMDJSON
+#include <simdjson.h>
+#endif
+
 #include "http/mlflow_json.h"
 
 namespace cairn::http {
@@ -247,6 +251,105 @@ StatusOr<tracking::Metric> DecodeMetric(const Json& m, const std::string& path) 
   return metric;
 }
 
+#ifdef CAIRN_HAVE_SIMDJSON
+// The log-batch hot path: decodes the common, well-formed request shape with simdjson (an
+// order of magnitude faster than the DOM above on 1000-metric bodies). Returns false for
+// anything unusual (strings for numbers, missing fields, double-encoded bodies, ...) so the
+// general decoder handles it and produces MLflow's messages.
+bool DecodeLogBatchFast(const std::string& body, tracking::LogBatchRequest& out) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(body).get(doc) != simdjson::SUCCESS) return false;
+  simdjson::dom::object root;
+  if (doc.get_object().get(root) != simdjson::SUCCESS) return false;
+  auto get_key_values = [](simdjson::dom::element list, auto&& add) -> bool {
+    simdjson::dom::array arr;
+    if (list.get_array().get(arr) != simdjson::SUCCESS) return false;
+    for (simdjson::dom::element item : arr) {
+      simdjson::dom::object obj;
+      if (item.get_object().get(obj) != simdjson::SUCCESS) return false;
+      std::string_view key, value;
+      bool has_key = false, has_value = false;
+      for (auto field : obj) {
+        if (field.key == "key") {
+          if (field.value.get_string().get(key) != simdjson::SUCCESS) return false;
+          has_key = true;
+        } else if (field.value.is_null()) {
+          continue;
+        } else if (field.key == "value") {
+          if (field.value.get_string().get(value) != simdjson::SUCCESS) return false;
+          has_value = true;
+        }
+      }
+      if (!has_key) return false;
+      add(key, has_value ? value : std::string_view());
+    }
+    return true;
+  };
+  for (auto field : root) {
+    if (field.value.is_null()) continue;
+    if (field.key == "run_id" || field.key == "run_uuid") {
+      std::string_view id;
+      if (field.value.get_string().get(id) != simdjson::SUCCESS) return false;
+      if (out.run_id.empty() || field.key == "run_id") {
+        if (!id.empty()) out.run_id = std::string(id);
+      }
+    } else if (field.key == "metrics") {
+      simdjson::dom::array arr;
+      if (field.value.get_array().get(arr) != simdjson::SUCCESS) return false;
+      out.metrics.reserve(arr.size());
+      for (simdjson::dom::element item : arr) {
+        simdjson::dom::object obj;
+        if (item.get_object().get(obj) != simdjson::SUCCESS) return false;
+        tracking::Metric m;
+        bool has_key = false, has_value = false, has_ts = false;
+        for (auto f : obj) {
+          if (f.value.is_null()) continue;
+          if (f.key == "key") {
+            std::string_view k;
+            if (f.value.get_string().get(k) != simdjson::SUCCESS) return false;
+            m.key = std::string(k);
+            has_key = true;
+          } else if (f.key == "value") {
+            if (!f.value.is_number()) return false;  // "NaN" strings etc.: general path
+            if (f.value.get_double().get(m.value) != simdjson::SUCCESS) return false;
+            has_value = true;
+          } else if (f.key == "timestamp") {
+            if (f.value.get_int64().get(m.timestamp) != simdjson::SUCCESS) return false;
+            has_ts = true;
+          } else if (f.key == "step") {
+            if (f.value.get_int64().get(m.step) != simdjson::SUCCESS) return false;
+          } else if (f.key == "model_id" || f.key == "dataset_name" ||
+                     f.key == "dataset_digest") {
+            std::string_view v;
+            if (f.value.get_string().get(v) != simdjson::SUCCESS) return false;
+            if (v.empty()) continue;
+            if (f.key == "model_id") m.model_id = std::string(v);
+            else if (f.key == "dataset_name") m.dataset_name = std::string(v);
+            else m.dataset_digest = std::string(v);
+          }
+        }
+        if (!has_key || !has_value || !has_ts) return false;
+        out.metrics.push_back(std::move(m));
+      }
+    } else if (field.key == "params") {
+      if (!get_key_values(field.value, [&](std::string_view k, std::string_view v) {
+            out.params.push_back({std::string(k), std::string(v)});
+          })) {
+        return false;
+      }
+    } else if (field.key == "tags") {
+      if (!get_key_values(field.value, [&](std::string_view k, std::string_view v) {
+            out.tags.push_back({std::string(k), std::string(v)});
+          })) {
+        return false;
+      }
+    }
+  }
+  return !out.run_id.empty();
+}
+#endif  // CAIRN_HAVE_SIMDJSON
+
 Json PageResult(Json body, const std::string& next_page_token) {
   if (!next_page_token.empty()) body["next_page_token"] = next_page_token;
   return body;
@@ -261,6 +364,11 @@ using MessageHandler = std::function<StatusOr<Response>(const Json& msg, const R
 
 struct Registrar {
   Router& router;
+
+  // Registers a handler that decodes the request itself, under both prefixes.
+  void AddRaw(const char* method, const std::string& path, Handler handler) {
+    for (const char* prefix : kPrefixes) router.Add(method, std::string(prefix) + path, handler);
+  }
 
   // Registers `handler` for `method path` under both prefixes. The handler receives the
   // decoded request message.
@@ -445,8 +553,7 @@ void AddRunRoutes(Registrar& r, TrackingStore& store) {
     RETURN_IF_ERROR(store.DeleteTag(id, key));
     return Empty();
   });
-  r.Add("POST", "/runs/log-batch", [&store](const Json& msg, const Request&)
-                                       -> StatusOr<Response> {
+  MessageHandler log_batch = [&store](const Json& msg, const Request&) -> StatusOr<Response> {
     tracking::LogBatchRequest req;
     ASSIGN_OR_RETURN(req.run_id, mlflow::GetRunId(msg));
     ASSIGN_OR_RETURN(std::vector<const Json*> metrics, GetObjectList(msg, "metrics"));
@@ -460,6 +567,20 @@ void AddRunRoutes(Registrar& r, TrackingStore& store) {
     ASSIGN_OR_RETURN(req.tags, GetKeyValues(msg, "tags"));
     RETURN_IF_ERROR(store.LogBatch(std::move(req)));
     return Empty();
+  };
+  r.AddRaw("POST", "/runs/log-batch", [&store, log_batch](const Request& req)
+                                          -> StatusOr<Response> {
+#ifdef CAIRN_HAVE_SIMDJSON
+    if (req.ContentType() == "application/json") {
+      tracking::LogBatchRequest fast;
+      if (DecodeLogBatchFast(req.body, fast)) {
+        RETURN_IF_ERROR(store.LogBatch(std::move(fast)));
+        return Empty();
+      }
+    }
+#endif
+    ASSIGN_OR_RETURN(Json msg, mlflow::ParseRequestMessage(req));
+    return log_batch(msg, req);
   });
   r.Add("POST", "/runs/log-inputs", [&store](const Json& msg, const Request&)
                                         -> StatusOr<Response> {

@@ -18,6 +18,7 @@ StatusOr<std::unique_ptr<ConnectionPool>> ConnectionPool::Open(
   ASSIGN_OR_RETURN(pool->writer_, Database::Open(path, open));
   RETURN_IF_ERROR(ApplyMigrations(*pool->writer_, migrations));
   open.create = false;
+  open.cache_kib = 16384;
   for (int i = 0; i < std::max(1, options.num_readers); ++i) {
     ASSIGN_OR_RETURN(std::unique_ptr<Database> reader, Database::Open(path, open));
     RETURN_IF_ERROR(reader->Exec("PRAGMA query_only=1"));

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <mutex>
 #include <utility>
 
 namespace cairn::store {
@@ -142,6 +143,11 @@ std::string_view Statement::sql() const {
 
 StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path,
                                                    const OpenOptions& options) {
+  // Memory statistics take a global mutex on every allocation; cairn does not read them.
+  // Must precede sqlite3_initialize(); if another component initialised SQLite first the call
+  // fails harmlessly.
+  static std::once_flag config_once;
+  std::call_once(config_once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   int flags = SQLITE_OPEN_NOMUTEX;  // callers serialise use of one connection
   if (options.read_only) {
     flags |= SQLITE_OPEN_READONLY;
@@ -162,7 +168,14 @@ StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path,
   if (!options.read_only) {
     RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL"));
   }
-  RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
+  RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                           "PRAGMA temp_store=MEMORY;"));
+  RETURN_IF_ERROR(db->Exec("PRAGMA cache_size=-" + std::to_string(options.cache_kib) +
+                           "; PRAGMA mmap_size=" + std::to_string(options.mmap_bytes) + ";"));
+  if (!options.read_only) {
+    RETURN_IF_ERROR(db->Exec("PRAGMA wal_autocheckpoint=" +
+                             std::to_string(options.wal_autocheckpoint_pages)));
+  }
   return db;
 }
 

@@ -87,6 +87,12 @@ struct OpenOptions {
   int busy_timeout_ms = 10000;
   // Create the file when missing (ignored when read_only).
   bool create = true;
+  // Page cache per connection, in KiB (PRAGMA cache_size = -N).
+  int cache_kib = 65536;
+  // Memory-mapped I/O window in bytes (PRAGMA mmap_size); 0 disables.
+  int64_t mmap_bytes = 256LL << 20;
+  // WAL pages written before an automatic checkpoint (PRAGMA wal_autocheckpoint).
+  int wal_autocheckpoint_pages = 4000;
 };
 
 // One SQLite connection, opened with WAL journaling, synchronous=NORMAL, foreign keys on and

@@ -36,20 +36,21 @@ CREATE TABLE runs (
   deleted_time INTEGER
 );
 CREATE INDEX runs_by_experiment ON runs (experiment_id, start_time);
--- Metric points: no foreign key (the run is checked once per request); the unique index
--- drops exact duplicates (MLflow's primary key) and serves history lookups.
+-- Metric points: no foreign key (the run is checked once per request). The primary key is
+-- MLflow's, so exact duplicates are dropped; WITHOUT ROWID keeps one B-tree per point (history
+-- reads scan it by (run_uuid, key)).
 CREATE TABLE metrics (
   run_uuid TEXT NOT NULL,
   key TEXT NOT NULL,
+  step INTEGER NOT NULL DEFAULT 0,
+  timestamp INTEGER NOT NULL,
   value REAL NOT NULL,
   is_nan INTEGER NOT NULL DEFAULT 0,
-  timestamp INTEGER NOT NULL,
-  step INTEGER NOT NULL DEFAULT 0,
   model_id TEXT,
   dataset_name TEXT,
-  dataset_digest TEXT
-);
-CREATE UNIQUE INDEX metrics_point ON metrics (run_uuid, key, step, timestamp, value, is_nan);
+  dataset_digest TEXT,
+  PRIMARY KEY (run_uuid, key, step, timestamp, value, is_nan)
+) WITHOUT ROWID;
 CREATE TABLE latest_metrics (
   run_uuid TEXT NOT NULL,
   key TEXT NOT NULL,

@@ -35,7 +35,24 @@ bool ValidKeyChars(std::string_view name) {
   return true;
 }
 
+// True when normpath(name) == name and the name is not ".", "..*" or "/*": no empty, "." or
+// ".." segment and no leading or trailing slash. Allocation-free (the hot path of log-batch).
+bool IsCanonicalRelativePath(std::string_view name) {
+  if (name.empty() || name.front() == '/' || name.back() == '/') return false;
+  if (name.rfind("..", 0) == 0) return false;
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t end = name.find('/', start);
+    if (end == std::string_view::npos) end = name.size();
+    std::string_view seg = name.substr(start, end - start);
+    if (seg.empty() || seg == "." || seg == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
 bool PathNotUnique(std::string_view name) {
+  if (IsCanonicalRelativePath(name)) return false;
   std::string norm = NormPath(name);
   return norm != name || norm == "." || norm.rfind("..", 0) == 0 || norm.rfind("/", 0) == 0;
 }

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -291,6 +292,55 @@ TEST_F(MlflowTrackingRoutesTest, LogBatchLimitsAndParamImmutability) {
   EXPECT_EQ(deleted.status, 200);
   Reply after = Post("runs/set-tag", {{"run_id", id}, {"key", "k"}, {"value", "v"}});
   EXPECT_EQ(after.status, 400);
+}
+
+// log-batch has a fast decoder for the common shape and the general one for everything else;
+// both must store the same thing.
+TEST_F(MlflowTrackingRoutesTest, LogBatchShapesDecodeTheSame) {
+  std::string id = CreateRun();
+  // run_uuid only, integer values, step omitted, model id, params and tags.
+  Reply plain = Post("runs/log-batch",
+                     {{"run_uuid", id},
+                      {"metrics", {{{"key", "a"}, {"value", 3}, {"timestamp", 10}},
+                                   {{"key", "b"}, {"value", 1.5}, {"timestamp", 11}, {"step", 7},
+                                    {"model_id", "m-1"}, {"dataset_name", ""}}}},
+                      {"params", {{{"key", "p"}, {"value", "v"}}}},
+                      {"tags", {{{"key", "t"}, {"value", "w"}}, {{"key", "empty"}}}}});
+  ASSERT_EQ(plain.status, 200) << plain.raw;
+  // String-encoded numbers go through the general decoder.
+  Reply strings = Post("runs/log-batch",
+                       {{"run_id", id},
+                        {"metrics", {{{"key", "c"}, {"value", "NaN"}, {"timestamp", "12"}, {"step", "2"}},
+                                     {{"key", "d"}, {"value", "-Infinity"}, {"timestamp", 13}}}}});
+  ASSERT_EQ(strings.status, 200) << strings.raw;
+  Reply run = Get("runs/get?run_id=" + id);
+  std::map<std::string, json> metrics;
+  for (const auto& m : run.body["run"]["data"]["metrics"]) metrics[m["key"]] = m;
+  ASSERT_EQ(metrics.size(), 4u) << run.raw;
+  EXPECT_EQ(metrics["a"]["value"], 3.0);
+  EXPECT_EQ(metrics["a"]["step"], 0);
+  EXPECT_EQ(metrics["b"]["step"], 7);
+  EXPECT_EQ(metrics["c"]["value"], "NaN");
+  EXPECT_EQ(metrics["c"]["timestamp"], 12);
+  EXPECT_EQ(metrics["d"]["value"], -1.7976931348623157e308);
+  std::map<std::string, std::string> tags;
+  for (const auto& t : run.body["run"]["data"]["tags"]) tags[t["key"]] = t["value"];
+  EXPECT_EQ(tags["t"], "w");
+  EXPECT_EQ(tags["empty"], "");
+  EXPECT_EQ(run.body["run"]["data"]["params"][0]["value"], "v");
+  Reply hist = Get("metrics/get-history?run_id=" + id + "&metric_key=b");
+  EXPECT_EQ(hist.body["metrics"][0]["model_id"], "m-1");
+  EXPECT_FALSE(hist.body["metrics"][0].contains("dataset_name"));
+
+  // Malformed shapes are refused, whichever decoder sees them.
+  EXPECT_EQ(Post("runs/log-batch", {{"run_id", id}, {"metrics", {{{"key", "x"}, {"timestamp", 1}}}}}).status, 400);
+  EXPECT_EQ(Post("runs/log-batch", {{"run_id", id}, {"metrics", {{{"key", "x"}, {"value", 1}}}}}).status, 400);
+  EXPECT_EQ(Post("runs/log-batch", {{"run_id", id}, {"metrics", {{{"value", 1}, {"timestamp", 1}}}}}).status, 400);
+  EXPECT_EQ(Post("runs/log-batch", {{"run_id", id}, {"metrics", {{{"key", "x"}, {"value", true}, {"timestamp", 1}}}}}).status, 400);
+  EXPECT_EQ(Post("runs/log-batch", {{"run_id", id}, {"metrics", "nope"}}).status, 400);
+  EXPECT_EQ(Post("runs/log-batch", {{"metrics", json::array()}}).status, 400);
+  EXPECT_EQ(Call("POST", "/api/2.0/mlflow/runs/log-batch", "{\"run_id\": ", "application/json").status, 400);
+  EXPECT_EQ(Call("POST", "/api/2.0/mlflow/runs/log-batch", json({{"run_id", id}}).dump(), "text/plain").status, 400);
 }
 
 TEST_F(MlflowTrackingRoutesTest, SearchRunsFromQueryStringAndBody) {
