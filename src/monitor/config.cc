@@ -296,7 +296,34 @@ Status Decode(const Decoder& d, const YAML::Node& root, const std::string& base_
     }
   }
   if (const auto& mv = root["multivariate"]) {
-    RETURN_IF_ERROR(d.CheckKeys(mv, "multivariate", {"pca"}));
+    RETURN_IF_ERROR(d.CheckKeys(mv, "multivariate", {"pca", "domain_classifier"}));
+    if (const auto& dc = mv["domain_classifier"]) {
+      RETURN_IF_ERROR(d.CheckKeys(dc, "multivariate.domain_classifier",
+                                  {"enabled", "trees", "learning_rate", "max_depth", "columns"}));
+      cfg->domain_classifier = true;
+      if (dc["enabled"]) {
+        ASSIGN_OR_RETURN(cfg->domain_classifier, d.Bool(dc["enabled"], "multivariate.domain_classifier.enabled"));
+      }
+      if (dc["trees"]) {
+        ASSIGN_OR_RETURN(int64_t t, d.Int(dc["trees"], "multivariate.domain_classifier.trees"));
+        if (t < 1 || t > 10000) return d.Fail(dc["trees"], "'trees' must be between 1 and 10000");
+        cfg->dc_trees = static_cast<int>(t);
+      }
+      if (dc["learning_rate"]) {
+        ASSIGN_OR_RETURN(cfg->dc_learning_rate, d.Double(dc["learning_rate"], "learning_rate"));
+        if (!(cfg->dc_learning_rate > 0 && cfg->dc_learning_rate <= 1)) {
+          return d.Fail(dc["learning_rate"], "'learning_rate' must be in (0, 1]");
+        }
+      }
+      if (dc["max_depth"]) {
+        ASSIGN_OR_RETURN(int64_t m, d.Int(dc["max_depth"], "max_depth"));
+        if (m < 0 || m > 20) return d.Fail(dc["max_depth"], "'max_depth' must be between 0 (unlimited) and 20");
+        cfg->dc_max_depth = static_cast<int>(m);
+      }
+      if (dc["columns"]) {
+        ASSIGN_OR_RETURN(cfg->dc_columns, d.Strings(dc["columns"], "multivariate.domain_classifier.columns"));
+      }
+    }
     if (const auto& p = mv["pca"]) {
       RETURN_IF_ERROR(d.CheckKeys(p, "multivariate.pca", {"enabled", "variance", "columns"}));
       cfg->pca = true;

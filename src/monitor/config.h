@@ -20,7 +20,9 @@
 //   ks_calculation: auto           # auto | exact | estimated (nannyML's calculation_method)
 // data_quality: {enabled: true, duplicates_key: [id]}
 // summary_stats: {enabled: true}
-// multivariate: {pca: {enabled: true, variance: 0.65, columns: [..]}}
+// multivariate: {pca: {enabled: true, variance: 0.65, columns: [..]},
+//                domain_classifier: {enabled: true, trees: 100, learning_rate: 0.1, max_depth: 0,
+//                                    columns: [..]}}
 // on_bad_rows: error               # or skip
 //
 // Unknown keys are InvalidArgument naming the key and its line.
@@ -93,6 +95,11 @@ struct MonitorConfig {
   bool pca = false;
   double pca_variance = 0.65;
   std::vector<std::string> pca_columns;  // empty: all features
+  bool domain_classifier = false;
+  int dc_trees = 100;
+  double dc_learning_rate = 0.1;
+  int dc_max_depth = 0;  // 0: unlimited
+  std::vector<std::string> dc_columns;  // empty: all features
   BadRowPolicy on_bad_rows = BadRowPolicy::kError;
   int threads = 2;
 };

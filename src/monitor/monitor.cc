@@ -14,6 +14,7 @@
 
 #include "monitor/chunker.h"
 #include "monitor/data_quality.h"
+#include "monitor/domain_classifier.h"
 #include "monitor/pca_drift.h"
 #include "monitor/statistics.h"
 #include "monitor/thresholds.h"
@@ -445,6 +446,43 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
   std::vector<Record> row_records, pca_records;
   Status pca_status;
   std::vector<std::function<void()>> tasks;
+  std::vector<Record> dc_records;
+  Status dc_status;
+  if (cfg.domain_classifier) {
+    std::vector<std::string> dcols = cfg.dc_columns.empty() ? monitored : cfg.dc_columns;
+    for (const auto& n : dcols) {
+      if (rt.Find(n) == nullptr || at.Find(n) == nullptr) {
+        return InvalidArgument(fmt::format(
+            "{}: multivariate.domain_classifier.columns names '{}', which is not a monitored column", cfg.config_path,
+            n));
+      }
+    }
+    tasks.push_back([&, dcols] {
+      DomainClassifierOptions o;
+      o.trees = cfg.dc_trees;
+      o.learning_rate = cfg.dc_learning_rate;
+      o.max_depth = cfg.dc_max_depth;
+      auto dc = DomainClassifier::Create(rt, dcols, o);
+      if (!dc.ok()) {
+        dc_status = dc.status();
+        return;
+      }
+      MetricSeries s(periods, "*", "domain_classifier_auroc", "multivariate");
+      for (size_t p = 0; p < 2; ++p) {
+        for (const Chunk& ch : *periods[p].chunks) {
+          auto auc = p == 0 ? dc->ReferenceChunk(ch.begin, ch.end) : dc->AnalysisChunk(at, ch.begin, ch.end);
+          if (!auc.ok()) {
+            dc_status = auc.status();
+            return;
+          }
+          s.Add(p, ch, *auc);
+        }
+        progress(fmt::format("domain classifier: {} chunks done", periods[p].name));
+      }
+      // nannyML: ConstantThreshold(0.45, 0.65) within [0, 1], strict comparisons.
+      s.Finish(ConstSpec(0.45, 0.65), 0.0, 1.0, &dc_records);
+    });
+  }
   if (cfg.pca) {
     std::vector<std::string> pcols = cfg.pca_columns.empty() ? monitored : cfg.pca_columns;
     for (const auto& n : pcols) {
@@ -519,6 +557,7 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
   worker();
   for (auto& t : pool) t.join();
   RETURN_IF_ERROR(pca_status);
+  RETURN_IF_ERROR(dc_status);
   progress(fmt::format("computed drift, data quality{} for {} columns",
                        cfg.pca ? fmt::format(" and PCA ({} components)", result.pca_components) : "",
                        monitored.size()));
@@ -534,6 +573,7 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
   }
   for (auto& r : row_records) result.records.push_back(std::move(r));
   for (auto& r : pca_records) result.records.push_back(std::move(r));
+  for (auto& r : dc_records) result.records.push_back(std::move(r));
   for (const auto& r : result.records) {
     if (r.period == "analysis" && r.alert) ++result.alert_count;
   }

@@ -21,7 +21,9 @@ bool Close(double expected, double actual, double rel, double abs_tol) {
   return std::abs(expected - actual) <= rel * std::abs(expected) + abs_tol;
 }
 
-void CheckGolden(const std::string& name) {
+// `value_abs_tol` > 0 compares values with that absolute tolerance instead of 1e-6 relative
+// (for the domain classifier, where nannyML's LightGBM and cairn's XGBoost differ).
+void CheckGolden(const std::string& name, double value_abs_tol = 0) {
   auto cfg = LoadMonitorConfig(GoldenDir() + name + ".yaml");
   ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
   auto result = RunMonitor(*cfg);
@@ -42,7 +44,7 @@ void CheckGolden(const std::string& name) {
     return c->dictionary[c->codes[row]];
   };
   auto num = [&](const char* col, size_t row) { return g.Find(col)->numbers[row]; };
-  ASSERT_GT(g.num_rows, 100u);
+  ASSERT_GE(g.num_rows, 8u);
   int alerts = 0;
   for (size_t i = 0; i < g.num_rows; ++i) {
     std::string what = name + " " + str("period", i) + " chunk " + std::to_string(int(num("chunk_index", i))) + " " +
@@ -56,8 +58,12 @@ void CheckGolden(const std::string& name) {
     EXPECT_EQ(r.chunk_key, key) << what;
     EXPECT_EQ(r.start_index, static_cast<int64_t>(num("start_index", i))) << what;
     EXPECT_EQ(r.end_index, static_cast<int64_t>(num("end_index", i))) << what;
-    EXPECT_TRUE(Close(num("value", i), r.value, 1e-6, 1e-12)) << what << ": nannyML " << num("value", i) << " cairn "
-                                                                << r.value;
+    if (value_abs_tol > 0) {
+      EXPECT_NEAR(r.value, num("value", i), value_abs_tol) << what;
+    } else {
+      EXPECT_TRUE(Close(num("value", i), r.value, 1e-6, 1e-12))
+          << what << ": reference implementation " << num("value", i) << " cairn " << r.value;
+    }
     double lower = num("lower", i), upper = num("upper", i);
     EXPECT_EQ(std::isnan(lower), !r.lower.has_value()) << what << " lower threshold presence";
     if (!std::isnan(lower) && r.lower) EXPECT_TRUE(Close(lower, *r.lower, 1e-9, 1e-12)) << what;
@@ -84,6 +90,8 @@ TEST(GoldenTest, HotelBookingMonthlyPeriodsUnseenAndMissing) { CheckGolden("hote
 TEST(GoldenTest, CarLoanSummaryStatsRowCountAndRange) { CheckGolden("car_loan_stats"); }
 TEST(GoldenTest, HousingMissingValuesAndDriftWithNaN) { CheckGolden("housing_dq"); }
 TEST(GoldenTest, CarLoanPsiAsEvidently) { CheckGolden("car_loan_psi"); }
+// LightGBM (nannyML) vs XGBoost (cairn) out-of-fold AUROC: within 0.07; every alert matches.
+TEST(GoldenTest, CaliforniaDomainClassifier) { CheckGolden("california_dc", 0.07); }
 
 }  // namespace
 }  // namespace cairn::monitor

@@ -2,6 +2,8 @@
 // goldens/make_scipy_goldens.py).
 #include "monitor/statistics.h"
 
+#include "monitor/domain_classifier.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -96,6 +98,14 @@ TEST(StatisticsTest, MatchesScipyGoldens) {
       EXPECT_EQ(r.dof, static_cast<int64_t>(c.expected[2])) << what;
     } else if (c.kind == "js2") {
       ExpectClose(c.expected[0], JensenShannonDistance(c.a, c.b, 2.0), 1e-12, what);
+    } else if (c.kind == "roc_auc") {
+      std::vector<float> y(c.a.begin(), c.a.end()), p(c.b.begin(), c.b.end());
+      ExpectClose(c.expected[0], RocAuc(y, p), 1e-12, what);
+    } else if (c.kind == "skfold") {
+      std::vector<float> y(c.a.begin(), c.a.end());
+      std::vector<int> folds = StratifiedFolds(y, 5);
+      ASSERT_EQ(folds.size(), c.expected.size());
+      for (size_t k = 0; k < folds.size(); ++k) EXPECT_EQ(folds[k], static_cast<int>(c.expected[k])) << what << " " << k;
     } else if (c.kind == "quantile") {
       ExpectClose(c.expected[0], Quantile(c.a, c.b[0]), 1e-15, what);
     } else {

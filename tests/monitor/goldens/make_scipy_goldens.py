@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Edge-case goldens for cairn's statistics kernels, produced by numpy/scipy.
+"""Edge-case goldens for cairn's statistics kernels, produced by numpy/scipy/scikit-learn.
 
 Run: /tmp/venv-monitor/bin/python tests/monitor/goldens/make_scipy_goldens.py
 Writes scipy_cases.txt: one case per line, `kind|a values|b values|expected values`, values
@@ -73,6 +73,18 @@ for p, q in [([0.2, 0.3, 0.5], [0.2, 0.3, 0.5]), ([1.0, 0.0], [0.0, 1.0]), ([0.1
 for x, q in [(rng.normal(size=101), 0.25), (np.array([1.0, 2.0]), 0.5), (np.array([5.0]), 0.75),
              (np.arange(10.0), 0.33)]:
     emit("quantile", np.sort(x), [q], [np.quantile(x, q)])
+
+from sklearn.metrics import roc_auc_score  # noqa: E402
+from sklearn.model_selection import StratifiedKFold  # noqa: E402
+
+for y, p in [([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]), ([0, 1, 0, 1, 1, 0], [0.5, 0.5, 0.5, 0.7, 0.2, 0.2]),
+             (list(rng.integers(0, 2, 200)), list(np.round(rng.random(200), 2)))]:
+    emit("roc_auc", y, p, [roc_auc_score(y, p)])
+for y in [[0] * 13 + [1] * 4, list(rng.integers(0, 2, 57)), [1, 0] * 6]:
+    folds = np.zeros(len(y))
+    for k, (_, test) in enumerate(StratifiedKFold(5).split(np.zeros(len(y)), y)):
+        folds[test] = k
+    emit("skfold", y, [], folds)
 
 with open(os.path.join(HERE, "scipy_cases.txt"), "w") as f:
     f.write(f"# numpy {np.__version__} scipy {scipy.__version__}\n")
