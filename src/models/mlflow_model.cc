@@ -131,7 +131,11 @@ StatusOr<LoadedModel> LoadMlflowModelImpl(const std::string& directory) {
   }
 
   ASSIGN_OR_RETURN(fs::path model_file, InsideDirectory(dir, data, "flavors.xgboost.data"));
-  ASSIGN_OR_RETURN(XGBoostModel xgb, LoadXGBoostModelFile(model_file.string()));
+  // The scikit-learn wrappers (xgboost.sklearn.*) predict with best_iteration; a Booster
+  // uses every round.
+  XGBoostLoadOptions options;
+  options.use_best_iteration = out.model_class.rfind("xgboost.sklearn.", 0) == 0;
+  ASSIGN_OR_RETURN(XGBoostModel xgb, LoadXGBoostModelFile(model_file.string(), options));
   ASSIGN_OR_RETURN(std::vector<std::string> names, NamesFromSignature(out.signature, xgb));
   ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
                    MakeTreeModel(std::move(xgb), OutputForClass(out.model_class), names));

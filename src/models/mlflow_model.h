@@ -2,6 +2,10 @@
 // flavor as mlflow 3.x writes it: model.ubj / model.json / model.xgb, signature, input
 // example), bare XGBoost model files, and cairn linear-model JSON files.
 //
+// Predictions follow mlflow's pyfunc for the saved class: xgboost.sklearn classifiers give
+// class labels and, like their predict(), use only best_iteration + 1 rounds when the model
+// was early-stopped; a Booster gives Booster.predict's output over every round.
+//
 // Feature names come from the signature's input columns when present (they must name the
 // model's features: same count, and the same set as the XGBoost file's own names when it
 // has them); otherwise from the model file; otherwise f0..fN-1.

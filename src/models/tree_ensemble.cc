@@ -338,8 +338,25 @@ void TreeEnsemble::PredictRow(const float* row, float* out) const {
 
 template <typename T>
 void TreeEnsemble::PredictRange(const T* rows, size_t begin, size_t end, float* out) const {
-  std::vector<float> block;
-  std::vector<float> margins(kRowBlock * num_groups_);
+  // Scratch on the stack for the common sizes: single-row serving calls allocate nothing.
+  constexpr size_t kStackFloats = 2048;
+  float stack_margins[kStackFloats];
+  float stack_block[kStackFloats];
+  std::vector<float> heap_margins;
+  std::vector<float> heap_block;
+  float* margins = stack_margins;
+  if (kRowBlock * num_groups_ > kStackFloats) {
+    heap_margins.resize(kRowBlock * num_groups_);
+    margins = heap_margins.data();
+  }
+  float* block = stack_block;
+  if constexpr (!std::is_same_v<T, float>) {
+    const size_t need = std::min(kRowBlock, end - begin) * num_features_;
+    if (need > kStackFloats) {
+      heap_block.resize(need);
+      block = heap_block.data();
+    }
+  }
   const size_t width = output_width();
   for (size_t r0 = begin; r0 < end; r0 += kRowBlock) {
     const size_t n = std::min(kRowBlock, end - r0);
@@ -347,17 +364,16 @@ void TreeEnsemble::PredictRange(const T* rows, size_t begin, size_t end, float* 
     if constexpr (std::is_same_v<T, float>) {
       x = rows + r0 * num_features_;
     } else {
-      block.resize(n * num_features_);
       const T* src = rows + r0 * num_features_;
       for (size_t i = 0; i < n * num_features_; ++i) block[i] = static_cast<float>(src[i]);
-      x = block.data();
+      x = block;
     }
     if (has_categorical()) {
-      MarginBlock<true>(x, n, margins.data());
+      MarginBlock<true>(x, n, margins);
     } else {
-      MarginBlock<false>(x, n, margins.data());
+      MarginBlock<false>(x, n, margins);
     }
-    Transform(margins.data(), n, out + r0 * width);
+    Transform(margins, n, out + r0 * width);
   }
 }
 

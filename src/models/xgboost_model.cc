@@ -346,7 +346,33 @@ Status ParseLearnerParams(const JsonValue& learner, XGBoostModel* model) {
   return OkStatus();
 }
 
-StatusOr<XGBoostModel> ParseDocument(const JsonValue& root) {
+// Tree offsets of each boosting round: the file's iteration_indptr (XGBoost >= 2), else
+// rounds of num_parallel_tree * num_groups trees (gbtree_model.cc's MakeIndptr).
+StatusOr<std::vector<int64_t>> IterationIndptr(const JsonValue& jmodel, const JsonValue& gparam,
+                                               int64_t num_trees, int64_t num_groups) {
+  if (const JsonValue* v = jmodel.Find("iteration_indptr")) {
+    ASSIGN_OR_RETURN(auto indptr, IntArray(*v, "gradient_booster.model.iteration_indptr"));
+    bool ok = !indptr.empty() && indptr.front() == 0 && indptr.back() == num_trees;
+    for (size_t i = 1; ok && i < indptr.size(); ++i) ok = indptr[i] >= indptr[i - 1];
+    if (!ok) {
+      return FieldError("gradient_booster.model.iteration_indptr",
+                        "must rise from 0 to num_trees");
+    }
+    return indptr;
+  }
+  ASSIGN_OR_RETURN(int64_t parallel, IntParam(gparam, "num_parallel_tree",
+                                              "gradient_booster.model.gbtree_model_param",
+                                              int64_t{1}));
+  const int64_t layer = parallel * num_groups;
+  if (parallel < 1 || layer < 1 || num_trees % layer != 0) {
+    return FieldError("gbtree_model_param", "num_trees is not a multiple of a round's trees");
+  }
+  std::vector<int64_t> indptr;
+  for (int64_t t = 0; t <= num_trees; t += layer) indptr.push_back(t);
+  return indptr;
+}
+
+StatusOr<XGBoostModel> ParseDocument(const JsonValue& root, const XGBoostLoadOptions& options) {
   XGBoostModel model;
   if (!root.is_object()) return FieldError("document", "expected an object");
   if (const JsonValue* version = root.Find("version")) {
@@ -424,13 +450,26 @@ StatusOr<XGBoostModel> ParseDocument(const JsonValue& root) {
     spec.trees[t].group = tree_info[t];
     if (!weight_drop.empty()) spec.trees[t].weight = weight_drop[t];
   }
+  ASSIGN_OR_RETURN(std::vector<int64_t> indptr,
+                   IterationIndptr(*jmodel, *gparam, num_trees, spec.num_groups));
+  model.boosted_rounds = static_cast<int64_t>(indptr.size()) - 1;
+  int64_t rounds = options.iteration_end;
+  if (options.use_best_iteration && model.best_iteration) rounds = *model.best_iteration + 1;
+  if (rounds < 0 || rounds > model.boosted_rounds) {
+    return FieldError("iteration range", "asks for " + std::to_string(rounds) +
+                                             " rounds but the model has " +
+                                             std::to_string(model.boosted_rounds));
+  }
+  model.rounds_used = rounds == 0 ? model.boosted_rounds : rounds;
+  spec.trees.resize(static_cast<size_t>(indptr[model.rounds_used]));
   ASSIGN_OR_RETURN(model.ensemble, CompileEnsemble(std::move(spec)));
   return model;
 }
 
 }  // namespace
 
-StatusOr<XGBoostModel> ParseXGBoostModel(std::string_view bytes) {
+StatusOr<XGBoostModel> ParseXGBoostModel(std::string_view bytes,
+                                         const XGBoostLoadOptions& options) {
   if (bytes.empty()) return InvalidArgument("xgboost model: empty file");
   StatusOr<JsonValue> doc = LooksLikeUbjson(bytes)
                                 ? ParseUbjson(bytes)
@@ -446,7 +485,7 @@ StatusOr<XGBoostModel> ParseXGBoostModel(std::string_view bytes) {
     }
     return InvalidArgument("xgboost model: " + doc.status().message());
   }
-  return ParseDocument(*doc);
+  return ParseDocument(*doc, options);
 }
 
 StatusOr<std::string> ReadModelFile(const std::string& path, size_t max_bytes) {
@@ -467,9 +506,10 @@ StatusOr<std::string> ReadModelFile(const std::string& path, size_t max_bytes) {
   return bytes;
 }
 
-StatusOr<XGBoostModel> LoadXGBoostModelFile(const std::string& path) {
+StatusOr<XGBoostModel> LoadXGBoostModelFile(const std::string& path,
+                                            const XGBoostLoadOptions& options) {
   ASSIGN_OR_RETURN(std::string bytes, ReadModelFile(path));
-  StatusOr<XGBoostModel> model = ParseXGBoostModel(bytes);
+  StatusOr<XGBoostModel> model = ParseXGBoostModel(bytes, options);
   if (!model.ok()) {
     return Status(model.status().code(), model.status().message() + " (file '" + path + "')");
   }

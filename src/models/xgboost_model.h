@@ -45,14 +45,28 @@ struct XGBoostModel {
   // (XGBoost >= 3.1 trained on pandas categoricals); empty vectors otherwise.
   std::vector<std::vector<std::string>> categories;
   std::optional<int64_t> best_iteration;
+  int64_t boosted_rounds = 0;  // rounds in the file
+  int64_t rounds_used = 0;     // rounds compiled into the ensemble (see XGBoostLoadOptions)
   TreeEnsemble ensemble;
 };
 
+struct XGBoostLoadOptions {
+  // Keep only the first iteration_end boosting rounds (0 = all): the trees predict's
+  // iteration_range=(0, iteration_end) uses. More rounds than the model has is an error.
+  int64_t iteration_end = 0;
+  // Use the "best_iteration" attribute (early stopping) when the model has one:
+  // iteration_end = best_iteration + 1, as the scikit-learn wrappers' predict does.
+  // Booster.predict ignores it (all rounds).
+  bool use_best_iteration = false;
+};
+
 // Parses a model from the bytes of a .json or .ubj file.
-StatusOr<XGBoostModel> ParseXGBoostModel(std::string_view bytes);
+StatusOr<XGBoostModel> ParseXGBoostModel(std::string_view bytes,
+                                         const XGBoostLoadOptions& options = {});
 
 // Reads and parses a model file. Errors: NotFound if it cannot be opened, then as above.
-StatusOr<XGBoostModel> LoadXGBoostModelFile(const std::string& path);
+StatusOr<XGBoostModel> LoadXGBoostModelFile(const std::string& path,
+                                            const XGBoostLoadOptions& options = {});
 
 // Reads a whole file (shared by the loaders of this module). Refuses files larger than
 // max_bytes with ResourceExhausted.

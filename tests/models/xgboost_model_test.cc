@@ -78,6 +78,7 @@ const Case kCases[] = {
     {"car_price_squarederror", "reg:squarederror"},
     {"car_price_poisson", "count:poisson"},
     {"adult_categorical", "binary:logistic"},
+    {"credit_card_early_stopping", "multi:softprob"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Goldens, XGBoostGoldenTest,
@@ -108,6 +109,39 @@ TEST(XGBoostModelTest, ReadsMetadataAndCategories) {
       EXPECT_TRUE(model->categories[f].empty()) << feature;
     }
   }
+}
+
+// XGBClassifier.predict_proba stops at best_iteration + 1 rounds; Booster.predict (the
+// parametrised test above) uses every round.
+TEST(XGBoostModelTest, BestIterationAsScikitLearnPredicts) {
+  auto cases = ReadJson(GoldenPath("credit_card_early_stopping.cases.json"));
+  XGBoostLoadOptions options;
+  options.use_best_iteration = true;
+  auto model = LoadXGBoostModelFile(GoldenPath("credit_card_early_stopping.ubj"), options);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  ASSERT_TRUE(model->best_iteration.has_value());
+  EXPECT_EQ(*model->best_iteration, cases["best_iteration"].get<int64_t>());
+  EXPECT_EQ(model->rounds_used, *model->best_iteration + 1);
+  EXPECT_LT(model->rounds_used, model->boosted_rounds);
+  EXPECT_EQ(model->ensemble.num_trees(), static_cast<size_t>(model->rounds_used * 3));
+  size_t n_cols = 0;
+  std::vector<double> rows = Rows(cases["rows"], &n_cols);
+  const size_t n_rows = rows.size() / n_cols;
+  std::vector<double> expected = Flatten(cases["sklearn_proba"]);
+  std::vector<float> got(n_rows * 3);
+  model->ensemble.PredictBatch(rows.data(), n_rows, got.data(), 1);
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], expected[i], kTolerance) << i;
+
+  XGBoostLoadOptions too_many;
+  too_many.iteration_end = model->boosted_rounds + 1;
+  auto bad = LoadXGBoostModelFile(GoldenPath("credit_card_early_stopping.json"), too_many);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
+  XGBoostLoadOptions two;
+  two.iteration_end = 2;
+  auto first_two = LoadXGBoostModelFile(GoldenPath("credit_card_early_stopping.json"), two);
+  ASSERT_TRUE(first_two.ok());
+  EXPECT_EQ(first_two->ensemble.num_trees(), 6u);
 }
 
 TEST(XGBoostModelTest, DartKeepsWeights) {

@@ -165,6 +165,7 @@ def main():
     write_case("credit_card_softprob", b, xt)
     b = train(x, y, {"objective": "multi:softmax", "num_class": 3, "max_depth": 3}, 5)
     write_case("credit_card_softmax", b, xt)
+    write_early_stopping(x, y, xt)
 
     x, y = car_price(rng)
     xt = x.iloc[:N_CASE_ROWS]
@@ -187,6 +188,27 @@ def main():
 
     write_mlflow_dir(rng)
     write_linear(rng)
+
+
+def write_early_stopping(x, y, xt):
+    """An XGBClassifier stopped early: sklearn's predict_proba uses best_iteration + 1 rounds,
+    Booster.predict (the .cases.json predictions) uses all of them."""
+    clf = xgb.XGBClassifier(n_estimators=60, max_depth=2, learning_rate=1.0,
+                            early_stopping_rounds=3, random_state=SEED, n_jobs=1)
+    n = len(x) // 2
+    clf.fit(x.iloc[:n], y[:n], eval_set=[(x.iloc[n:], y[n:])], verbose=False)
+    b = clf.get_booster()
+    assert clf.best_iteration + 1 < b.num_boosted_rounds(), "early stopping did not trim"
+    write_case("credit_card_early_stopping", b, xt)
+    path = os.path.join(HERE, "credit_card_early_stopping.cases.json")
+    with open(path) as f:
+        case = json.load(f)
+    reloaded = xgb.XGBClassifier()
+    reloaded.load_model(os.path.join(HERE, "credit_card_early_stopping.json"))
+    case["best_iteration"] = int(reloaded.best_iteration)
+    case["sklearn_proba"] = reloaded.predict_proba(xt).astype(np.float64).tolist()
+    with open(path, "w") as f:
+        json.dump(case, f)
 
 
 def write_mlflow_dir(rng):
