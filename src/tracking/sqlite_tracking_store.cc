@@ -461,12 +461,22 @@ Status ValidateMaxResults(int max_results, int limit) {
 
 StatusOr<std::unique_ptr<SqliteTrackingStore>> SqliteTrackingStore::Open(
     const std::string& db_path, const SqliteTrackingStoreOptions& options) {
-  std::unique_ptr<SqliteTrackingStore> s(new SqliteTrackingStore());
-  s->artifact_root_ = options.artifact_root;
-  s->clock_ = options.clock ? options.clock : &SystemClock::Get();
   store::PoolOptions pool_options;
   pool_options.num_readers = options.num_readers;
-  ASSIGN_OR_RETURN(s->pool_, store::ConnectionPool::Open(db_path, Migrations(), pool_options));
+  ASSIGN_OR_RETURN(std::unique_ptr<store::ConnectionPool> pool,
+                   store::ConnectionPool::Open(db_path, Migrations(), pool_options));
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteTrackingStore> s, OnPool(*pool, options));
+  s->owned_pool_ = std::move(pool);
+  return s;
+}
+
+StatusOr<std::unique_ptr<SqliteTrackingStore>> SqliteTrackingStore::OnPool(
+    store::ConnectionPool& pool, const SqliteTrackingStoreOptions& options) {
+  std::unique_ptr<SqliteTrackingStore> s(new SqliteTrackingStore());
+  s->pool_ = &pool;
+  s->artifact_root_ = options.artifact_root;
+  s->clock_ = options.clock ? options.clock : &SystemClock::Get();
+  // The default experiment's location follows the configured artifact root.
   const std::string default_location = JoinUri(s->artifact_root_, "0");
   RETURN_IF_ERROR(s->pool_->Write([&](Database& db) -> Status {
     ASSIGN_OR_RETURN(Statement st, db.Prepare("UPDATE experiments SET artifact_location = ?1 "

@@ -23,7 +23,7 @@ struct SqliteTrackingStoreOptions {
   // Default artifact root: a new experiment without an artifact_location gets
   // "<artifact_root>/<experiment_id>" ("mlflow-artifacts:/1").
   std::string artifact_root = "mlflow-artifacts:";
-  int num_readers = 4;
+  int num_readers = 4;  // Open() only
   // Not owned; must outlive the store. nullptr = the system clock.
   const Clock* clock = nullptr;
 };
@@ -33,8 +33,17 @@ class SqliteTrackingStore final : public TrackingStore {
   // Opens (creating and migrating as needed) the database file at `db_path`.
   // Errors: kUnavailable when the file cannot be opened; kFailedPrecondition when the
   // database was written by a newer cairn (schema version too new).
+  // The pool is this store's own, migrated with Migrations() only: for tests and tools. Do
+  // not use it on a file that other modules migrate too (the shared migration sequence would
+  // look "newer than this binary"); use OnPool() there.
   static StatusOr<std::unique_ptr<SqliteTrackingStore>> Open(
       const std::string& db_path, const SqliteTrackingStoreOptions& options = {});
+
+  // Uses `pool` (not owned; must outlive the store), which must have been opened with
+  // Migrations() among its migrations: the server opens one pool per database file with
+  // every module's migrations (one writer, one group commit for all of them).
+  static StatusOr<std::unique_ptr<SqliteTrackingStore>> OnPool(
+      store::ConnectionPool& pool, const SqliteTrackingStoreOptions& options = {});
 
   // The tracking schema's migrations, oldest first (migration 1 creates the default
   // experiment "0").
@@ -88,7 +97,8 @@ class SqliteTrackingStore final : public TrackingStore {
   SqliteTrackingStore() = default;
   int64_t Now() const { return clock_->NowMillis(); }
 
-  std::unique_ptr<store::ConnectionPool> pool_;
+  std::unique_ptr<store::ConnectionPool> owned_pool_;  // set by Open() only
+  store::ConnectionPool* pool_ = nullptr;
   std::string artifact_root_;
   const Clock* clock_ = nullptr;
 };

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "tracking/search_adapter.h"
 #include "tracking/sqlite_tracking_store.h"
 
 namespace cairn::tracking {
@@ -481,6 +482,63 @@ TEST_F(TrackingStoreTest, SearchRunsDefaultOrderViewTypeAndPaging) {
   EXPECT_EQ(store_->SearchRuns(req).status().code(), Code::kInvalidArgument);
 }
 
+TEST_F(TrackingStoreTest, SearchWithFiltersAndOrderBy) {
+  if (!search_adapter::HaveSearchGrammar()) GTEST_SKIP() << "search grammar not in this build";
+  std::string exp = NewExperiment("searchable");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) {
+    TRun run = NewRun(exp, "run-" + std::to_string(i));
+    ids.push_back(run.info.run_id);
+    LogBatchRequest b;
+    b.run_id = run.info.run_id;
+    b.metrics = {M("acc", 0.1 * i, 1, 0)};
+    b.params = {{"model", i % 2 ? "xgb" : "linear"}};
+    b.tags = {{"group", i < 3 ? "A" : "B"}};
+    ASSERT_TRUE(store_->LogBatch(b).ok());
+  }
+  SearchRunsRequest req;
+  req.experiment_ids = {exp};
+  req.filter = "metrics.acc > 0.15 and params.model = 'xgb'";
+  req.order_by = {"metrics.acc DESC"};
+  auto res = store_->SearchRuns(req);
+  ASSERT_TRUE(res.ok()) << res.status().ToString();
+  std::vector<std::string> got;
+  for (const TRun& r : res->runs) got.push_back(r.info.run_id);
+  EXPECT_EQ(got, (std::vector<std::string>{ids[5], ids[3]}));
+
+  req.filter = "tags.group = 'A' and attributes.run_name LIKE 'run-%'";
+  req.order_by = {"attributes.run_name ASC"};
+  res = store_->SearchRuns(req);
+  ASSERT_TRUE(res.ok()) << res.status().ToString();
+  got.clear();
+  for (const TRun& r : res->runs) got.push_back(r.info.run_name);
+  EXPECT_EQ(got, (std::vector<std::string>{"run-0", "run-1", "run-2"}));
+
+  req.filter = "metrics.acc >";
+  EXPECT_EQ(store_->SearchRuns(req).status().code(), Code::kInvalidArgument);
+
+  SearchExperimentsRequest ereq;
+  ereq.filter = "name LIKE 'search%'";
+  auto exps = store_->SearchExperiments(ereq);
+  ASSERT_TRUE(exps.ok()) << exps.status().ToString();
+  ASSERT_EQ(exps->experiments.size(), 1u);
+  EXPECT_EQ(exps->experiments[0].experiment_id, exp);
+
+  CreateLoggedModelRequest mreq;
+  mreq.experiment_id = exp;
+  mreq.name = "wanted";
+  ASSERT_TRUE(store_->CreateLoggedModel(mreq).ok());
+  mreq.name = "other";
+  ASSERT_TRUE(store_->CreateLoggedModel(mreq).ok());
+  SearchLoggedModelsRequest lreq;
+  lreq.experiment_ids = {exp};
+  lreq.filter = "name = 'wanted'";
+  auto models = store_->SearchLoggedModels(lreq);
+  ASSERT_TRUE(models.ok()) << models.status().ToString();
+  ASSERT_EQ(models->models.size(), 1u);
+  EXPECT_EQ(models->models[0].name, "wanted");
+}
+
 TEST_F(TrackingStoreTest, SearchExperimentsViewTypeAndPaging) {
   for (int i = 0; i < 3; ++i) {
     NewExperiment("e" + std::to_string(i));
@@ -554,6 +612,26 @@ TEST_F(TrackingStoreTest, ConcurrentBatchesIntoSameAndDifferentRunsAllLand) {
     EXPECT_EQ(store_->GetMetricHistory({own[t], key, std::nullopt, ""})->metrics.size(),
               static_cast<size_t>(kBatches * kPerBatch));
   }
+}
+
+TEST(TrackingStoreOnPoolTest, SharesAPoolWithOtherModulesMigrations) {
+  auto dir = fs::temp_directory_path() / ("cairn-tracking-pool-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::vector<store::Migration> all = SqliteTrackingStore::Migrations();
+  all.push_back({2, "another module", "CREATE TABLE other_module (x INTEGER)"});
+  {
+    auto pool = store::ConnectionPool::Open((dir / "db").string(), all);
+    ASSERT_TRUE(pool.ok()) << pool.status().ToString();
+    auto s = SqliteTrackingStore::OnPool(**pool);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_EQ((*s)->GetExperiment("0")->artifact_location, "mlflow-artifacts:/0");
+    EXPECT_TRUE((*s)->CreateExperiment("e", "", {}).ok());
+  }
+  // Opening that file with the tracking migrations alone is refused, clearly.
+  auto alone = SqliteTrackingStore::Open((dir / "db").string());
+  EXPECT_EQ(alone.status().code(), Code::kFailedPrecondition);
+  fs::remove_all(dir);
 }
 
 TEST_F(TrackingStoreTest, DataSurvivesReopen) {
