@@ -195,6 +195,12 @@ Status DecodeDrift(const Decoder& d, const YAML::Node& n, MonitorConfig* cfg) {
       }
     }
   }
+  if (cfg->preset == "evidently") {
+    // Evidently's per-column default test replaces nannyML's default methods; methods listed
+    // explicitly still run beside it.
+    if (!n["continuous"]) cfg->continuous_methods.clear();
+    if (!n["categorical"]) cfg->categorical_methods.clear();
+  }
   if (n["ks_calculation"]) {
     ASSIGN_OR_RETURN(cfg->ks_calculation, d.String(n["ks_calculation"], "drift.ks_calculation"));
     if (cfg->ks_calculation != "auto" && cfg->ks_calculation != "exact" && cfg->ks_calculation != "estimated") {

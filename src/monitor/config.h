@@ -10,7 +10,8 @@
 // column_types: {b: categorical}   # overrides inference
 // model_outputs: {y_pred_proba: p, y_pred: yhat}   # drift like features
 // drift:
-//   preset: nannyml                # or evidently (Evidently's default method per column)
+//   preset: nannyml                # or evidently: Evidently's default test per column, which
+//                                  # replaces the default method lists below
 //   continuous: [kolmogorov_smirnov, jensen_shannon]   # default [jensen_shannon]
 //   categorical: [chi2, jensen_shannon]                # default [jensen_shannon]
 //   thresholds:

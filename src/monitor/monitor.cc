@@ -68,6 +68,17 @@ class MetricSeries {
     records_.clear();
   }
 
+  // Evidently's rule: p-value tests drift below 0.05 (ks: at or below), distances at or
+  // above 0.1; no thresholds from the reference.
+  void FinishEvidently(const EvidentlyDrift& ev, std::vector<Record>* out) {
+    for (auto& r : records_) {
+      if (!ev.is_p_value()) r.upper = 0.1;
+      r.alert = ev.Drifted(r.value);
+      out->push_back(std::move(r));
+    }
+    records_.clear();
+  }
+
  private:
   const std::vector<Period>& periods_;
   std::string column_, metric_, kind_;
@@ -140,6 +151,19 @@ ColumnOutput ProcessContinuous(const MonitorConfig& cfg, const std::vector<Perio
     series[k].Finish(spec, MethodLowerLimit(methods[k]), MethodUpperLimit(methods[k]), &out.records);
   }
 
+  if (cfg.preset == "evidently") {
+    std::vector<double> ana_values = FiniteValues(ana, 0, static_cast<int64_t>(ana.numbers.size()));
+    EvidentlyDrift ev = EvidentlyDrift::ForContinuous(ref_values, ana_values);
+    MetricSeries es(periods, ref.name, "evidently:" + ev.test(), "drift");
+    for (size_t p = 0; p < periods.size(); ++p) {
+      for (const Chunk& ch : *periods[p].chunks) {
+        std::vector<double> v = FiniteValues(*cols[p], ch.begin, ch.end);
+        double value = ev.Continuous(v);
+        es.Add(p, ch, value, ev.is_p_value() ? std::optional<double>(value) : std::nullopt);
+      }
+    }
+    es.FinishEvidently(ev, &out.records);
+  }
   if (cfg.data_quality) {
     MetricSeries missing(periods, ref.name, "missing_values_rate", "data_quality");
     MetricSeries range(periods, ref.name, "out_of_range_rate", "data_quality");
@@ -218,6 +242,19 @@ ColumnOutput ProcessCategorical(const MonitorConfig& cfg, const std::vector<Peri
 
   std::vector<std::string> methods = cfg.categorical_methods;
   CategoricalDrift drift(ref_counts, methods);
+  std::optional<EvidentlyDrift> ev;
+  std::optional<MetricSeries> es;
+  if (cfg.preset == "evidently") {
+    int64_t distinct = 0;
+    std::vector<bool> ana_present(ana.dictionary.size(), false);
+    for (int32_t c : ana.codes) {
+      if (c != kMissingCode) ana_present[c] = true;
+    }
+    for (int64_t c : ref_counts) distinct += c > 0;
+    for (size_t i = 0; i < ana.dictionary.size(); ++i) distinct += ana_present[i] && ana_map[i] < 0;
+    ev = EvidentlyDrift::ForCategorical(ref_counts, distinct);
+    es.emplace(periods, ref.name, "evidently:" + ev->test(), "drift");
+  }
   std::vector<MetricSeries> series;
   for (const auto& m : methods) series.emplace_back(periods, ref.name, m, "drift");
   MetricSeries missing(periods, ref.name, "missing_values_rate", "data_quality");
@@ -248,6 +285,10 @@ ColumnOutput ProcessCategorical(const MonitorConfig& cfg, const std::vector<Peri
       }
       std::vector<MethodValue> vals = drift.Calculate(counts, unseen);
       for (size_t k = 0; k < methods.size(); ++k) series[k].Add(p, ch, vals[k].value, vals[k].p_value);
+      if (ev) {
+        double value = ev->Categorical(counts, unseen);
+        es->Add(p, ch, value, ev->is_p_value() ? std::optional<double>(value) : std::nullopt);
+      }
       const double n = static_cast<double>(ch.size());
       if (cfg.data_quality) {
         missing.Add(p, ch, n > 0 ? nmiss / n : kNaN);
@@ -261,6 +302,7 @@ ColumnOutput ProcessCategorical(const MonitorConfig& cfg, const std::vector<Peri
     ThresholdSpec spec = it != cfg.thresholds.end() ? it->second : DefaultDriftThreshold(methods[k]);
     series[k].Finish(spec, MethodLowerLimit(methods[k]), MethodUpperLimit(methods[k]), &out.records);
   }
+  if (ev) es->FinishEvidently(*ev, &out.records);
   if (cfg.data_quality) {
     missing.Finish(StdSpec(3, 3), 0.0, 1.0, &out.records);
     unseen_rate.Finish(ConstSpec(std::nullopt, 0.0), 0.0, 1.0, &out.records);

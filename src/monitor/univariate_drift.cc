@@ -1,6 +1,7 @@
 #include "monitor/univariate_drift.h"
 
 #include <algorithm>
+#include <iterator>
 #include <cmath>
 #include <limits>
 
@@ -335,6 +336,156 @@ std::vector<MethodValue> CategoricalDrift::Calculate(const std::vector<int64_t>&
     }
   }
   return out;
+}
+
+}  // namespace cairn::monitor
+
+namespace cairn::monitor {
+namespace {
+
+int64_t CountUnique(const std::vector<double>& sorted) {
+  int64_t u = sorted.empty() ? 0 : 1;
+  for (size_t i = 1; i < sorted.size(); ++i) u += sorted[i] != sorted[i - 1];
+  return u;
+}
+
+// Counts of each distinct value of two sorted samples over their union, in ascending order.
+void UnionCounts(const std::vector<double>& a, const std::vector<double>& b, std::vector<double>* ca,
+                 std::vector<double>* cb) {
+  size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    double v = (j >= b.size() || (i < a.size() && a[i] <= b[j])) ? a[i] : b[j];
+    double x = 0, y = 0;
+    while (i < a.size() && a[i] == v) ++x, ++i;
+    while (j < b.size() && b[j] == v) ++y, ++j;
+    ca->push_back(x);
+    cb->push_back(y);
+  }
+}
+
+// scipy.stats.chisquare(f_obs, f_exp) p-value, dof = k - 1.
+double ChiSquareGof(const std::vector<double>& obs, const std::vector<double>& exp) {
+  double stat = 0;
+  for (size_t i = 0; i < obs.size(); ++i) {
+    double d = obs[i] - exp[i];
+    stat += exp[i] > 0 ? d * d / exp[i] : (d != 0 ? std::numeric_limits<double>::infinity() : 0.0);
+  }
+  if (obs.size() < 2) return 1.0;
+  return Chi2Sf(stat, static_cast<double>(obs.size() - 1));
+}
+
+// Evidently's pooled two-proportion z-test: x = 0 for the first (smallest) key, 1 otherwise.
+double ZTestPValue(double ref_first, double ref_n, double cur_first, double cur_n) {
+  double p1 = (ref_n - ref_first) / ref_n, p2 = (cur_n - cur_first) / cur_n;
+  double P = (p1 * ref_n + p2 * cur_n) / (ref_n + cur_n);
+  double z = (p1 - p2) / std::sqrt(P * (1 - P) * (1.0 / ref_n + 1.0 / cur_n));
+  return 2 * (1 - 0.5 * std::erfc(-std::abs(z) / std::sqrt(2.0)));
+}
+
+}  // namespace
+
+EvidentlyDrift EvidentlyDrift::ForContinuous(std::vector<double> ref, const std::vector<double>& analysis) {
+  EvidentlyDrift d;
+  d.continuous_ = true;
+  std::sort(ref.begin(), ref.end());
+  std::vector<double> ana(analysis);
+  std::sort(ana.begin(), ana.end());
+  std::vector<double> all;
+  std::merge(ref.begin(), ref.end(), ana.begin(), ana.end(), std::back_inserter(all));
+  int64_t u = CountUnique(all);
+  const bool small = ref.size() <= 1000;
+  if (small) d.test_ = u <= 5 ? (u > 2 ? "chisquare" : "z") : "ks";
+  else d.test_ = u <= 5 ? "jensenshannon" : "wasserstein";
+  d.ref_unique_ = CountUnique(ref);
+  if (!ref.empty()) {
+    double mean = PairwiseSum(ref) / ref.size();
+    std::vector<double> sq(ref.size());
+    for (size_t i = 0; i < ref.size(); ++i) sq[i] = (ref[i] - mean) * (ref[i] - mean);
+    d.ref_std_ = std::sqrt(PairwiseSum(sq) / ref.size());
+  }
+  d.ref_sorted_ = std::move(ref);
+  return d;
+}
+
+EvidentlyDrift EvidentlyDrift::ForCategorical(std::vector<int64_t> ref_counts, int64_t distinct) {
+  EvidentlyDrift d;
+  d.continuous_ = false;
+  int64_t n = 0;
+  for (int64_t c : ref_counts) n += c;
+  d.test_ = n <= 1000 ? (distinct > 2 ? "chisquare" : "z") : "jensenshannon";
+  d.ref_counts_ = std::move(ref_counts);
+  return d;
+}
+
+bool EvidentlyDrift::Drifted(double v) const {
+  if (std::isnan(v)) return false;
+  if (test_ == "ks") return v <= 0.05;
+  if (is_p_value()) return v < 0.05;
+  return v >= 0.1;
+}
+
+double EvidentlyDrift::Continuous(std::vector<double>& values) const {
+  if (values.empty() || ref_sorted_.empty()) return kNaN;
+  std::sort(values.begin(), values.end());
+  const double nr = static_cast<double>(ref_sorted_.size()), nc = static_cast<double>(values.size());
+  if (test_ == "ks") return KsPValue(KsStatistic(ref_sorted_, values), ref_sorted_.size(), values.size());
+  if (test_ == "wasserstein") return WassersteinExact(ref_sorted_, values) / std::max(ref_std_, 0.001);
+  std::vector<double> r, c;
+  if (test_ == "jensenshannon" && ref_unique_ > 20) {
+    double lo = std::min(ref_sorted_.front(), values.front()), hi = std::max(ref_sorted_.back(), values.back());
+    std::vector<double> edges = SturgesEdges(lo, hi, ref_sorted_.size() + values.size());
+    std::vector<int64_t> rc, cc;
+    Histogram(ref_sorted_, edges, &rc);
+    Histogram(values, edges, &cc);
+    for (size_t i = 0; i < rc.size(); ++i) r.push_back(rc[i] / nr), c.push_back(cc[i] / nc);
+    return JensenShannonDistance(r, c, 0);
+  }
+  UnionCounts(ref_sorted_, values, &r, &c);
+  if (test_ == "jensenshannon") {
+    for (auto& x : r) x /= nr;
+    for (auto& x : c) x /= nc;
+    return JensenShannonDistance(r, c, 0);
+  }
+  if (test_ == "chisquare") {
+    std::vector<double> exp(r.size());
+    for (size_t i = 0; i < r.size(); ++i) exp[i] = r[i] * (nc / nr);
+    return ChiSquareGof(c, exp);
+  }
+  // z: the first key is the smallest value present in either sample.
+  if (r.size() <= 1) return 1.0;
+  return ZTestPValue(r[0], nr, c[0], nc);
+}
+
+double EvidentlyDrift::Categorical(const std::vector<int64_t>& counts, const std::vector<int64_t>& unseen) const {
+  std::vector<double> r, c;
+  double nr = 0, nc = 0;
+  for (size_t i = 0; i < ref_counts_.size(); ++i) {
+    if (ref_counts_[i] == 0 && counts[i] == 0) continue;
+    r.push_back(static_cast<double>(ref_counts_[i]));
+    c.push_back(static_cast<double>(counts[i]));
+  }
+  for (int64_t u : unseen) {
+    if (u == 0) continue;
+    r.push_back(0);
+    c.push_back(static_cast<double>(u));
+  }
+  for (double x : r) nr += x;
+  for (double x : c) nc += x;
+  if (nr == 0 || nc == 0) return kNaN;
+  if (test_ == "jensenshannon") {
+    for (auto& x : r) x /= nr;
+    for (auto& x : c) x /= nc;
+    return JensenShannonDistance(r, c, 0);
+  }
+  if (test_ == "chisquare") {
+    std::vector<double> exp(r.size());
+    for (size_t i = 0; i < r.size(); ++i) exp[i] = r[i] * (nc / nr);
+    return ChiSquareGof(c, exp);
+  }
+  if (r.size() <= 1) return 1.0;
+  // Category order is not value order here; z-test is symmetric in which key is "first" only
+  // up to sign, and the p-value uses |z|.
+  return ZTestPValue(r[0], nr, c[0], nc);
 }
 
 }  // namespace cairn::monitor

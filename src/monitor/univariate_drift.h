@@ -81,3 +81,43 @@ std::optional<double> MethodLowerLimit(const std::string& method);
 std::optional<double> MethodUpperLimit(const std::string& method);
 
 }  // namespace cairn::monitor
+
+namespace cairn::monitor {
+
+// Evidently's default drift test per column (legacy/calculations/stattests/registry.py
+// _get_default_stattest), chosen once per column from the reference size and the number of
+// distinct values in reference ∪ analysis:
+//   reference <= 1000 rows: continuous with > 5 values -> "ks" (p-value); <= 5 values and
+//     categorical -> "chisquare" (goodness-of-fit p-value) if > 2 values else "z" (p-value);
+//   reference > 1000 rows: continuous with > 5 values -> "wasserstein" (W1 / std(reference));
+//     otherwise "jensenshannon" (natural log, no zero fill).
+// p-value tests alert when p < 0.05 (ks: p <= 0.05); distances when value >= 0.1.
+class EvidentlyDrift {
+ public:
+  // Continuous column: the finite reference values and the finite analysis values (both
+  // periods' values are only used to count distinct values).
+  static EvidentlyDrift ForContinuous(std::vector<double> ref, const std::vector<double>& analysis);
+  // Categorical column: reference counts per category and the number of distinct categories
+  // in reference ∪ analysis.
+  static EvidentlyDrift ForCategorical(std::vector<int64_t> ref_counts, int64_t distinct);
+
+  const std::string& test() const { return test_; }
+  bool is_p_value() const { return test_ == "ks" || test_ == "chisquare" || test_ == "z"; }
+  // Drift per Evidently's rule for this test.
+  bool Drifted(double value) const;
+
+  // The drift score for one chunk: `values` (continuous, finite, may be reordered) or
+  // category `counts` + `unseen` counts (categorical).
+  double Continuous(std::vector<double>& values) const;
+  double Categorical(const std::vector<int64_t>& counts, const std::vector<int64_t>& unseen) const;
+
+ private:
+  std::string test_;
+  bool continuous_ = true;
+  std::vector<double> ref_sorted_;
+  int64_t ref_unique_ = 0;
+  double ref_std_ = 0;
+  std::vector<int64_t> ref_counts_;
+};
+
+}  // namespace cairn::monitor

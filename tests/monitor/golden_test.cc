@@ -90,6 +90,8 @@ TEST(GoldenTest, HotelBookingMonthlyPeriodsUnseenAndMissing) { CheckGolden("hote
 TEST(GoldenTest, CarLoanSummaryStatsRowCountAndRange) { CheckGolden("car_loan_stats"); }
 TEST(GoldenTest, HousingMissingValuesAndDriftWithNaN) { CheckGolden("housing_dq"); }
 TEST(GoldenTest, CarLoanPsiAsEvidently) { CheckGolden("car_loan_psi"); }
+TEST(GoldenTest, CarLoanEvidentlyPresetLargeReference) { CheckGolden("car_loan_evidently"); }
+TEST(GoldenTest, BikeDayEvidentlyPresetSmallReference) { CheckGolden("bike_day_evidently"); }
 // LightGBM (nannyML) vs XGBoost (cairn) out-of-fold AUROC: within 0.07; every alert matches.
 TEST(GoldenTest, CaliforniaDomainClassifier) { CheckGolden("california_dc", 0.07); }
 
