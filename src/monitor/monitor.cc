@@ -625,15 +625,17 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
 std::string SummaryJson(const MonitorResult& r) {
   std::string cols;
   for (size_t i = 0; i < r.columns.size(); ++i) {
-    cols += fmt::format("{}{{\"column\":\"{}\",\"type\":\"{}\",\"alerts\":{}}}", i ? "," : "", r.columns[i].name,
-                        ColumnTypeName(r.columns[i].type), r.columns[i].alerts);
+    cols += fmt::format("{}{{\"column\":{},\"type\":\"{}\",\"alerts\":{}}}", i ? "," : "",
+                        JsonString(r.columns[i].name), ColumnTypeName(r.columns[i].type), r.columns[i].alerts);
   }
+  std::string warnings;
+  for (size_t i = 0; i < r.warnings.size(); ++i) warnings += (i ? "," : "") + JsonString(r.warnings[i]);
   return fmt::format(
       "{{\"alerts\":{},\"reference_rows\":{},\"analysis_rows\":{},\"reference_skipped_rows\":{},"
       "\"analysis_skipped_rows\":{},\"reference_chunks\":{},\"analysis_chunks\":{},\"pca_components\":{},"
-      "\"columns\":[{}]}}",
+      "\"columns\":[{}],\"warnings\":[{}]}}",
       r.alert_count, r.reference_rows, r.analysis_rows, r.reference_skipped_rows, r.analysis_skipped_rows,
-      r.reference_chunks, r.analysis_chunks, r.pca_components, cols);
+      r.reference_chunks, r.analysis_chunks, r.pca_components, cols, warnings);
 }
 
 Status WriteOutputs(const MonitorResult& result, const MonitorConfig& config, const std::string& out_dir) {

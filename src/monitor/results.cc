@@ -49,6 +49,12 @@ void AppendTs(std::string* out, int64_t ts) {
 
 }  // namespace
 
+std::string JsonString(std::string_view s) {
+  std::string out;
+  AppendJsonString(&out, s);
+  return out;
+}
+
 Record MakeRecord(const std::string& period, const Chunk& chunk, const std::string& column, const std::string& metric,
                   const std::string& kind) {
   Record r;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -36,6 +37,9 @@ Record MakeRecord(const std::string& period, const Chunk& chunk, const std::stri
 
 // Serialises {"version":1,"summary":{...},"records":[...]}; NaN becomes null.
 std::string ResultsToJson(const std::vector<Record>& records, const std::string& summary_json);
+
+// `s` as a JSON string literal (quoted and escaped).
+std::string JsonString(std::string_view s);
 
 // Writes `content` to `path` atomically (temp file + rename). Errors: Internal on I/O failure.
 Status WriteFileAtomically(const std::string& path, const std::string& content);

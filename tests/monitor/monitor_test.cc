@@ -156,6 +156,39 @@ TEST_F(MonitorTest, UnparseableAnalysisCellsAreCountedAndAlert) {
   EXPECT_EQ(found, 6);
 }
 
+TEST_F(MonitorTest, NaNAndInfAreDroppedFromDriftAndEmptyColumnsInAChunkGiveNaN) {
+  // Reference and analysis identical except for non-finite cells; the second analysis chunk
+  // holds only missing values of x.
+  std::string ref = "x,c\n", ana = "x,c\n";
+  for (int i = 0; i < 40; ++i) {
+    std::string v = std::to_string(i % 10);
+    ref += (i == 3 ? "inf" : i == 4 ? "-inf" : i == 5 ? "nan" : v) + ",a\n";
+    ana += (i >= 10 && i < 20 ? "" : v) + "," + (i % 2 ? "a" : "b") + "\n";
+  }
+  Write("ref.csv", ref);
+  Write("ana.csv", ana);
+  auto r = Run("reference: ref.csv\nanalysis: ana.csv\nchunking: {size: 10}\n"
+               "drift: {continuous: [kolmogorov_smirnov, wasserstein, jensen_shannon, psi]}\n");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  int checked = 0;
+  for (const auto& rec : r->records) {
+    if (rec.column != "x" || rec.kind != "drift") continue;
+    if (rec.period == "analysis" && rec.chunk_index == 1) {
+      EXPECT_TRUE(std::isnan(rec.value)) << rec.metric;
+      EXPECT_FALSE(rec.alert);
+    } else {
+      EXPECT_TRUE(std::isfinite(rec.value)) << rec.metric << " " << rec.chunk_key;
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, 4 * 8);
+  for (const auto& rec : r->records) {
+    if (rec.column == "x" && rec.metric == "missing_values_rate" && rec.period == "analysis" && rec.chunk_index == 1) {
+      EXPECT_EQ(rec.value, 1.0);
+    }
+  }
+}
+
 TEST_F(MonitorTest, CliExitCodesAndOutputs) {
   if (!fs::exists(CAIRN_BINARY)) GTEST_SKIP() << "cairn binary not built";
   WriteData(false);
