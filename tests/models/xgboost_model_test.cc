@@ -77,6 +77,7 @@ const Case kCases[] = {
     {"credit_card_softmax", "multi:softmax"},
     {"car_price_squarederror", "reg:squarederror"},
     {"car_price_poisson", "count:poisson"},
+    {"car_price_multi_target", "reg:squarederror"},
     {"adult_categorical", "binary:logistic"},
     {"credit_card_early_stopping", "multi:softprob"},
 };

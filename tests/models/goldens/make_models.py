@@ -173,6 +173,11 @@ def main():
     write_case("car_price_squarederror", b, xt)
     b = train(x, np.maximum(y, 1.0), {"objective": "count:poisson", "max_depth": 3}, 8)
     write_case("car_price_poisson", b, xt)
+    # Two targets, one tree per target per round; XGBoost 3.1 keeps one intercept each.
+    y2 = np.stack([y, np.log1p(np.maximum(y, 0.0))], axis=1)
+    b = train(x, y2, {"objective": "reg:squarederror", "max_depth": 3,
+                      "multi_strategy": "one_output_per_tree"}, 6)
+    write_case("car_price_multi_target", b, xt)
 
     x, y = adult()
     xt = x.iloc[:N_CASE_ROWS]
