@@ -138,10 +138,13 @@ ColumnOutput ProcessContinuous(const MonitorConfig& cfg, const std::vector<Perio
 
   std::vector<MetricSeries> series;
   for (const auto& m : methods) series.emplace_back(periods, ref.name, m, "drift");
+  std::vector<int64_t> ana_doane;  // analysis counts per Doane bin, for the report
+  int64_t ana_finite = 0;
   for (size_t p = 0; p < periods.size(); ++p) {
     for (const Chunk& ch : *periods[p].chunks) {
       std::vector<double> v = FiniteValues(*cols[p], ch.begin, ch.end);
-      std::vector<MethodValue> vals = drift.Calculate(v);
+      if (p == 1) ana_finite += static_cast<int64_t>(v.size());
+      std::vector<MethodValue> vals = drift.Calculate(v, p == 1 ? &ana_doane : nullptr);
       for (size_t k = 0; k < methods.size(); ++k) series[k].Add(p, ch, vals[k].value, vals[k].p_value);
     }
   }
@@ -197,20 +200,34 @@ ColumnOutput ProcessContinuous(const MonitorConfig& cfg, const std::vector<Perio
                    /*inclusive=*/true);
     }
   }
-  // Distribution for the report: Doane bins of the reference.
+  // Distribution for the report: the reference's Doane bins (merged to at most 40 for
+  // display); the analysis counts come from the drift pass when it used them.
   Distribution& d = out.distribution;
   d.column = ref.name;
   if (!ref_values.empty()) {
-    std::vector<double> edges = drift.doane_edges().empty() ? DoaneEdges(ref_values) : drift.doane_edges();
-    if (edges.size() > 41) edges = Linspace(edges.front(), edges.back(), 41);
-    std::vector<int64_t> rc, ac;
-    Histogram(ref_values, edges, &rc);
-    std::vector<double> av = FiniteValues(ana, 0, static_cast<int64_t>(ana.numbers.size()));
-    Histogram(av, edges, &ac);
-    for (size_t i = 0; i < rc.size(); ++i) {
+    std::vector<double> edges = drift.doane_edges();
+    std::vector<double> rp;  // reference shares per bin
+    std::vector<int64_t> ac;
+    if (edges.empty() || ana_doane.size() + 1 != edges.size()) {
+      edges = DoaneEdges(ref_values);
+      std::vector<int64_t> rc;
+      Histogram(ref_values, edges, &rc);
+      for (int64_t c : rc) rp.push_back(c / static_cast<double>(ref_values.size()));
+      std::vector<double> av = FiniteValues(ana, 0, static_cast<int64_t>(ana.numbers.size()));
+      Histogram(av, edges, &ac);
+      ana_finite = static_cast<int64_t>(av.size());
+    } else {
+      rp = drift.reference_doane_probs();
+      ac = ana_doane;
+    }
+    const size_t nb = rp.size(), group = (nb + 39) / 40;
+    for (size_t i = 0; i < nb; i += group) {
+      double r = 0;
+      int64_t a = 0;
+      for (size_t k = i; k < std::min(nb, i + group); ++k) r += rp[k], a += ac[k];
       d.labels.push_back(FormatEdge(edges[i]));
-      d.reference.push_back(rc[i] / static_cast<double>(ref_values.size()));
-      d.analysis.push_back(av.empty() ? 0.0 : ac[i] / static_cast<double>(av.size()));
+      d.reference.push_back(r);
+      d.analysis.push_back(ana_finite ? a / static_cast<double>(ana_finite) : 0.0);
     }
   }
   return out;

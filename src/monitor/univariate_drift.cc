@@ -91,11 +91,9 @@ ContinuousDrift::ContinuousDrift(std::vector<double> ref, std::vector<std::strin
   }
 }
 
-double ContinuousDrift::JsOrHellinger(const std::vector<double>& values, bool js) const {
-  std::vector<int64_t> counts;
-  Histogram(values, doane_edges_, &counts);
+double ContinuousDrift::JsOrHellinger(const std::vector<int64_t>& counts, size_t nvalues, bool js) const {
   std::vector<double> p(ref_doane_probs_), q(counts.size());
-  const double n = static_cast<double>(values.size());
+  const double n = static_cast<double>(nvalues);
   for (size_t i = 0; i < counts.size(); ++i) q[i] = counts[i] / n;
   double leftover = 1 - PairwiseSum(q);
   if (leftover > 0) {
@@ -199,11 +197,20 @@ double ContinuousDrift::Psi(const std::vector<double>& values) const {
   return PopulationStabilityIndex(std::move(r), std::move(c));
 }
 
-std::vector<MethodValue> ContinuousDrift::Calculate(std::vector<double>& values) const {
+std::vector<MethodValue> ContinuousDrift::Calculate(std::vector<double>& values,
+                                                    std::vector<int64_t>* doane_counts) const {
   std::vector<MethodValue> out(methods_.size());
   if (values.empty() || ref_n_ == 0) {
     for (auto& v : out) v.value = kNaN;
     return out;
+  }
+  std::vector<int64_t> doane;
+  if (!doane_edges_.empty()) {
+    Histogram(values, doane_edges_, &doane);
+    if (doane_counts != nullptr) {
+      doane_counts->resize(doane.size(), 0);
+      for (size_t i = 0; i < doane.size(); ++i) (*doane_counts)[i] += doane[i];
+    }
   }
   std::vector<int64_t> hist;
   int64_t below = 0;
@@ -216,9 +223,9 @@ std::vector<MethodValue> ContinuousDrift::Calculate(std::vector<double>& values)
     const std::string& m = methods_[k];
     MethodValue& mv = out[k];
     if (m == "jensen_shannon") {
-      mv.value = JsOrHellinger(values, true);
+      mv.value = JsOrHellinger(doane, values.size(), true);
     } else if (m == "hellinger") {
-      mv.value = JsOrHellinger(values, false);
+      mv.value = JsOrHellinger(doane, values.size(), false);
     } else if (m == "kolmogorov_smirnov") {
       if (estimated_) {
         if (!have_hist) {

@@ -30,14 +30,15 @@ class ContinuousDrift {
   ContinuousDrift(std::vector<double> ref, std::vector<std::string> methods, const std::string& ks_calculation);
 
   // One value per method, in the constructor's order. `values` holds the chunk's finite
-  // values; it may be reordered.
-  std::vector<MethodValue> Calculate(std::vector<double>& values) const;
+  // values; it may be reordered. When `doane_counts` is given and the Doane bins are in use,
+  // the chunk's counts per Doane bin are added to it (resized as needed).
+  std::vector<MethodValue> Calculate(std::vector<double>& values, std::vector<int64_t>* doane_counts = nullptr) const;
 
   const std::vector<double>& doane_edges() const { return doane_edges_; }
   const std::vector<double>& reference_doane_probs() const { return ref_doane_probs_; }
 
  private:
-  double JsOrHellinger(const std::vector<double>& values, bool js) const;
+  double JsOrHellinger(const std::vector<int64_t>& counts, size_t n, bool js) const;
   double KsEstimated(const std::vector<int64_t>& hist, int64_t below, size_t n) const;
   double WassersteinEstimated(const std::vector<double>& values, const std::vector<int64_t>& hist) const;
   double Psi(const std::vector<double>& values) const;
