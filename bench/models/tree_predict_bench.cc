@@ -23,7 +23,11 @@
 #include <string>
 #include <vector>
 
+#include "models/tree_model.h"
 #include "models/xgboost_model.h"
+#ifdef CAIRN_BENCH_WITH_SERVING
+#include "serving/input_decoder.h"
+#endif
 
 namespace {
 
@@ -247,6 +251,50 @@ int main(int argc, char** argv) {
           state.SetItemsProcessed(state.iterations() * kBatchRows);
         })->UseRealTime();
   }
+
+#ifdef CAIRN_BENCH_WITH_SERVING
+  // The in-process part of one /invocations request: decode a one-row dataframe_split body,
+  // predict through the Model interface, encode {"predictions": [...]}.
+  {
+    auto xgb = cairn::models::LoadXGBoostModelFile(model_path);
+    auto tree_model =
+        cairn::models::MakeTreeModel(std::move(*xgb), cairn::models::TreeOutput::kPrediction);
+    static std::shared_ptr<const cairn::models::Model> served(std::move(*tree_model));
+    auto decoder = cairn::serving::InputDecoder::Create(*served, {});
+    static cairn::serving::InputDecoder input_decoder = std::move(*decoder);
+    static std::vector<std::string> bodies;
+    for (size_t r = 0; r < kSingleRows; ++r) {
+      std::string body = "{\"dataframe_split\": {\"columns\": [";
+      for (size_t c = 0; c < kFeatures; ++c) {
+        body += (c ? ", \"f" : "\"f") + std::to_string(c) + "\"";
+      }
+      body += "], \"data\": [[";
+      for (size_t c = 0; c < kFeatures; ++c) {
+        const float v = batch[r * kFeatures + c];
+        body += (c ? ", " : "") + (std::isnan(v) ? std::string("null") : std::to_string(v));
+      }
+      body += "]]}}";
+      bodies.push_back(body);
+    }
+    benchmark::RegisterBenchmark("cairn/invocations_decode_predict_encode",
+                                 [](benchmark::State& state) {
+      size_t r = 0;
+      std::vector<double> out(1);
+      for (auto _ : state) {
+        auto in = input_decoder.DecodeInvocations("application/json", bodies[r]);
+        if (!in.ok() || !served->Predict(in->rows, in->n_rows, out).ok()) {
+          state.SkipWithError("decode or predict failed");
+          break;
+        }
+        std::string response = cairn::serving::EncodeInvocationsResponse(
+            out, 1, served->output_kind());
+        benchmark::DoNotOptimize(response);
+        r = (r + 1) % kSingleRows;
+      }
+      state.SetItemsProcessed(state.iterations());
+    });
+  }
+#endif
 
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
