@@ -130,6 +130,8 @@ int Validate(const PipelineFlags& f) {
   if (!spec.ok()) return Fail(spec.status());
   auto plan = pipeline::MakePlan(*spec, overrides);
   if (!plan.ok()) return Fail(plan.status());
+  Status inputs = pipeline::CheckInputsAvailable(*spec, *plan);
+  if (!inputs.ok()) return Fail(inputs);
   std::printf("%s: ok (%zu steps, %zu step instances, %zu params)\n", f.spec_path.c_str(),
               spec->steps.size(), plan->steps.size(), spec->params.size());
   return kExitOk;

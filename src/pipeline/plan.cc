@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <regex>
 #include <set>
 
@@ -70,6 +71,31 @@ PlannedStep Instantiate(const StepSpec& s, const std::map<std::string, Value>& p
 }
 
 }  // namespace
+
+Status CheckInputsAvailable(const PipelineSpec& spec, const Plan& plan) {
+  std::vector<std::string> outputs;
+  for (const auto& p : plan.steps) outputs.insert(outputs.end(), p.outputs.begin(), p.outputs.end());
+  for (const auto& p : plan.steps) {
+    for (size_t i = 0; i < p.inputs.size(); ++i) {
+      const std::string& in = p.inputs[i];
+      bool produced = false;
+      for (const auto& o : outputs) {
+        produced = produced || in == o || (in.size() > o.size() && in.compare(0, o.size(), o) == 0 &&
+                                           in[o.size()] == '/');
+      }
+      std::error_code ec;
+      std::filesystem::path abs = in.empty() || in[0] != '/'
+                                      ? std::filesystem::path(spec.base_dir) / in
+                                      : std::filesystem::path(in);
+      if (produced || std::filesystem::exists(abs, ec)) continue;
+      Mark m = i < p.spec->input_marks.size() ? p.spec->input_marks[i] : p.spec->mark;
+      return InvalidArgument(fmt::format("{}:{}:{}: step '{}': input '{}' does not exist and no "
+                                         "step outputs it",
+                                         spec.source_path, m.line, m.column, p.name, in));
+    }
+  }
+  return OkStatus();
+}
 
 StatusOr<Plan> MakePlan(const PipelineSpec& spec, const std::map<std::string, Value>& overrides) {
   Plan plan;

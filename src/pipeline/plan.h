@@ -41,6 +41,10 @@ struct Plan {
 // InvalidArgument for an override of an unknown param or of the wrong type.
 StatusOr<Plan> MakePlan(const PipelineSpec& spec, const std::map<std::string, Value>& overrides);
 
+// Checks that every declared input exists under the spec's folder or is (inside) a declared
+// output of some step. InvalidArgument naming the input's line and column otherwise.
+Status CheckInputsAvailable(const PipelineSpec& spec, const Plan& plan);
+
 // Replaces ${params.x} and ${item} in `text`.
 std::string Interpolate(const std::string& text, const std::map<std::string, Value>& params,
                         const std::optional<Value>& item);

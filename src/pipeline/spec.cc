@@ -338,6 +338,9 @@ class SpecParser {
         }
       } else if (k == "inputs") {
         ASSIGN_OR_RETURN(step->inputs, StringList(v, what));
+        for (size_t i = 0; i < step->inputs.size(); ++i) {
+          step->input_marks.push_back(v.IsSequence() ? MarkOf(v[i]) : MarkOf(v));
+        }
       } else if (k == "outputs") {
         ASSIGN_OR_RETURN(step->outputs, StringList(v, what));
       } else if (k == "params") {

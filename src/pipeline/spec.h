@@ -78,6 +78,7 @@ struct StepSpec {
   std::map<std::string, std::string> with;  // the built-in's config, values as text
   std::vector<std::string> needs;       // explicit upstream steps
   std::vector<std::string> inputs;      // declared input files/folders (relative paths)
+  std::vector<Mark> input_marks;        // where each input is written in the file
   std::vector<std::string> outputs;     // declared output files/folders
   std::vector<std::string> params;      // params used: declared plus found in run/inputs/...
   std::map<std::string, std::string> env;

@@ -302,6 +302,25 @@ steps:
   EXPECT_FALSE(bad.ok());
 }
 
+TEST(PlanTest, MissingInputsNameTheirLine) {
+  auto spec = ParseSpec(R"(steps:
+  make: {run: x, outputs: [out/model]}
+  use:
+    run: x
+    inputs: [out/model/weights.bin, /, data/nowhere.csv]
+)",
+                        "p.yaml", "/tmp");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  auto plan = MakePlan(*spec, {});
+  ASSERT_TRUE(plan.ok());
+  Status st = CheckInputsAvailable(*spec, *plan);
+  // Inside make's output folder: fine; "/" exists; data/nowhere.csv (line 5, column 40) does
+  // not.
+  EXPECT_EQ(st.message(),
+            "p.yaml:5:40: step 'use': input 'data/nowhere.csv' does not exist and no step "
+            "outputs it");
+}
+
 TEST(StepTypesTest, UnknownTypeAndBadConfigNameTheLine) {
   auto registry = StepTypeRegistry::WithBuiltins();
   auto spec = Parse("steps:\n  a: {type: train-xgboost}\n");
