@@ -319,18 +319,25 @@ StatusOr<std::vector<Item>> GroupStatement(std::string_view filter) {
   };
   // sqlparse groups comparisons first, then `name alias` pairs into one identifier: merge a
   // name with a following bare word unless that word starts a comparison of its own.
-  for (size_t k = 0; k + 1 < toks.size(); ++k) {
-    bool alias = toks[k].kind == Tok::kName && toks[k + 1].kind == Tok::kName &&
-                 toks[k + 1].is_bare_word;
-    bool starts_comparison = k + 3 < toks.size() && toks[k + 2].kind == Tok::kCompOp &&
-                             IsOperand(toks[k + 3]);
-    bool right_of_comparison = k > 0 && toks[k - 1].kind == Tok::kCompOp;
-    if (alias && !starts_comparison && !right_of_comparison) {
-      toks[k].end = toks[k + 1].end;
-      toks[k].text = std::string(filter.substr(toks[k].begin, toks[k].end - toks[k].begin));
-      toks[k].is_bare_word = false;
-      toks.erase(toks.begin() + static_cast<long>(k) + 1);
+  {
+    std::vector<Token> merged;
+    merged.reserve(toks.size());
+    for (size_t k = 0; k < toks.size(); ++k) {
+      bool alias = k + 1 < toks.size() && toks[k].kind == Tok::kName &&
+                   toks[k + 1].kind == Tok::kName && toks[k + 1].is_bare_word;
+      bool starts_comparison = k + 3 < toks.size() && toks[k + 2].kind == Tok::kCompOp &&
+                               IsOperand(toks[k + 3]);
+      bool right_of_comparison = !merged.empty() && merged.back().kind == Tok::kCompOp;
+      merged.push_back(std::move(toks[k]));
+      if (alias && !starts_comparison && !right_of_comparison) {
+        Token& t = merged.back();
+        t.end = toks[k + 1].end;
+        t.text = std::string(filter.substr(t.begin, t.end - t.begin));
+        t.is_bare_word = false;
+        ++k;
+      }
     }
+    toks = std::move(merged);
   }
   // Phase 1 (sqlparse's grouping): comparisons `<operand> <op> <operand>`; everything else
   // stays one token (an operation such as a-b is one token).

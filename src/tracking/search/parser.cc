@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
-#include <regex>
 
 #include <fmt/format.h>
 
@@ -487,6 +486,34 @@ std::string PyFloatRepr(double v) {
   return s;
 }
 
+// Whether Python's float() accepts `v`: decimal literals and inf/infinity/nan, optional sign
+// and surrounding whitespace; never hex (std::strtod would take it).
+bool IsPyFloat(std::string_view v) {
+  size_t b = v.find_first_not_of(" \t\n\r");
+  size_t e = v.find_last_not_of(" \t\n\r");
+  if (b == std::string_view::npos) return false;
+  v = v.substr(b, e - b + 1);
+  if (!v.empty() && (v[0] == '+' || v[0] == '-')) v.remove_prefix(1);
+  std::string upper = Upper(v);
+  if (upper == "INF" || upper == "INFINITY" || upper == "NAN") return true;
+  size_t i = 0;
+  size_t digits = 0;
+  while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i, ++digits;
+  if (i < v.size() && v[i] == '.') {
+    ++i;
+    while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i, ++digits;
+  }
+  if (digits == 0) return false;
+  if (i < v.size() && (v[i] == 'e' || v[i] == 'E')) {
+    ++i;
+    if (i < v.size() && (v[i] == '+' || v[i] == '-')) ++i;
+    size_t exp = i;
+    while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i;
+    if (i == exp) return false;
+  }
+  return i == v.size();
+}
+
 // mlflow/utils/search_logged_model_utils.py: parse_filter_string.
 StatusOr<std::vector<Clause>> ParseLoggedModelFilter(std::string_view filter) {
   auto grouped = GroupStatement(filter);
@@ -494,7 +521,6 @@ StatusOr<std::vector<Clause>> ParseLoggedModelFilter(std::string_view filter) {
     return InvalidArgument("Invalid filter string: " + PyRepr(filter) +
                            ". Expected a single SQL expression.");
   }
-  static const std::regex kIdentifierRe("^([a-z]+)\\.(.+)$");
   std::vector<Clause> out;
   Status deferred;
   for (const Item& item : *grouped) {
@@ -511,14 +537,20 @@ StatusOr<std::vector<Clause>> ParseLoggedModelFilter(std::string_view filter) {
     }
     Clause clause;
     std::string identifier = item.left[0].text;
-    std::smatch m;
     auto strip_backticks = [](std::string s) {
       size_t b = s.find_first_not_of('`');
       size_t e = s.find_last_not_of('`');
       return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
     };
-    if (std::regex_match(identifier, m, kIdentifierRe)) {
-      std::string entity = m[1];
+    // Entity.IDENTIFIER_RE: ^([a-z]+)\.(.+)$
+    size_t letters = 0;
+    while (letters < identifier.size() && identifier[letters] >= 'a' && identifier[letters] <= 'z') {
+      ++letters;
+    }
+    bool dotted = letters > 0 && letters + 1 < identifier.size() && identifier[letters] == '.' &&
+                  identifier.find('\n', letters) == std::string::npos;
+    if (dotted) {
+      std::string entity = identifier.substr(0, letters);
       if (entity == "attributes") {
         clause.type = KeyType::kAttribute;
       } else if (entity == "metrics") {
@@ -531,7 +563,7 @@ StatusOr<std::vector<Clause>> ParseLoggedModelFilter(std::string_view filter) {
         return InvalidArgument("Invalid entity type: " + PyRepr(entity) +
                                ". Expected one of ['attributes', 'metrics', 'params', 'tags'].");
       }
-      clause.key = strip_backticks(m[2]);
+      clause.key = strip_backticks(identifier.substr(letters + 1));
     } else {
       std::string key = identifier;
       if (key == "creation_time" || key == "creation_timestamp") key = "creation_timestamp_ms";
@@ -561,10 +593,7 @@ StatusOr<std::vector<Clause>> ParseLoggedModelFilter(std::string_view filter) {
     std::string value = item.right[0].text;
     if (numeric) {
       // Python's float(): decimal literals, inf/infinity/nan; never hex (strtod would).
-      static const std::regex kPyFloat(
-          "^\\s*[+-]?(([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?|inf|infinity|nan)\\s*$",
-          std::regex::icase);
-      if (!std::regex_match(value, kPyFloat)) {
+      if (!IsPyFloat(value)) {
         return InvalidArgument("could not convert string to float: " + PyRepr(value));
       }
       double d = std::strtod(value.c_str(), nullptr);

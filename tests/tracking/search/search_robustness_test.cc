@@ -95,5 +95,27 @@ TEST(SearchRobustnessTest, RandomPageTokensNeverCrash) {
   }
 }
 
+// Large inputs stay linear and never exhaust the stack (no std::regex, no recursion).
+TEST(SearchRobustnessTest, HugeInputsAreHandled) {
+  std::string words;
+  for (int i = 0; i < 200000; ++i) words += "a ";
+  ExpectOkOrInvalid(CompileRunSearch(words, {}, Dialect::kSqlite).status(), "words");
+
+  std::string in_list = "run_id IN (";
+  for (int i = 0; i < 20000; ++i) in_list += (i ? ", '" : "'") + std::to_string(i) + "abc'";
+  in_list += ")";
+  auto q = CompileRunSearch(in_list, {}, Dialect::kSqlite);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  EXPECT_EQ(q->where_binds.size(), 20000u);
+
+  std::string long_key = "attributes." + std::string(1 << 20, 'k') + " = 'x'";
+  ExpectOkOrInvalid(CompileLoggedModelSearch(long_key, {}, {}, Dialect::kSqlite).status(), "key");
+  std::string long_number = "metrics.m > " + std::string(1 << 20, '1');
+  ExpectOkOrInvalid(CompileLoggedModelSearch(long_number, {}, {}, Dialect::kSqlite).status(), "n");
+  std::string parens(1 << 20, '(');
+  ExpectOkOrInvalid(CompileRunSearch("run_id IN " + parens, {}, Dialect::kSqlite).status(), "(");
+  ExpectOkOrInvalid(DecodePageToken(std::string(1 << 20, 'A')).status(), "token");
+}
+
 }  // namespace
 }  // namespace cairn::tracking::search
