@@ -28,8 +28,12 @@ class Decoder {
   // Rejects keys of a mapping that are not in `allowed`.
   Status CheckKeys(const YAML::Node& map, const std::string& where, const std::set<std::string>& allowed) const {
     if (!map.IsMap()) return Fail(map, fmt::format("'{}' must be a mapping", where));
+    std::set<std::string> seen;
     for (auto it = map.begin(); it != map.end(); ++it) {
       std::string key = it->first.as<std::string>();
+      if (!seen.insert(key).second) {
+        return Fail(it->first, fmt::format("duplicate key '{}'{}", key, where.empty() ? "" : " in '" + where + "'"));
+      }
       if (!allowed.count(key)) {
         std::string known;
         for (const auto& k : allowed) known += (known.empty() ? "" : ", ") + k;

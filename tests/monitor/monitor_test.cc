@@ -189,6 +189,43 @@ TEST_F(MonitorTest, NaNAndInfAreDroppedFromDriftAndEmptyColumnsInAChunkGiveNaN) 
   }
 }
 
+TEST_F(MonitorTest, PValueThresholdsAndDuplicateKeys) {
+  WriteData(true);
+  // Duplicate ids in the analysis period's first chunk.
+  std::string ana = "id,x,c\n";
+  for (int i = 0; i < 60; ++i) ana += std::to_string(i < 10 ? i % 5 : i) + "," + std::to_string(i % 7) + ",a\n";
+  Write("ana.csv", ana);
+  auto r = Run(std::string(kBase) +
+               "data_quality: {duplicates_key: [id]}\n"
+               "drift:\n  continuous: [kolmogorov_smirnov]\n  categorical: [chi2]\n"
+               "  thresholds: {kolmogorov_smirnov: {type: p_value, alpha: 0.01}}\n");
+  ASSERT_FALSE(r.ok());  // 'drift' given twice: duplicate keys are rejected
+  EXPECT_NE(r.status().message().find("duplicate key 'drift'"), std::string::npos) << r.status().message();
+  r = Run(
+      "reference: ref.csv\nanalysis: ana.csv\nid_columns: [id]\nchunking: {size: 10}\n"
+      "data_quality: {duplicates_key: [id]}\n"
+      "drift:\n  continuous: [kolmogorov_smirnov]\n  categorical: [chi2]\n"
+      "  thresholds: {kolmogorov_smirnov: {type: p_value, alpha: 0.01}}\n");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  int ks = 0, dup = 0;
+  for (const auto& rec : r->records) {
+    if (rec.metric == "kolmogorov_smirnov") {
+      ASSERT_TRUE(rec.p_value.has_value());
+      EXPECT_FALSE(rec.lower.has_value());
+      EXPECT_FALSE(rec.upper.has_value());
+      EXPECT_EQ(rec.alert, *rec.p_value < 0.01) << rec.chunk_key;
+      ++ks;
+    }
+    if (rec.metric == "duplicate_keys_rate" && rec.period == "analysis") {
+      EXPECT_EQ(rec.value, rec.chunk_index == 0 ? 0.5 : 0.0);
+      EXPECT_EQ(rec.alert, rec.chunk_index == 0);
+      ++dup;
+    }
+  }
+  EXPECT_EQ(ks, 12);
+  EXPECT_EQ(dup, 6);
+}
+
 TEST_F(MonitorTest, CliExitCodesAndOutputs) {
   if (!fs::exists(CAIRN_BINARY)) GTEST_SKIP() << "cairn binary not built";
   WriteData(false);
