@@ -243,6 +243,7 @@ class RunLoop {
         ready_.insert(static_cast<int>(i));
       }
     }
+    if (options_.observer) options_.observer->OnRunStarted(run_id_, spec_, plan_.params);
     if (resumed_count_ > 0) {
       Progress(fmt::format("resuming run {}: {} step(s) already done", run_id_, resumed_count_));
     } else {
@@ -600,6 +601,7 @@ class RunLoop {
               {"values", s.result.values}};
     journal_ << j.dump() << '\n';
     journal_.flush();
+    if (options_.observer) options_.observer->OnStepFinished(run_id_, s.result);
     for (int d : s.dependants) {
       if (--slots_[d].pending_deps == 0) ready_.insert(d);
     }
@@ -645,6 +647,7 @@ class RunLoop {
       r.steps.push_back(s);
     }
     r.duration_ms = (NowUs() - start_us_) / 1000;
+    if (options_.observer) options_.observer->OnRunFinished(r);
     Progress(fmt::format("{} {}: {} ran, {} cached, {} skipped, {} failed, {} not run", run_id_,
                          r.ok ? "succeeded" : "FAILED", r.executed, r.cached, r.skipped, r.failed,
                          r.not_run));

@@ -53,6 +53,20 @@ struct StepResult {
   std::map<std::string, std::string> values;  // what it wrote to $CAIRN_OUTPUTS
 };
 
+struct RunResult;
+
+// Structured run events, for lineage (a tracking run per pipeline run, a child run per step)
+// and pipeline-health records. Called on the executor's thread, in order; must not block long.
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void OnRunStarted(const std::string& run_id, const PipelineSpec& spec,
+                            const std::map<std::string, Value>& params) {}
+  // Each step once it reaches a final status (succeeded, cached, failed, skipped, not-run).
+  virtual void OnStepFinished(const std::string& run_id, const StepResult& step) {}
+  virtual void OnRunFinished(const RunResult& result) {}
+};
+
 struct RunOptions {
   int jobs = 1;
   bool use_cache = true;
@@ -66,6 +80,7 @@ struct RunOptions {
   // are killed, they fail as "cancelled", nothing new starts, and Run returns (resumable).
   // Checked at least every 100 ms.
   const std::atomic<bool>* cancel = nullptr;
+  RunObserver* observer = nullptr;  // not owned; may be null
 };
 
 struct RunResult {

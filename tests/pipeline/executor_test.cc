@@ -447,6 +447,42 @@ steps:
             std::string::npos);
 }
 
+class RecordingObserver final : public RunObserver {
+ public:
+  void OnRunStarted(const std::string& run_id, const PipelineSpec& spec,
+                    const std::map<std::string, Value>& params) override {
+    events.push_back("run " + spec.name + " n=" + params.at("n").ToText());
+  }
+  void OnStepFinished(const std::string& run_id, const StepResult& step) override {
+    events.push_back(step.name + " " + std::string(StepStatusName(step.status)) + " attempts=" +
+                     std::to_string(step.attempts));
+  }
+  void OnRunFinished(const RunResult& result) override {
+    events.push_back(result.ok ? "finished ok" : "finished failed");
+  }
+  std::vector<std::string> events;
+};
+
+TEST_F(ExecutorTest, ObserverSeesEveryStepForLineage) {
+  RecordingObserver observer;
+  RunOptions o;
+  o.observer = &observer;
+  RunResult r = Run(R"(
+name: lineage
+params: {n: 2}
+steps:
+  a: {run: "true", cache: false}
+  b: {needs: [a], run: "exit 1", cache: false}
+  c: {needs: [b], run: "true"}
+)",
+                    o);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(observer.events,
+            (std::vector<std::string>{"run lineage n=2", "a succeeded attempts=1",
+                                      "b failed attempts=1", "c not-run attempts=0",
+                                      "finished failed"}));
+}
+
 // A launcher that starts nothing: processes "exit" in start order when WaitAny is called.
 class FakeLauncher final : public ProcessLauncher {
  public:
