@@ -115,7 +115,9 @@ def test_search_experiments_paging_matches(servers):
             api.post("/experiments/create", {"name": f"page-{tag}-{i}"})
         names, token = [], None
         for _ in range(10):
-            body = {"max_results": 2, "filter": f"name LIKE 'page-{tag}-%'"}
+            # Ordered by name: the default order (creation_time DESC) ties within a millisecond.
+            body = {"max_results": 2, "filter": f"name LIKE 'page-{tag}-%'",
+                    "order_by": ["name DESC"]}
             if token:
                 body["page_token"] = token
             r = api.post("/experiments/search", body)
