@@ -59,8 +59,7 @@ int64_t UnparseableCount(const Column& c, int64_t b, int64_t e) {
 
 double DuplicateRate(const std::vector<const Column*>& cols, int64_t b, int64_t e) {
   if (e <= b) return kNaN;
-  // 64-bit row hashes, sorted; a collision (probability about n²/2^65) would count a false
-  // duplicate.
+  // 64-bit row hashes; a collision (probability about n²/2^65) would count a false duplicate.
   const size_t n = static_cast<size_t>(e - b);
   std::vector<uint64_t> h(n, 0x12345678ULL);
   for (const Column* c : cols) {
@@ -80,9 +79,18 @@ double DuplicateRate(const std::vector<const Column*>& cols, int64_t b, int64_t 
       h[i] = Mix(h[i], v);
     }
   }
-  std::sort(h.begin(), h.end());
+  // Open-addressing set of the hashes (0 marks an empty slot, so a zero hash becomes 1).
+  size_t cap = 16;
+  while (cap < 2 * n) cap <<= 1;
+  std::vector<uint64_t> table(cap, 0);
   int64_t dup = 0;
-  for (size_t i = 1; i < n; ++i) dup += h[i] == h[i - 1];
+  for (uint64_t x : h) {
+    x = x == 0 ? 1 : x;
+    size_t slot = (x ^ (x >> 29)) & (cap - 1);
+    while (table[slot] != 0 && table[slot] != x) slot = (slot + 1) & (cap - 1);
+    if (table[slot] == x) ++dup;
+    else table[slot] = x;
+  }
   return dup / static_cast<double>(n);
 }
 
