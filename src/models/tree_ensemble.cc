@@ -17,8 +17,13 @@ constexpr int64_t kMaxCategory = 16777216 - 1;
 // Bound on the memory the category bitsets of a hostile file can claim (64 MiB).
 constexpr size_t kMaxCatWords = size_t{1} << 24;
 constexpr size_t kMaxNodes = size_t{1} << 30;
-// Rows converted and walked together; keeps a chunk of trees hot in L1 across rows.
+// Dense rows of more features than this are not a serving workload; bounding it keeps a tiny
+// hostile file from making every prediction allocate gigabytes.
+constexpr int64_t kMaxFeatures = int64_t{1} << 22;
+// Rows converted and walked together; keeps a chunk of trees hot in L1 across rows. Wide
+// models use smaller blocks so per-block scratch stays under kMaxBlockFloats floats.
 constexpr size_t kRowBlock = 64;
+constexpr size_t kMaxBlockFloats = size_t{1} << 16;
 // Below this many rows, starting threads costs more than it saves.
 constexpr size_t kMinRowsPerThread = 1024;
 
@@ -48,16 +53,21 @@ inline void Softmax(float* v, size_t n) {
 
 }  // namespace
 
+size_t TreeEnsemble::RowBlock() const {
+  const size_t widest = std::max<size_t>({num_features_, num_groups_, 1});
+  return std::clamp<size_t>(kMaxBlockFloats / widest, 1, kRowBlock);
+}
+
 size_t TreeEnsemble::output_width() const {
   return transform_ == OutputTransform::kArgmax ? 1 : num_groups_;
 }
 
 StatusOr<TreeEnsemble> CompileEnsemble(EnsembleSpec spec) {
   if (spec.num_features < 1) return InvalidArgument("model has no features");
-  if (spec.num_features > static_cast<int64_t>(TreeEnsemble::kFeatureMask)) {
+  if (spec.num_features > kMaxFeatures) {
     return InvalidArgument("too many features: " + std::to_string(spec.num_features));
   }
-  if (spec.num_groups < 1 || spec.num_groups > (1 << 20)) {
+  if (spec.num_groups < 1 || spec.num_groups > (1 << 16)) {
     return InvalidArgument("invalid number of output groups: " + std::to_string(spec.num_groups));
   }
   if (spec.base_margin.size() != static_cast<size_t>(spec.num_groups)) {
@@ -345,21 +355,22 @@ void TreeEnsemble::PredictRange(const T* rows, size_t begin, size_t end, float* 
   std::vector<float> heap_margins;
   std::vector<float> heap_block;
   float* margins = stack_margins;
-  if (kRowBlock * num_groups_ > kStackFloats) {
-    heap_margins.resize(kRowBlock * num_groups_);
+  const size_t row_block = RowBlock();
+  if (row_block * num_groups_ > kStackFloats) {
+    heap_margins.resize(row_block * num_groups_);
     margins = heap_margins.data();
   }
   float* block = stack_block;
   if constexpr (!std::is_same_v<T, float>) {
-    const size_t need = std::min(kRowBlock, end - begin) * num_features_;
+    const size_t need = std::min(row_block, end - begin) * num_features_;
     if (need > kStackFloats) {
       heap_block.resize(need);
       block = heap_block.data();
     }
   }
   const size_t width = output_width();
-  for (size_t r0 = begin; r0 < end; r0 += kRowBlock) {
-    const size_t n = std::min(kRowBlock, end - r0);
+  for (size_t r0 = begin; r0 < end; r0 += row_block) {
+    const size_t n = std::min(row_block, end - r0);
     const float* x;
     if constexpr (std::is_same_v<T, float>) {
       x = rows + r0 * num_features_;
@@ -409,8 +420,9 @@ void TreeEnsemble::PredictBatch(const double* rows, size_t n_rows, float* out,
 
 void TreeEnsemble::PredictMarginBatch(const double* rows, size_t n_rows, float* out) const {
   std::vector<float> block;
-  for (size_t r0 = 0; r0 < n_rows; r0 += kRowBlock) {
-    const size_t n = std::min(kRowBlock, n_rows - r0);
+  const size_t row_block = RowBlock();
+  for (size_t r0 = 0; r0 < n_rows; r0 += row_block) {
+    const size_t n = std::min(row_block, n_rows - r0);
     block.resize(n * num_features_);
     const double* src = rows + r0 * num_features_;
     for (size_t i = 0; i < n * num_features_; ++i) block[i] = static_cast<float>(src[i]);

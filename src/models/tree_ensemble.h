@@ -115,6 +115,7 @@ class TreeEnsemble {
   };
   static constexpr int kChunkTrees = 8;
 
+  size_t RowBlock() const;
   template <bool kHasCat>
   void MarginBlock(const float* rows, size_t n_rows, float* margins) const;
   void Transform(float* margins, size_t n_rows, float* out) const;
@@ -139,8 +140,8 @@ class TreeEnsemble {
 // lengths that disagree, a child index out of range or equal to its own node, a node
 // reachable twice (a cycle or shared subtree), a leaf with one child, a feature index
 // outside [0, num_features), a group outside [0, num_groups), a negative category, a
-// base_margin whose length is not num_groups, num_features < 1, more than 2^30 features
-// or 2^31 nodes in total.
+// base_margin whose length is not num_groups, num_features outside [1, 2^22], more than
+// 2^16 output groups or 2^30 nodes in total.
 StatusOr<TreeEnsemble> CompileEnsemble(EnsembleSpec spec);
 
 }  // namespace cairn::models

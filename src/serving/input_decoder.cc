@@ -160,10 +160,16 @@ class MatrixBuilder {
   std::vector<bool> seen_;
 };
 
-Status CheckRowCount(size_t n) {
+// Bounds the matrix a request may make us allocate (rows and rows x features).
+Status CheckRowCount(size_t n, size_t n_features) {
   if (n > InputDecoder::kMaxRows) {
     return ResourceExhausted("request has " + std::to_string(n) + " rows; the limit is " +
                              std::to_string(InputDecoder::kMaxRows));
+  }
+  if (n_features > 0 && n > InputDecoder::kMaxCells / n_features) {
+    return ResourceExhausted("request has " + std::to_string(n) + " rows of " +
+                             std::to_string(n_features) + " features; the limit is " +
+                             std::to_string(InputDecoder::kMaxCells) + " values");
   }
   return OkStatus();
 }
@@ -343,7 +349,7 @@ class Decoder {
   StatusOr<DecodedInput> PositionalRows(const JsonValue& rows, const std::string& field,
                                         std::string format) const {
     const size_t n = ArraySize(rows);
-    RETURN_IF_ERROR(CheckRowCount(n));
+    RETURN_IF_ERROR(CheckRowCount(n, columns_.size()));
     MatrixBuilder m(columns_, n);
     for (size_t r = 0; r < n; ++r) {
       const JsonValue& row = rows.items()[r];
@@ -366,7 +372,7 @@ class Decoder {
   StatusOr<DecodedInput> Records(const JsonValue& rows, const std::string& field,
                                  std::string format) const {
     const size_t n = ArraySize(rows);
-    RETURN_IF_ERROR(CheckRowCount(n));
+    RETURN_IF_ERROR(CheckRowCount(n, columns_.size()));
     MatrixBuilder m(columns_, n);
     std::vector<size_t> row_seen(columns_.size());
     for (size_t r = 0; r < n; ++r) {
@@ -411,7 +417,7 @@ class Decoder {
       n = len;
       first = false;
     }
-    RETURN_IF_ERROR(CheckRowCount(n));
+    RETURN_IF_ERROR(CheckRowCount(n, columns_.size()));
     MatrixBuilder m(columns_, n);
     for (const auto& [name, value] : obj.members()) {
       ASSIGN_OR_RETURN(size_t c, ColumnIndex(name, field));
@@ -439,8 +445,8 @@ class Decoder {
     }
     const size_t n_given = columns->items().size();
     std::vector<size_t> target(n_given);
+    RETURN_IF_ERROR(CheckRowCount(ArraySize(*data), columns_.size()));
     MatrixBuilder m(columns_, ArraySize(*data));
-    RETURN_IF_ERROR(CheckRowCount(ArraySize(*data)));
     for (size_t i = 0; i < n_given; ++i) {
       const JsonValue& name = columns->items()[i];
       if (!name.is_string()) {
@@ -481,7 +487,7 @@ class Decoder {
       }
       // One feature: each scalar is a row.
       const size_t n = v.size();
-      RETURN_IF_ERROR(CheckRowCount(n));
+      RETURN_IF_ERROR(CheckRowCount(n, columns_.size()));
       MatrixBuilder m(columns_, n);
       for (size_t r = 0; r < n; ++r) RETURN_IF_ERROR(m.Set(r, 0, ArrayCell(v, r)));
       m.MarkSeen(0);
@@ -497,7 +503,7 @@ class Decoder {
     const auto& header = records[0];
     std::vector<size_t> target(header.size());
     const size_t n = records.size() - 1;
-    RETURN_IF_ERROR(CheckRowCount(n));
+    RETURN_IF_ERROR(CheckRowCount(n, columns_.size()));
     MatrixBuilder m(columns_, n);
     for (size_t i = 0; i < header.size(); ++i) {
       ASSIGN_OR_RETURN(target[i], ColumnIndex(Trim(header[i]), "csv header"));
@@ -751,7 +757,7 @@ StatusOr<InferRequest> InputDecoder::DecodeInfer(std::string_view body) const {
        (tensors[0].shape.size() == 1 && static_cast<size_t>(tensors[0].shape[0]) == nf))) {
     const V2Input& t = tensors[0];
     const size_t n = t.shape.size() == 2 ? static_cast<size_t>(t.shape[0]) : 1;
-    RETURN_IF_ERROR(CheckRowCount(n));
+    RETURN_IF_ERROR(CheckRowCount(n, columns_.size()));
     MatrixBuilder m(columns_, n);
     for (size_t r = 0; r < n; ++r) {
       for (size_t c = 0; c < nf; ++c) {
@@ -769,7 +775,7 @@ StatusOr<InferRequest> InputDecoder::DecodeInfer(std::string_view body) const {
   }
   // One input per column.
   const size_t n = static_cast<size_t>(tensors[0].shape[0]);
-  RETURN_IF_ERROR(CheckRowCount(n));
+  RETURN_IF_ERROR(CheckRowCount(n, columns_.size()));
   MatrixBuilder m(columns_, n);
   Decoder decoder(columns_, index_);
   for (const V2Input& t : tensors) {

@@ -71,6 +71,8 @@ class InputDecoder {
 
   // Upper bound on rows per request (ResourceExhausted beyond it).
   static constexpr size_t kMaxRows = 1'000'000;
+  // Upper bound on rows x features per request (ResourceExhausted beyond it).
+  static constexpr size_t kMaxCells = size_t{64} << 20;
 
   struct Column {
     std::string name;
