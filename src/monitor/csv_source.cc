@@ -588,8 +588,8 @@ bool IsMissingToken(std::string_view s) {
 }
 
 namespace {
-// Clinger's fast path: a decimal with at most 15 significant digits and a power of ten within
-// ±22 converts exactly with one multiplication or division, so the result is the correctly
+// Clinger's fast path: a decimal whose digits form an integer of at most 2^53 and whose power
+// of ten is within ±22 converts with one exact division, so the result is the correctly
 // rounded double, as from_chars would give.
 bool FastDecimal(std::string_view s, double* out) {
   static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
@@ -618,7 +618,8 @@ bool FastDecimal(std::string_view s, double* out) {
     frac_digits = static_cast<int>(i - fs);
     any = any || i > fs;
   }
-  if (!any || i != n || digits > 15 || frac_digits > 22) return false;
+  // Up to 19 digits cannot overflow; the mantissa must also be exactly representable.
+  if (!any || i != n || digits > 19 || frac_digits > 22 || mant > (uint64_t{1} << 53)) return false;
   double v = static_cast<double>(mant);
   if (frac_digits) v /= kPow10[frac_digits];
   *out = neg ? -v : v;

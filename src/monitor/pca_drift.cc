@@ -55,13 +55,29 @@ struct PcaDrift::Impl {
     return code == kMissingCode ? impute_freq[j] : v.code_share[j][code];
   }
 
-  // Rows [begin, begin + n) standardised into X (n x d).
+  // Rows [begin, begin + n) standardised into X (n x d), one column at a time.
   void Encode(const View& v, int64_t begin, int64_t n, RowMatrix* X) const {
     const size_t d = columns.size();
     X->resize(n, static_cast<Eigen::Index>(d));
-    for (int64_t i = 0; i < n; ++i) {
-      double* row = X->row(i).data();
-      for (size_t j = 0; j < d; ++j) row[j] = (Raw(v, j, begin + i) - scale_mean[j]) / scale_std[j];
+    double* out = X->data();
+    for (size_t j = 0; j < d; ++j) {
+      const double mean = scale_mean[j], inv = 1.0 / scale_std[j];
+      if (!categorical[j]) {
+        const double* x = v.cols[j]->numbers.data() + begin;
+        const double imp = impute[j];
+        for (int64_t i = 0; i < n; ++i) {
+          double val = std::isnan(x[i]) ? imp : x[i];
+          out[i * d + j] = (val - mean) * inv;
+        }
+      } else {
+        const int32_t* codes = v.cols[j]->codes.data() + begin;
+        const std::vector<double>& share = v.code_share[j];
+        const double imp = impute_freq[j];
+        for (int64_t i = 0; i < n; ++i) {
+          double val = codes[i] == kMissingCode ? imp : share[codes[i]];
+          out[i * d + j] = (val - mean) * inv;
+        }
+      }
     }
   }
 };
