@@ -30,7 +30,7 @@ std::string Num(double v) { return std::isfinite(v) ? fmt::format("{:.4g}", v) :
 // A time series of one metric over reference and analysis chunks, thresholds dashed,
 // alerts in red.
 std::string SeriesSvg(const std::vector<const Record*>& recs) {
-  constexpr double W = 760, H = 180, L = 56, R = 10, T = 10, B = 28;
+  constexpr double W = 780, H = 180, L = 76, R = 10, T = 10, B = 28;
   double lo = INFINITY, hi = -INFINITY;
   for (const Record* r : recs) {
     for (double v : {r->value, r->lower.value_or(NAN), r->upper.value_or(NAN)}) {
@@ -118,8 +118,9 @@ std::string DistributionSvg(const Distribution& d) {
                        Esc(d.labels[i].substr(0, 12)));
     }
   }
-  s += fmt::format("<text x='{}' y='{}' class='lbl'>■ reference</text>", L, H - 6);
-  s += fmt::format("<text x='{}' y='{}' class='lbl' fill='#e07b39'>■ analysis</text>", L + 90, H - 6);
+  s += fmt::format("<text x='{}' y='{}' class='lbl'><tspan fill='#9bbbe0'>■</tspan> reference "
+                   "<tspan fill='#e07b39'>■</tspan> analysis (whole period)</text>",
+                   L, H - 6);
   s += "</svg>";
   return s;
 }

@@ -62,7 +62,9 @@ TEST(ConfigTest, RejectsBadValues) {
                            "reference: [a\n"}) {
     auto cfg = ParseMonitorConfig(text, "c.yaml", "");
     EXPECT_FALSE(cfg.ok()) << text;
-    if (!cfg.ok()) EXPECT_EQ(cfg.status().message().rfind("c.yaml:", 0), 0u) << cfg.status().message();
+    if (!cfg.ok()) {
+      EXPECT_EQ(cfg.status().message().rfind("c.yaml:", 0), 0u) << cfg.status().message();
+    }
   }
   auto missing = LoadMonitorConfig("/nonexistent/c.yaml");
   EXPECT_EQ(missing.status().code(), Code::kNotFound);
