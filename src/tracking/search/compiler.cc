@@ -78,7 +78,9 @@ class Builder {
       return column + " LIKE " + Bind(value.text) + " ESCAPE ''";
     }
     if (comparator == "ILIKE") {
-      if (dialect_ == Dialect::kSqlite) return "lower(" + column + ") LIKE lower(" + Bind(value.text) + ")";
+      if (dialect_ == Dialect::kSqlite) {
+        return "lower(" + column + ") LIKE lower(" + Bind(value.text) + ")";
+      }
       return column + " ILIKE " + Bind(value.text) + " ESCAPE ''";
     }
     std::string op = comparator;
@@ -236,8 +238,8 @@ Status CompileRunOrderBy(const std::vector<std::string>& order_by, Builder* b) {
                           : term.type == KeyType::kParam ? "params"
                                                          : "tags";
       std::string alias = b->NextAlias("o");
-      b->AddJoin("LEFT JOIN " + table + " " + alias + " ON " + alias + ".run_uuid = r.run_uuid AND " +
-                 alias + ".key = " + b->BindJoin(key));
+      b->AddJoin("LEFT JOIN " + table + " " + alias + " ON " + alias +
+                 ".run_uuid = r.run_uuid AND " + alias + ".key = " + b->BindJoin(key));
       if (term.type == KeyType::kMetric) {
         // NaN (is_nan) after numbers, missing after NaN: MLflow's CASE.
         b->AddOrder("CASE WHEN " + alias + ".is_nan = 1 THEN 1 WHEN " + alias +
@@ -519,7 +521,8 @@ StatusOr<SqlQuery> CompileLoggedModelSearch(std::string_view filter,
         if (!Contains(kLoggedModelColumns, column)) {
           return InvalidArgument("Invalid logged model search key '" + c.key + "'");
         }
-        ASSIGN_OR_RETURN(std::string expr, b.Compare("lm." + column, c.comparator, c.value, numeric));
+        ASSIGN_OR_RETURN(std::string expr,
+                         b.Compare("lm." + column, c.comparator, c.value, numeric));
         b.AddWhere(expr);
         break;
       }

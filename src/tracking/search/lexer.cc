@@ -121,7 +121,9 @@ size_t NameEnd(std::string_view s, size_t i, bool* bare_word) {
       quoted = true;
     } else if (j < s.size() && IsWordChar(s[j])) {
       // After a dot sqlparse takes \w only ($ and # end the name there).
-      auto part_char = [&](char ch) { return parts == 0 ? IsWordChar(ch) : IsWordChar(ch) && ch != '$' && ch != '#'; };
+      auto part_char = [&](char ch) {
+        return IsWordChar(ch) && (parts == 0 || (ch != '$' && ch != '#'));
+      };
       if (!part_char(s[j])) break;
       while (j < s.size() && part_char(s[j])) ++j;
     } else {

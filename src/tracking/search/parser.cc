@@ -544,7 +544,8 @@ StatusOr<std::vector<Clause>> ParseLoggedModelFilter(std::string_view filter) {
     };
     // Entity.IDENTIFIER_RE: ^([a-z]+)\.(.+)$
     size_t letters = 0;
-    while (letters < identifier.size() && identifier[letters] >= 'a' && identifier[letters] <= 'z') {
+    while (letters < identifier.size() && identifier[letters] >= 'a' &&
+           identifier[letters] <= 'z') {
       ++letters;
     }
     bool dotted = letters > 0 && letters + 1 < identifier.size() && identifier[letters] == '.' &&

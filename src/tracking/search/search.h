@@ -19,6 +19,17 @@
 // and binds join_binds, then where_binds, then its own values. Values are always bound,
 // never spliced into the SQL text.
 //
+// Deliberate differences from MLflow 3.6 (everything else is checked against it, see
+// tests/tracking/search/goldens):
+//   - run_name filters compare runs.name (MLflow: the mlflow.runName tag; equal while the
+//     store keeps them in sync).
+//   - Inputs on which MLflow fails with a 500 get a 400 here: duplicate order_by fields,
+//     dataset filters combined with other joined filters (an SQL error in MLflow), list values
+//     with = / LIKE, non-string IN lists and unknown attributes for logged models.
+//   - Page tokens with a negative offset are rejected.
+//   - Logged models: status compares as text (MLflow stores an enum number), model_id breaks
+//     the last ties, and page tokens are plain offsets (MLflow's embed the request).
+//
 // Errors: every function returns Code::kInvalidArgument (MLflow INVALID_PARAMETER_VALUE) for
 // a bad filter, order_by or page token, with MLflow's message. Nothing here throws or aborts on
 // user input. Thread-safety: pure functions, safe to call concurrently.

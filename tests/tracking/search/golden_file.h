@@ -45,7 +45,9 @@ struct GoldenFile {
     while (std::getline(in, line)) lines.push_back(line);
     std::vector<std::string> prefix;
     size_t i = 0;
-    auto blank = [](const std::string& s) { return s.find_first_not_of(" \t\r") == std::string::npos; };
+    auto blank = [](const std::string& s) {
+      return s.find_first_not_of(" \t\r") == std::string::npos;
+    };
     while (i < lines.size()) {
       if (blank(lines[i]) || lines[i][0] == '#') {
         prefix.push_back(lines[i++]);

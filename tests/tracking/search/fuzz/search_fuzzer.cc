@@ -2,7 +2,7 @@
 // rest is the filter / order_by / page token. Every call must return OK or kInvalidArgument
 // and never crash, hang or trip a sanitizer.
 //
-// With clang:  clang++ -std=c++20 -fsanitize=fuzzer,address,undefined -Isrc \
+// With clang:  clang++ -std=c++20 -fsanitize=fuzzer,address,undefined -Isrc
 //                tests/tracking/search/fuzz/search_fuzzer.cc <cairn_tracking_search + deps>
 // With g++ (no libFuzzer) the file links with fuzz_driver.cc, which replays files and the
 // lines of files given on the command line (ctest runs it over the goldens).
