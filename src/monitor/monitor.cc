@@ -594,6 +594,21 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
       // which flags every chunk when the reference chunks all have the same size (σ = 0);
       // cairn alerts only strictly outside the band.
       rows.Finish(StdSpec(3, 3), 0.0, std::nullopt, &row_records);
+      if (!cfg.timestamp_column.empty()) {
+        // The timestamp column is not a feature, but bad or missing timestamps are still data
+        // quality problems (such rows sort last and fall outside period chunks).
+        const Column* tcols[2] = {rt.Find(cfg.timestamp_column), at.Find(cfg.timestamp_column)};
+        MetricSeries tmiss(periods, cfg.timestamp_column, "missing_values_rate", "data_quality");
+        MetricSeries tbad(periods, cfg.timestamp_column, "unparseable_values_count", "data_quality");
+        for (size_t p = 0; p < 2; ++p) {
+          for (const Chunk& ch : *periods[p].chunks) {
+            tmiss.Add(p, ch, MissingRate(*tcols[p], ch.begin, ch.end));
+            tbad.Add(p, ch, static_cast<double>(UnparseableCount(*tcols[p], ch.begin, ch.end)));
+          }
+        }
+        tmiss.Finish(StdSpec(3, 3), 0.0, 1.0, &row_records);
+        tbad.Finish(ConstSpec(std::nullopt, 0.0), 0.0, std::nullopt, &row_records);
+      }
       dups.Finish(StdSpec(3, 3), 0.0, 1.0, &row_records);
       if (!cfg.duplicates_key.empty()) dkeys.Finish(ConstSpec(std::nullopt, 0.0), 0.0, 1.0, &row_records);
     });

@@ -249,6 +249,17 @@ TEST_F(MonitorTest, CliExitCodesAndOutputs) {
   std::string bad = Write("bad.yaml", "reference: ref.csv\nanalysis: bad.csv\nchunking: {size: 10}\n");
   EXPECT_EQ(Cli("monitor run " + bad + " --out " + out), 1);
   EXPECT_NE(Stderr().find("bad.csv:2: malformed row"), std::string::npos) << Stderr();
+  // Skipping: the malformed row is dropped and counted in the summary and on stderr.
+  std::string ana = "id,x,c\n";
+  for (int i = 0; i < 30; ++i) ana += std::to_string(i) + "," + std::to_string(i % 6) + ",a\n";
+  ana += "99,1\n";
+  Write("bad.csv", ana);
+  EXPECT_EQ(Cli("monitor run " + bad + " --out " + out + " --on-bad-rows=skip"), 3) << Stderr();
+  EXPECT_NE(Stderr().find("skipped 1 malformed rows"), std::string::npos) << Stderr();
+  std::ifstream results(dir_ / "out" / "results.json");
+  std::string json((std::istreambuf_iterator<char>(results)), {});
+  EXPECT_NE(json.find("\"analysis_skipped_rows\":1"), std::string::npos);
+  EXPECT_EQ(Cli("monitor run " + bad + " --out " + out + " --on-bad-rows=maybe"), 2);
 }
 
 }  // namespace
