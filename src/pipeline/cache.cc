@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -47,17 +48,24 @@ std::vector<std::string> ListFiles(const std::string& dir) {
   return files;
 }
 
+// Wall-clock nanoseconds, comparable with file mtimes.
+int64_t NowNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
 }  // namespace
 
 HashMemo::HashMemo(std::string memo_path) : memo_path_(std::move(memo_path)) {
   std::ifstream in(memo_path_);
   std::string line;
   while (std::getline(in, line)) {
-    // sha \t inode \t size \t mtime_ns \t path
+    // sha \t inode \t size \t mtime_ns \t hashed_at_ns \t path
     std::istringstream ss(line);
     Entry e;
     std::string path;
-    if (!(ss >> e.sha >> e.inode >> e.size >> e.mtime_ns)) continue;
+    if (!(ss >> e.sha >> e.inode >> e.size >> e.mtime_ns >> e.hashed_at_ns)) continue;
     ss.get();
     std::getline(ss, path);
     if (e.sha.size() == 64 && !path.empty()) entries_[path] = e;
@@ -70,12 +78,13 @@ StatusOr<std::string> HashMemo::HashFile(const std::string& path) {
   int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   auto it = entries_.find(path);
   if (it != entries_.end() && it->second.inode == st.st_ino && it->second.size == st.st_size &&
-      it->second.mtime_ns == mtime) {
+      it->second.mtime_ns == mtime && mtime < it->second.hashed_at_ns - kRacyWindowNs) {
     return it->second.sha;
   }
+  int64_t hashed_at = NowNs();
   ASSIGN_OR_RETURN(std::string sha, Sha256File(path));
   bytes_hashed_ += st.st_size;
-  entries_[path] = Entry{st.st_ino, st.st_size, mtime, sha};
+  entries_[path] = Entry{st.st_ino, st.st_size, mtime, hashed_at, sha};
   dirty_ = true;
   return sha;
 }
@@ -100,7 +109,7 @@ void HashMemo::Record(const std::string& path, const std::string& sha) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0) return;
   int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-  entries_[path] = Entry{st.st_ino, st.st_size, mtime, sha};
+  entries_[path] = Entry{st.st_ino, st.st_size, mtime, NowNs(), sha};
   dirty_ = true;
 }
 
@@ -108,7 +117,8 @@ Status HashMemo::Save() {
   if (!dirty_) return OkStatus();
   std::string out;
   for (const auto& [path, e] : entries_) {
-    out += fmt::format("{}\t{}\t{}\t{}\t{}\n", e.sha, e.inode, e.size, e.mtime_ns, path);
+    out += fmt::format("{}\t{}\t{}\t{}\t{}\t{}\n", e.sha, e.inode, e.size, e.mtime_ns,
+                       e.hashed_at_ns, path);
   }
   RETURN_IF_ERROR(WriteFileAtomic(memo_path_, out));
   dirty_ = false;

@@ -7,6 +7,9 @@
 // $CAIRN_OUTPUTS; file contents live once each under objects/<aa>/<sha256>.
 //
 // File hashes are memoised by (path, inode, size, mtime): an unchanged file is never re-read.
+// As in git's "racy clean" rule, a memo entry is trusted only when the file's mtime is at
+// least kRacyWindowNs older than the moment it was hashed: file systems stamp mtimes with a
+// coarse clock, so a same-size rewrite right after hashing could keep the same mtime.
 // Layout under the cache folder: objects/, entries/<key>.json, hashes.tsv (the memo).
 // Thread-safety: none; one executor owns a HashMemo and a StepCache.
 #pragma once
@@ -37,10 +40,13 @@ class HashMemo {
   int64_t bytes_hashed() const { return bytes_hashed_; }
 
  private:
+  static constexpr int64_t kRacyWindowNs = 100'000'000;  // 100 ms
+
   struct Entry {
     uint64_t inode = 0;
     int64_t size = 0;
     int64_t mtime_ns = 0;
+    int64_t hashed_at_ns = 0;  // wall clock when the hash was taken
     std::string sha;
   };
   StatusOr<std::string> HashFile(const std::string& path);
