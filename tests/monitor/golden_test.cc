@@ -66,9 +66,13 @@ void CheckGolden(const std::string& name, double value_abs_tol = 0) {
     }
     double lower = num("lower", i), upper = num("upper", i);
     EXPECT_EQ(std::isnan(lower), !r.lower.has_value()) << what << " lower threshold presence";
-    if (!std::isnan(lower) && r.lower) EXPECT_TRUE(Close(lower, *r.lower, 1e-9, 1e-12)) << what;
+    if (!std::isnan(lower) && r.lower) {
+      EXPECT_TRUE(Close(lower, *r.lower, 1e-9, 1e-12)) << what;
+    }
     EXPECT_EQ(std::isnan(upper), !r.upper.has_value()) << what << " upper threshold presence";
-    if (!std::isnan(upper) && r.upper) EXPECT_TRUE(Close(upper, *r.upper, 1e-9, 1e-12)) << what;
+    if (!std::isnan(upper) && r.upper) {
+      EXPECT_TRUE(Close(upper, *r.upper, 1e-9, 1e-12)) << what;
+    }
     // Row count: cairn keeps nannyML's thresholds but alerts only strictly outside them
     // (nannyML flags every equal-sized chunk when σ = 0; see monitor.cc).
     if (str("metric", i) != "row_count") {
