@@ -17,7 +17,8 @@
 namespace cairn::monitor {
 
 struct RunOptions {
-  // Called with one-line progress messages (e.g. to print on stderr). May be empty.
+  // Called with one-line progress messages (e.g. to print on stderr). May be empty. It may be
+  // called from worker threads, one message at a time per thread; it must be thread-safe.
   std::function<void(std::string_view)> progress;
 };
 
