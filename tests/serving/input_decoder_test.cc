@@ -8,6 +8,7 @@
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -264,6 +265,42 @@ TEST(InferV2Test, ErrorsNameTheInput) {
       "shape dimension out of range");
   err(R"({"inputs": [{"shape": [1, 2], "datatype": "FP32", "data": [1, 2]}]})",
       "missing 'name'");
+}
+
+// Mutated bodies must come back as a value or a Status, never a crash (run under ASan/UBSan
+// in the sanitizer build).
+TEST(DecoderRobustnessTest, RandomMutationsNeverCrash) {
+  InputDecoder d = TinyDecoder();
+  const std::string seeds[] = {
+      R"({"dataframe_split": {"columns": ["a", "b"], "data": [[1.5, 2], [-3, 4]]}})",
+      R"({"dataframe_records": [{"a": 1.5, "b": 2}, {"b": 4, "a": -3}]})",
+      R"({"inputs": {"a": [1.5, -3], "b": [2, 4]}, "params": {"x": "y"}})",
+      R"({"id": "1", "inputs": [{"name": "input0", "shape": [2, 2], "datatype": "FP32",
+          "data": [[1.5, 2], [-3, 4]]}]})",
+  };
+  std::mt19937 rng(7);
+  const char kBytes[] = "{}[]\",:0123456789.-eE ntruefalsNaI\\x";
+  for (const std::string& seed : seeds) {
+    for (int trial = 0; trial < 2000; ++trial) {
+      std::string body = seed;
+      const int edits = 1 + static_cast<int>(rng() % 4);
+      for (int e = 0; e < edits; ++e) {
+        const size_t pos = rng() % body.size();
+        switch (rng() % 3) {
+          case 0: body[pos] = kBytes[rng() % (sizeof(kBytes) - 1)]; break;
+          case 1: body.erase(pos, 1 + rng() % 3); break;
+          default: body.insert(pos, 1, kBytes[rng() % (sizeof(kBytes) - 1)]); break;
+        }
+        if (body.empty()) body = "{";
+      }
+      auto inv = d.DecodeInvocations("application/json", body);
+      if (inv.ok()) EXPECT_EQ(inv->rows.size(), inv->n_rows * 2);
+      auto csv = d.DecodeInvocations("text/csv", body);
+      if (csv.ok()) EXPECT_EQ(csv->rows.size(), csv->n_rows * 2);
+      auto v2 = d.DecodeInfer(body);
+      if (v2.ok()) EXPECT_EQ(v2->input.rows.size(), v2->input.n_rows * 2);
+    }
+  }
 }
 
 TEST(EncodeTest, ResponsesAreJson) {
