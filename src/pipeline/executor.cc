@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <ctime>
 #include <filesystem>
@@ -181,6 +182,10 @@ class RunLoop {
     std::map<std::string, StepResult> resumed;
     if (!options_.resume_run_id.empty()) {
       run_id_ = options_.resume_run_id;
+      bool safe = std::all_of(run_id_.begin(), run_id_.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+      });
+      if (!safe) return InvalidArgument(fmt::format("bad run id '{}'", run_id_));
       RETURN_IF_ERROR(LoadJournal(&params, &resumed));
     } else {
       run_id_ = NewRunId(*clock_);
@@ -211,10 +216,14 @@ class RunLoop {
       int i = plan_.Find(name);
       if (i < 0) {
         // A spec step name selects all its foreach instances.
+        bool found = false;
         for (size_t k = 0; k < plan_.steps.size(); ++k) {
-          if (plan_.steps[k].step_name == name) only.insert(static_cast<int>(k));
+          if (plan_.steps[k].step_name == name) {
+            only.insert(static_cast<int>(k));
+            found = true;
+          }
         }
-        if (only.empty()) return InvalidArgument(fmt::format("unknown step '{}'", name));
+        if (!found) return InvalidArgument(fmt::format("unknown step '{}'", name));
       } else {
         only.insert(i);
       }

@@ -390,6 +390,8 @@ steps:
   auto launcher = NewPosixProcessLauncher();
   Executor executor(launcher.get(), &SystemClock::Get(), nullptr);
   EXPECT_EQ(executor.Run(*spec, unknown).status().code(), Code::kNotFound);
+  unknown.resume_run_id = "../../etc";
+  EXPECT_EQ(executor.Run(*spec, unknown).status().code(), Code::kInvalidArgument);
 }
 
 TEST_F(ExecutorTest, WhenConditionsOnUpstreamOutputs) {
