@@ -2,6 +2,7 @@
 // against mlflow's own pyfunc predictions, and the loaders' bad-input handling.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -135,6 +136,29 @@ TEST(MlflowModelTest, ProbabilitiesOfTheSameModel) {
   ExpectMatchesCases(**model, "mlflow_car_loan.cases.json", "probabilities", 1e-6);
 }
 
+// XGBClassifier.predict on a multi-class model is the argmax of XGBoost's probabilities.
+TEST(MlflowModelTest, MulticlassLabelsAreArgmaxOfXGBoostProbabilities) {
+  auto xgb = LoadXGBoostModelFile(GoldenPath("credit_card_softprob.json"));
+  ASSERT_TRUE(xgb.ok()) << xgb.status().ToString();
+  auto model = MakeTreeModel(std::move(*xgb), TreeOutput::kClassLabel);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  auto cases = ReadJson(GoldenPath("credit_card_softprob.cases.json"));
+  size_t n_cols = 0;
+  std::vector<double> rows = Rows(cases["rows"], &n_cols);
+  const size_t n_rows = rows.size() / n_cols;
+  std::vector<double> labels(n_rows);
+  ASSERT_TRUE((*model)->Predict(rows, n_rows, labels).ok());
+  for (size_t r = 0; r < n_rows; ++r) {
+    const auto probs = cases["predictions"][r].get<std::vector<double>>();
+    const size_t want = std::max_element(probs.begin(), probs.end()) - probs.begin();
+    EXPECT_EQ(labels[r], static_cast<double>(want)) << r;
+  }
+  auto reg = LoadXGBoostModelFile(GoldenPath("car_price_squarederror.json"));
+  ASSERT_TRUE(reg.ok());
+  EXPECT_EQ(MakeTreeModel(std::move(*reg), TreeOutput::kClassLabel).status().code(),
+            Code::kInvalidArgument);
+}
+
 TEST(MlflowModelTest, BareFilesLoadByContent) {
   auto ubj = LoadModel(GoldenPath("adult_categorical.ubj"));
   ASSERT_TRUE(ubj.ok()) << ubj.status().ToString();
@@ -211,6 +235,19 @@ TEST_F(MlflowBadDirTest, MalformedYamlAndSignature) {
   Replace(R"({"type": "double", "name": "car_value")", R"({"type": "decimal", "name": "car_value")");
   st = Load();
   EXPECT_NE(st.message().find("decimal"), std::string::npos) << st.message();
+}
+
+TEST_F(MlflowBadDirTest, SignatureOrderMayDifferFromTheModels) {
+  // Swap the first two signature columns: same set of names, so the model loads and keeps
+  // its own feature order (decoders map columns by name).
+  Replace(R"({"type": "double", "name": "car_value", "required": true}, {"type": "double",
+    "name": "salary_range", "required": true})",
+          R"({"type": "double", "name": "salary_range", "required": true}, {"type": "double",
+    "name": "car_value", "required": true})");
+  auto loaded = LoadModel(dir_.string());
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->signature.input_columns[0].name, "salary_range");
+  EXPECT_EQ(loaded->model->features()[0].name, "car_value");
 }
 
 TEST_F(MlflowBadDirTest, CorruptModelFileIsAnErrorNotACrash) {
