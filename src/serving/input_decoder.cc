@@ -840,4 +840,54 @@ std::string EncodeInferResponse(std::string_view model_name, std::string_view mo
   return out;
 }
 
+namespace {
+
+std::string_view V2Datatype(ColumnType t) {
+  switch (t) {
+    case ColumnType::kFloat: return "FP32";
+    case ColumnType::kLong: return "INT64";
+    case ColumnType::kInteger: return "INT32";
+    case ColumnType::kBoolean: return "BOOL";
+    case ColumnType::kString:
+    case ColumnType::kBinary: return "BYTES";
+    default: return "FP64";
+  }
+}
+
+}  // namespace
+
+std::string EncodeV2ModelMetadata(std::string_view model_name,
+                                  const std::vector<std::string>& versions,
+                                  std::string_view platform, const InputDecoder& decoder,
+                                  size_t output_width, models::OutputKind kind) {
+  std::string out = "{\"name\": ";
+  AppendJsonString(model_name, &out);
+  if (!versions.empty()) {
+    out.append(", \"versions\": [");
+    for (size_t i = 0; i < versions.size(); ++i) {
+      if (i) out.append(", ");
+      AppendJsonString(versions[i], &out);
+    }
+    out.push_back(']');
+  }
+  out.append(", \"platform\": ");
+  AppendJsonString(platform, &out);
+  out.append(", \"inputs\": [");
+  const auto& columns = decoder.columns();
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (i) out.append(", ");
+    out.append("{\"name\": ");
+    AppendJsonString(columns[i].name, &out);
+    out.append(", \"datatype\": \"");
+    out.append(V2Datatype(columns[i].type));
+    out.append("\", \"shape\": [-1]}");
+  }
+  out.append("], \"outputs\": [{\"name\": \"predict\", \"datatype\": \"");
+  out.append(kind == models::OutputKind::kClassLabel ? "INT64" : "FP64");
+  out.append("\", \"shape\": [-1");
+  if (output_width != 1) out.append(", " + std::to_string(output_width));
+  out.append("]}]}");
+  return out;
+}
+
 }  // namespace cairn::serving

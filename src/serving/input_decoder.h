@@ -82,6 +82,8 @@ class InputDecoder {
     std::unordered_map<std::string, double> category_codes;
   };
 
+  const std::vector<Column>& columns() const { return columns_; }
+
  private:
   InputDecoder() = default;
   std::vector<Column> columns_;
@@ -98,5 +100,14 @@ std::string EncodeInvocationsResponse(const std::vector<double>& predictions, si
 std::string EncodeInferResponse(std::string_view model_name, std::string_view model_version,
                                 std::string_view id, const std::vector<double>& predictions,
                                 size_t width, models::OutputKind kind);
+
+// OIP v2 model metadata (GET /v2/models/{name}[/versions/{v}]): one input per feature
+// (datatype from its column type: double FP64, float FP32, long INT64, integer INT32,
+// boolean BOOL, string BYTES; shape [-1]) and one output "predict" of shape [-1] or
+// [-1, output_width]. Callers may also send one FP32/FP64 [N, F] tensor (see DecodeInfer).
+std::string EncodeV2ModelMetadata(std::string_view model_name,
+                                  const std::vector<std::string>& versions,
+                                  std::string_view platform, const InputDecoder& decoder,
+                                  size_t output_width, models::OutputKind kind);
 
 }  // namespace cairn::serving

@@ -303,6 +303,17 @@ TEST(DecoderRobustnessTest, RandomMutationsNeverCrash) {
   }
 }
 
+TEST(EncodeTest, V2ModelMetadataFromSignature) {
+  InputDecoder d = TinyDecoder();
+  json meta = json::parse(EncodeV2ModelMetadata("tiny", {"1", "2"}, "cairn_linear", d, 1,
+                                                models::OutputKind::kValue));
+  EXPECT_EQ(meta["name"], "tiny");
+  EXPECT_EQ(meta["versions"], json::parse(R"(["1", "2"])"));
+  EXPECT_EQ(meta["inputs"], json::parse(R"([{"name": "a", "datatype": "FP64", "shape": [-1]},
+                                            {"name": "b", "datatype": "INT64", "shape": [-1]}])"));
+  EXPECT_EQ(meta["outputs"][0]["shape"], json::parse("[-1]"));
+}
+
 TEST(EncodeTest, ResponsesAreJson) {
   const std::vector<double> p = {0.25, 0.75, 0.5, 0.5};
   json inv = json::parse(EncodeInvocationsResponse(p, 2, models::OutputKind::kProbability));
