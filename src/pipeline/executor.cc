@@ -454,6 +454,10 @@ class RunLoop {
     std::string outputs_file = run_dir_ + "/outputs/" + p.name;
     std::error_code ec;
     fs::remove(outputs_file, ec);
+    // Declared outputs' folders exist before the step runs.
+    for (const auto& o : p.outputs) {
+      fs::create_directories((fs::path(spec_.base_dir) / o).parent_path(), ec);
+    }
     int total = p.spec->retries.limit + 1;
     Progress(total > 1 ? fmt::format("start   {} (attempt {}/{})", p.name, s.result.attempts, total)
                        : fmt::format("start   {}", p.name));

@@ -6,6 +6,7 @@
 //   the env: the declared env, CAIRN_RUN_ID, CAIRN_STEP, CAIRN_ITEM (foreach),
 //   CAIRN_PARAM_<NAME> for the params it uses, and CAIRN_OUTPUTS: a file the step may write
 //   `key=value` lines (or a flat JSON object) to; those values feed `when` conditions.
+// - The folders holding a step's declared outputs are created before it runs.
 // - A failed step stops its dependants (status not-run); independent steps go on. Retries
 //   wait backoff * factor^(attempt-1), capped at max_backoff. A timeout kills the whole
 //   process group and counts as a failed attempt. A declared output missing after the step

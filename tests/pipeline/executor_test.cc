@@ -115,6 +115,12 @@ TEST_F(ExecutorTest, KeepsStdoutAndStderrPerStep) {
   EXPECT_EQ(ReadFile(r.Find("a")->stderr_path), "to-err\n");
 }
 
+TEST_F(ExecutorTest, CreatesOutputFoldersBeforeTheStepRuns) {
+  RunResult r = Run("steps:\n  a: {run: \"echo x > deep/er/f.txt\", outputs: [deep/er/f.txt]}\n");
+  EXPECT_TRUE(r.ok) << r.Find("a")->message;
+  EXPECT_EQ(ReadFile(Path("deep/er/f.txt")), "x\n");
+}
+
 TEST_F(ExecutorTest, FailureStopsDependantsWhileIndependentStepsGoOn) {
   RunResult r = Run(R"(
 steps:
