@@ -268,6 +268,147 @@ StatusOr<Run> LoadRun(Database& db, std::string_view run_id) {
   return run;
 }
 
+// Loads many runs with a handful of queries per chunk of ids (search results), in `ids`
+// order; ids that do not exist are skipped.
+StatusOr<std::vector<Run>> LoadRuns(Database& db, const std::vector<std::string>& ids) {
+  constexpr size_t kChunk = 500;
+  std::vector<Run> out;
+  out.reserve(ids.size());
+  for (size_t begin = 0; begin < ids.size(); begin += kChunk) {
+    const size_t end = std::min(ids.size(), begin + kChunk);
+    const size_t n = end - begin;
+    const std::string in = Placeholders(n);
+    auto bind_ids = [&](Statement& st) {
+      for (size_t i = 0; i < n; ++i) st.Bind(static_cast<int>(i + 1), ids[begin + i]);
+    };
+    std::unordered_map<std::string, size_t> index;  // run id -> position in `chunk`
+    std::vector<Run> chunk(n);
+    std::vector<bool> found(n, false);
+    for (size_t i = 0; i < n; ++i) index.emplace(ids[begin + i], i);
+
+    ASSIGN_OR_RETURN(Statement info,
+                     db.Prepare("SELECT run_uuid, name, experiment_id, user_id, status, "
+                                "start_time, end_time, lifecycle_stage, artifact_uri FROM runs "
+                                "WHERE run_uuid IN (" + in + ")"));
+    bind_ids(info);
+    while (true) {
+      ASSIGN_OR_RETURN(bool more, info.Step());
+      if (!more) break;
+      auto it = index.find(info.Text(0));
+      if (it == index.end()) continue;
+      RunInfo& r = chunk[it->second].info;
+      r.run_id = it->first;
+      r.run_name = info.Text(1);
+      r.experiment_id = std::to_string(info.Int64(2));
+      r.user_id = info.Text(3);
+      r.status = info.Text(4);
+      r.start_time = info.OptionalInt64(5);
+      r.end_time = info.OptionalInt64(6);
+      r.lifecycle_stage = info.Text(7);
+      r.artifact_uri = info.Text(8);
+      found[it->second] = true;
+    }
+    ASSIGN_OR_RETURN(Statement metrics,
+                     db.Prepare("SELECT run_uuid, key, value, is_nan, timestamp, step FROM "
+                                "latest_metrics WHERE run_uuid IN (" + in + ") ORDER BY key"));
+    bind_ids(metrics);
+    while (true) {
+      ASSIGN_OR_RETURN(bool more, metrics.Step());
+      if (!more) break;
+      auto it = index.find(metrics.Text(0));
+      if (it == index.end()) continue;
+      Metric m;
+      m.key = metrics.Text(1);
+      m.value = StoredMetricValue(metrics.Double(2), metrics.Int64(3) != 0);
+      m.timestamp = metrics.Int64(4);
+      m.step = metrics.Int64(5);
+      chunk[it->second].data.metrics.push_back(std::move(m));
+    }
+    for (const char* table : {"params", "tags"}) {
+      ASSIGN_OR_RETURN(Statement kv, db.Prepare(std::string("SELECT run_uuid, key, value FROM ") +
+                                                table + " WHERE run_uuid IN (" + in +
+                                                ") ORDER BY key"));
+      bind_ids(kv);
+      const bool params = std::string_view(table) == "params";
+      while (true) {
+        ASSIGN_OR_RETURN(bool more, kv.Step());
+        if (!more) break;
+        auto it = index.find(kv.Text(0));
+        if (it == index.end()) continue;
+        if (params) {
+          chunk[it->second].data.params.push_back({kv.Text(1), kv.Text(2)});
+        } else {
+          chunk[it->second].data.tags.push_back({kv.Text(1), kv.Text(2)});
+        }
+      }
+    }
+    ASSIGN_OR_RETURN(Statement ds,
+                     db.Prepare("SELECT i.destination_id, i.input_uuid, d.name, d.digest, "
+                                "d.source_type, d.source, d.schema, d.profile FROM inputs i JOIN "
+                                "datasets d ON d.dataset_uuid = i.source_id WHERE "
+                                "i.destination_type = 'RUN' AND i.source_type = 'DATASET' AND "
+                                "i.destination_id IN (" + in + ") ORDER BY i.rowid"));
+    bind_ids(ds);
+    std::unordered_map<std::string, std::pair<size_t, size_t>> input_pos;  // uuid -> (run, k)
+    while (true) {
+      ASSIGN_OR_RETURN(bool more, ds.Step());
+      if (!more) break;
+      auto it = index.find(ds.Text(0));
+      if (it == index.end()) continue;
+      DatasetInput in_ds;
+      in_ds.dataset.name = ds.Text(2);
+      in_ds.dataset.digest = ds.Text(3);
+      in_ds.dataset.source_type = ds.Text(4);
+      in_ds.dataset.source = ds.Text(5);
+      in_ds.dataset.schema = ds.OptionalText(6);
+      in_ds.dataset.profile = ds.OptionalText(7);
+      auto& list = chunk[it->second].inputs.dataset_inputs;
+      input_pos.emplace(ds.Text(1), std::make_pair(it->second, list.size()));
+      list.push_back(std::move(in_ds));
+    }
+    if (!input_pos.empty()) {
+      std::vector<std::string> input_ids;
+      for (const auto& [uuid, pos] : input_pos) input_ids.push_back(uuid);
+      for (size_t b = 0; b < input_ids.size(); b += kChunk) {
+        const size_t e = std::min(input_ids.size(), b + kChunk);
+        ASSIGN_OR_RETURN(Statement tags,
+                         db.Prepare("SELECT input_uuid, name, value FROM input_tags WHERE "
+                                    "input_uuid IN (" + Placeholders(e - b) + ") ORDER BY name"));
+        for (size_t i = b; i < e; ++i) tags.Bind(static_cast<int>(i - b + 1), input_ids[i]);
+        while (true) {
+          ASSIGN_OR_RETURN(bool more, tags.Step());
+          if (!more) break;
+          const auto& [run_pos, k] = input_pos.at(tags.Text(0));
+          chunk[run_pos].inputs.dataset_inputs[k].tags.push_back({tags.Text(1), tags.Text(2)});
+        }
+      }
+    }
+    ASSIGN_OR_RETURN(Statement models,
+                     db.Prepare("SELECT source_id, source_type, destination_id, step FROM inputs "
+                                "WHERE source_id IN (" + in + ") AND ((source_type = 'RUN_INPUT' "
+                                "AND destination_type = 'MODEL_INPUT') OR (source_type = "
+                                "'RUN_OUTPUT' AND destination_type = 'MODEL_OUTPUT')) ORDER BY "
+                                "rowid"));
+    bind_ids(models);
+    while (true) {
+      ASSIGN_OR_RETURN(bool more, models.Step());
+      if (!more) break;
+      auto it = index.find(models.Text(0));
+      if (it == index.end()) continue;
+      Run& run = chunk[it->second];
+      if (models.Text(1) == "RUN_INPUT") {
+        run.inputs.model_inputs.push_back({models.Text(2)});
+      } else {
+        run.outputs.model_outputs.push_back({models.Text(2), models.IsNull(3) ? 0 : models.Int64(3)});
+      }
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (found[i]) out.push_back(std::move(chunk[i]));
+    }
+  }
+  return out;
+}
+
 // Upserts a run tag; the run-name tag also renames the run.
 Status WriteRunTag(Database& db, const std::string& run_id, const Tag& tag) {
   ASSIGN_OR_RETURN(Statement * st,
@@ -833,11 +974,7 @@ StatusOr<SearchRunsResult> SqliteTrackingStore::SearchRuns(const SearchRunsReque
     if (static_cast<int>(ids.size()) == request.max_results) {
       result.next_page_token = search_adapter::EncodePageToken(offset + request.max_results);
     }
-    result.runs.reserve(ids.size());
-    for (const std::string& id : ids) {
-      ASSIGN_OR_RETURN(Run run, LoadRun(db, id));
-      result.runs.push_back(std::move(run));
-    }
+    ASSIGN_OR_RETURN(result.runs, LoadRuns(db, ids));
     return OkStatus();
   }));
   return result;

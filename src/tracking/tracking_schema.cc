@@ -60,19 +60,23 @@ CREATE TABLE latest_metrics (
   step INTEGER NOT NULL,
   PRIMARY KEY (run_uuid, key)
 );
-CREATE INDEX latest_metrics_by_key ON latest_metrics (key, value);
+-- Search filters ("metrics.k > x", "params.k = 'v'", "tags.k = 'v'") select run ids by
+-- (key, value): these covering indexes answer them without touching the tables.
+CREATE INDEX latest_metrics_by_key ON latest_metrics (key, value, run_uuid);
 CREATE TABLE params (
   run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
   key TEXT NOT NULL,
   value TEXT NOT NULL,
   PRIMARY KEY (run_uuid, key)
 );
+CREATE INDEX params_by_key ON params (key, value, run_uuid);
 CREATE TABLE tags (
   run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
   key TEXT NOT NULL,
   value TEXT,
   PRIMARY KEY (run_uuid, key)
 );
+CREATE INDEX tags_by_key ON tags (key, value, run_uuid);
 CREATE TABLE datasets (
   dataset_uuid TEXT PRIMARY KEY,
   experiment_id INTEGER REFERENCES experiments(experiment_id) ON DELETE CASCADE,

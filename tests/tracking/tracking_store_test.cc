@@ -377,6 +377,63 @@ TEST_F(TrackingStoreTest, InputsAndOutputs) {
   EXPECT_EQ(store_->LogInputs(id, {bad}, {}).code(), Code::kInvalidArgument);
 }
 
+std::string Describe(const TRun& r) {
+  std::string out = r.info.run_id + "|" + r.info.run_name + "|" + r.info.experiment_id + "|" +
+                    r.info.user_id + "|" + r.info.status + "|" +
+                    std::to_string(r.info.start_time.value_or(-1)) + "|" +
+                    std::to_string(r.info.end_time.value_or(-1)) + "|" + r.info.artifact_uri +
+                    "|" + r.info.lifecycle_stage + "\n";
+  for (const Metric& m : r.data.metrics) {
+    out += "m " + m.key + "=" + std::to_string(m.value) + "@" + std::to_string(m.step) + "\n";
+  }
+  for (const Param& p : r.data.params) out += "p " + p.key + "=" + p.value + "\n";
+  for (const Tag& t : r.data.tags) out += "t " + t.key + "=" + t.value + "\n";
+  for (const DatasetInput& d : r.inputs.dataset_inputs) {
+    out += "d " + d.dataset.name + "/" + d.dataset.digest + "/" + d.dataset.source + "/" +
+           d.dataset.schema.value_or("-") + "\n";
+    for (const Tag& t : d.tags) out += "  dt " + t.key + "=" + t.value + "\n";
+  }
+  for (const ModelInput& m : r.inputs.model_inputs) out += "mi " + m.model_id + "\n";
+  for (const ModelOutput& m : r.outputs.model_outputs) {
+    out += "mo " + m.model_id + "@" + std::to_string(m.step) + "\n";
+  }
+  return out;
+}
+
+TEST_F(TrackingStoreTest, SearchResultsCarryTheWholeRunLikeGetRun) {
+  std::string exp = NewExperiment("whole");
+  for (int i = 0; i < 3; ++i) {
+    TRun run = NewRun(exp);
+    const std::string& id = run.info.run_id;
+    LogBatchRequest b;
+    b.run_id = id;
+    b.metrics = {M("a", i, 1, 0), M("b", NAN, 2, 3)};
+    b.params = {{"p", std::to_string(i)}};
+    b.tags = {{"t", "x" + std::to_string(i)}};
+    ASSERT_TRUE(store_->LogBatch(b).ok());
+    if (i != 1) {
+      DatasetInput d;
+      d.dataset = {"ds" + std::to_string(i), "dg", "local", "/src", "{}", std::nullopt};
+      d.tags = {{"mlflow.data.context", "train"}, {"k", "v"}};
+      ASSERT_TRUE(store_->LogInputs(id, {d}, {{"m-in"}}).ok());
+      ASSERT_TRUE(store_->LogOutputs(id, {{"m-out", 4}}).ok());
+    }
+  }
+  SearchRunsRequest req;
+  req.experiment_ids = {exp};
+  auto res = store_->SearchRuns(req);
+  ASSERT_TRUE(res.ok()) << res.status().ToString();
+  ASSERT_EQ(res->runs.size(), 3u);
+  for (const TRun& r : res->runs) {
+    auto single = store_->GetRun(r.info.run_id);
+    ASSERT_TRUE(single.ok());
+    EXPECT_EQ(Describe(r), Describe(*single));
+  }
+  EXPECT_EQ(res->runs[0].inputs.dataset_inputs.size(), 1u);  // newest first: i = 2
+  EXPECT_EQ(res->runs[0].inputs.dataset_inputs[0].tags.size(), 2u);
+  EXPECT_TRUE(res->runs[1].inputs.dataset_inputs.empty());
+}
+
 TEST_F(TrackingStoreTest, LoggedModelLifecycle) {
   std::string exp = NewExperiment("exp");
   TRun run = NewRun(exp);
