@@ -78,6 +78,9 @@ const Case kCases[] = {
     {"car_price_squarederror", "reg:squarederror"},
     {"car_price_poisson", "count:poisson"},
     {"car_price_multi_target", "reg:squarederror"},
+    {"car_price_quantiles", "reg:quantileerror"},
+    {"car_price_rank_pairwise", "rank:pairwise"},
+    {"car_price_rank_ndcg", "rank:ndcg"},
     {"adult_categorical", "binary:logistic"},
     {"credit_card_early_stopping", "multi:softprob"},
 };

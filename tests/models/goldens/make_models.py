@@ -178,6 +178,17 @@ def main():
     b = train(x, y2, {"objective": "reg:squarederror", "max_depth": 3,
                       "multi_strategy": "one_output_per_tree"}, 6)
     write_case("car_price_multi_target", b, xt)
+    b = train(x, y, {"objective": "reg:quantileerror", "quantile_alpha": [0.1, 0.5, 0.9],
+                     "max_depth": 2}, 4)
+    write_case("car_price_quantiles", b, xt)
+    # A ranker: queries of 20 rows, relevance = price decile.
+    qid = np.arange(len(x)) // 20
+    rel = pd.qcut(y, 5, labels=False)
+    d = xgb.DMatrix(x, label=rel, qid=qid)
+    for objective in ("rank:pairwise", "rank:ndcg"):
+        b = xgb.train({"objective": objective, "max_depth": 2, "seed": SEED, "nthread": 1}, d,
+                      num_boost_round=4)
+        write_case("car_price_" + objective.replace(":", "_"), b, xt)
 
     x, y = adult()
     xt = x.iloc[:N_CASE_ROWS]
