@@ -11,6 +11,7 @@
 #include "artifacts/artifact_store.h"
 #include "cli/command.h"
 #include "cli/signals.h"
+#include "cli/store_paths.h"
 #include "common/log.h"
 #include "http/artifact_routes.h"
 #include "http/mlflow_tracking_routes.h"
@@ -33,19 +34,6 @@ struct ServerFlags {
   bool quiet = false;
 };
 
-constexpr const char* kDefaultDataDir = "cairn-data";
-
-// "sqlite:///relative.db" -> "relative.db"; "sqlite:////abs.db" -> "/abs.db"; a bare path as is.
-StatusOr<std::string> SqlitePathFromUri(const std::string& uri) {
-  constexpr std::string_view kSqlite = "sqlite:///";
-  if (uri.rfind(kSqlite, 0) == 0) return uri.substr(kSqlite.size());
-  if (uri.find("://") != std::string::npos) {
-    return InvalidArgument("unsupported --backend-store-uri '" + uri +
-                           "' (this build supports sqlite:///PATH)");
-  }
-  return uri;
-}
-
 void AddRoutesOfThisBuild(http::Router& router) {
   router.Add("GET", "/health", [](const http::Request&) -> StatusOr<http::Response> {
     return http::Response::Text("OK");
@@ -57,22 +45,13 @@ void AddRoutesOfThisBuild(http::Router& router) {
 
 int RunServer(const ServerFlags& flags) {
   if (flags.quiet) log::SetLevel(log::Level::kWarn);
-  std::string db_uri = flags.backend_store_uri.empty()
-                           ? std::string("sqlite:///") + kDefaultDataDir + "/cairn.db"
-                           : flags.backend_store_uri;
-  auto db_path = SqlitePathFromUri(db_uri);
-  if (!db_path.ok()) {
-    std::fprintf(stderr, "cairn server: %s\n", db_path.status().message().c_str());
+  auto paths = ResolveStorePaths(flags.backend_store_uri, flags.artifacts_destination);
+  if (!paths.ok()) {
+    std::fprintf(stderr, "cairn server: %s\n", paths.status().message().c_str());
     return kExitUsage;
   }
-  std::string artifact_root = flags.artifacts_destination.empty()
-                                  ? std::string(kDefaultDataDir) + "/artifacts"
-                                  : flags.artifacts_destination;
-  std::error_code ec;
-  std::filesystem::path db_parent = std::filesystem::path(*db_path).parent_path();
-  if (!db_parent.empty()) std::filesystem::create_directories(db_parent, ec);
-
-  artifacts::LocalArtifactStore artifact_store(artifact_root);
+  const std::string* db_path = &paths->db_path;
+  artifacts::LocalArtifactStore artifact_store(paths->artifact_root);
   if (Status st = artifact_store.Init(); !st.ok()) {
     std::fprintf(stderr, "cairn server: %s\n", st.message().c_str());
     return kExitFailed;
