@@ -4,6 +4,12 @@
 
 namespace cairn::store {
 
+namespace {
+// A sampled ANALYZE: the planner needs the shape of the data (how selective a key or a value
+// is), not exact counts, and a full ANALYZE of a large database would stall writes.
+constexpr char kAnalyzeSql[] = "PRAGMA analysis_limit=400; ANALYZE;";
+}  // namespace
+
 StatusOr<std::unique_ptr<ConnectionPool>> ConnectionPool::Open(
     const std::string& path, const std::vector<Migration>& migrations,
     const PoolOptions& options) {
@@ -17,6 +23,13 @@ StatusOr<std::unique_ptr<ConnectionPool>> ConnectionPool::Open(
   open.busy_timeout_ms = options.busy_timeout_ms;
   ASSIGN_OR_RETURN(pool->writer_, Database::Open(path, open));
   RETURN_IF_ERROR(ApplyMigrations(*pool->writer_, migrations));
+  if (options.analyze_every_writes > 0) {
+    ASSIGN_OR_RETURN(Statement has_stats,
+                     pool->writer_->Prepare("SELECT 1 FROM sqlite_master WHERE name = "
+                                            "'sqlite_stat1'"));
+    ASSIGN_OR_RETURN(bool stats, has_stats.Step());
+    if (!stats) RETURN_IF_ERROR(pool->writer_->Exec(kAnalyzeSql));
+  }
   open.create = false;
   open.cache_kib = 16384;
   for (int i = 0; i < std::max(1, options.num_readers); ++i) {
@@ -108,6 +121,15 @@ void ConnectionPool::RunGroup(std::vector<PendingWrite*>& group) {
       (void)db.Exec("RELEASE w");
     }
     w->result = st;
+  }
+  writes_since_analyze_ += static_cast<int64_t>(applied.size());
+  if (options_.analyze_every_writes > 0 &&
+      writes_since_analyze_ >= options_.analyze_every_writes) {
+    writes_since_analyze_ = 0;
+    // Best effort: statistics are an optimisation; a failure must not fail the writes.
+    (void)db.Exec("SAVEPOINT analyze");
+    if (!db.Exec(kAnalyzeSql).ok()) (void)db.Exec("ROLLBACK TO analyze");
+    (void)db.Exec("RELEASE analyze");
   }
   Status commit = txn.Commit();
   if (!commit.ok()) {

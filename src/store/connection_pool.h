@@ -35,6 +35,9 @@ struct PoolOptions {
   int busy_timeout_ms = 10000;
   // The most writes committed together in one group.
   int max_group_size = 64;
+  // Refresh the query planner's statistics (a sampled ANALYZE, tens of milliseconds on large
+  // databases) after this many writes, and at open when the database has none. 0 = never.
+  int analyze_every_writes = 20000;
 };
 
 class ConnectionPool {
@@ -84,6 +87,7 @@ class ConnectionPool {
   bool leader_active_ = false;       // GUARDED_BY(queue_mu_)
   // Used only by the current leader (leader_active_ hands it over).
   std::unique_ptr<Database> writer_;
+  int64_t writes_since_analyze_ = 0;  // leader-owned, like writer_
 
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;

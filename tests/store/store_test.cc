@@ -216,6 +216,34 @@ TEST(ConnectionPoolTest, ConcurrentWritesAllLandAndFailedWritesLeaveNothing) {
   EXPECT_EQ(count, kThreads * kWrites - expected_failures.load());
 }
 
+TEST(ConnectionPoolTest, KeepsPlannerStatisticsFresh) {
+  TempDir dir;
+  PoolOptions options;
+  options.analyze_every_writes = 5;
+  auto pool = ConnectionPool::Open(dir.File("a.db"),
+                                   {{1, "t", "CREATE TABLE t(k TEXT); CREATE INDEX t_k ON t(k)"}},
+                                   options);
+  ASSERT_TRUE(pool.ok());
+  auto stat_rows = [&] {
+    int64_t n = -1;
+    EXPECT_TRUE((*pool)->Read([&](Database& db) -> Status {
+      ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT COUNT(*) FROM sqlite_stat1 WHERE "
+                                               "idx = 't_k'"));
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (row) n = s.Int64(0);
+      return OkStatus();
+    }).ok());
+    return n;
+  };
+  EXPECT_EQ(stat_rows(), 0);  // analysed at open while empty: no row for the empty index
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE((*pool)->Write([&](Database& db) {
+      return db.Exec("INSERT INTO t VALUES ('k" + std::to_string(i) + "')");
+    }).ok());
+  }
+  EXPECT_EQ(stat_rows(), 1);  // the fifth write refreshed the statistics
+}
+
 TEST(ConnectionPoolTest, ReopenKeepsDataAndRefusesNewerSchema) {
   TempDir dir;
   std::string path = dir.File("p.db");
