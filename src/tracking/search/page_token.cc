@@ -49,8 +49,10 @@ std::string PyBytesRepr(std::string_view bytes) {
   return out;
 }
 
-// Python's repr of a parsed JSON value (dict/list/str/number/bool/None).
-std::string PyJsonRepr(const nlohmann::json& j) {
+// Python's repr of a parsed JSON value (dict/list/str/number/bool/None); objects keep their
+// key order when given an ordered_json.
+template <typename Json>
+std::string PyJsonRepr(const Json& j) {
   if (j.is_object()) {
     std::string out = "{";
     bool first = true;
@@ -66,11 +68,11 @@ std::string PyJsonRepr(const nlohmann::json& j) {
     for (size_t i = 0; i < j.size(); ++i) out += (i ? ", " : "") + PyJsonRepr(j[i]);
     return out + "]";
   }
-  if (j.is_string()) return internal::PyRepr(j.get<std::string>());
-  if (j.is_boolean()) return j.get<bool>() ? "True" : "False";
+  if (j.is_string()) return internal::PyRepr(j.template get<std::string>());
+  if (j.is_boolean()) return j.template get<bool>() ? "True" : "False";
   if (j.is_null()) return "None";
   if (j.is_number_float()) {
-    std::string s = fmt::format("{}", j.get<double>());
+    std::string s = fmt::format("{}", j.template get<double>());
     if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
     return s;
   }
@@ -139,6 +141,124 @@ std::optional<std::string> Base64Decode(std::string_view text) {
   }
   if (n != 0) return std::nullopt;  // "Incorrect padding" / "1 more than a multiple of 4"
   return out;
+}
+
+namespace {
+
+// json.dumps with its defaults: ", " and ": " separators, non-ASCII as \\uXXXX.
+std::string PyJsonDumps(const nlohmann::ordered_json& j) {
+  if (j.is_object()) {
+    std::string out = "{";
+    bool first = true;
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (!first) out += ", ";
+      first = false;
+      out += PyJsonDumps(nlohmann::ordered_json(it.key())) + ": " + PyJsonDumps(it.value());
+    }
+    return out + "}";
+  }
+  if (j.is_array()) {
+    std::string out = "[";
+    for (size_t i = 0; i < j.size(); ++i) out += (i ? ", " : "") + PyJsonDumps(j[i]);
+    return out + "]";
+  }
+  if (j.is_string()) {
+    // nlohmann escapes control characters like Python; ensure_ascii does the rest.
+    return j.dump(-1, ' ', /*ensure_ascii=*/true);
+  }
+  return j.dump();
+}
+
+nlohmann::ordered_json LoggedModelTokenRequest(const std::vector<std::string>& experiment_ids,
+                                               std::string_view filter,
+                                               const std::vector<LoggedModelOrderBy>& order_by) {
+  nlohmann::ordered_json j;
+  j["experiment_ids"] = experiment_ids;
+  j["filter_string"] = filter.empty() ? nlohmann::ordered_json(nullptr)
+                                      : nlohmann::ordered_json(std::string(filter));
+  if (order_by.empty()) {
+    j["order_by"] = nullptr;
+  } else {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const LoggedModelOrderBy& ob : order_by) {
+      nlohmann::ordered_json o;
+      o["field_name"] = ob.field_name;
+      o["ascending"] = ob.ascending;
+      // The handler turns empty strings into None.
+      o["dataset_name"] = ob.dataset_name && !ob.dataset_name->empty()
+                              ? nlohmann::ordered_json(*ob.dataset_name)
+                              : nlohmann::ordered_json(nullptr);
+      o["dataset_digest"] = ob.dataset_digest && !ob.dataset_digest->empty()
+                                ? nlohmann::ordered_json(*ob.dataset_digest)
+                                : nlohmann::ordered_json(nullptr);
+      list.push_back(std::move(o));
+    }
+    j["order_by"] = std::move(list);
+  }
+  return j;
+}
+
+std::string PyOptionalRepr(const nlohmann::ordered_json& j) {
+  return j.is_null() ? "None" : j.is_string() ? j.get<std::string>() : PyJsonRepr(j);
+}
+
+}  // namespace
+
+std::string EncodeLoggedModelPageToken(const std::vector<std::string>& experiment_ids,
+                                       std::string_view filter,
+                                       const std::vector<LoggedModelOrderBy>& order_by,
+                                       int64_t offset) {
+  nlohmann::ordered_json j = LoggedModelTokenRequest(experiment_ids, filter, order_by);
+  j["offset"] = offset;
+  return Base64Encode(PyJsonDumps(j));
+}
+
+StatusOr<int64_t> DecodeLoggedModelPageToken(std::string_view token,
+                                             const std::vector<std::string>& experiment_ids,
+                                             std::string_view filter,
+                                             const std::vector<LoggedModelOrderBy>& order_by) {
+  if (token.empty()) return int64_t{0};
+  std::optional<std::string> decoded = Base64Decode(token);
+  if (!decoded) return InvalidArgument("Invalid page token: " + std::string(token) + ".");
+  auto parsed = nlohmann::ordered_json::parse(*decoded, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded() || !parsed.is_object()) {
+    return InvalidArgument("Invalid page token: " + std::string(token) + ".");
+  }
+  nlohmann::ordered_json expected = LoggedModelTokenRequest(experiment_ids, filter, order_by);
+  auto field = [&](const char* key) {
+    auto it = parsed.find(key);
+    return it == parsed.end() ? nlohmann::ordered_json(nullptr) : *it;
+  };
+  // The token's falsy filter/order_by read as None, as SearchLoggedModelsPaginationToken does.
+  nlohmann::ordered_json found_filter = field("filter_string");
+  if (found_filter.is_string() && found_filter.get<std::string>().empty()) found_filter = nullptr;
+  nlohmann::ordered_json found_order = field("order_by");
+  if ((found_order.is_array() || found_order.is_object()) && found_order.empty()) {
+    found_order = nullptr;
+  }
+  if (field("experiment_ids") != expected["experiment_ids"]) {
+    return InvalidArgument(
+        "Experiment IDs in the page token do not match the requested experiment IDs. "
+        "Expected: " +
+        PyJsonRepr(expected["experiment_ids"]) + ". Found: " + PyOptionalRepr(field("experiment_ids")));
+  }
+  if (found_filter != expected["filter_string"]) {
+    return InvalidArgument(
+        "Filter string in the page token does not match the requested filter string. "
+        "Expected: " +
+        PyOptionalRepr(expected["filter_string"]) + ". Found: " + PyOptionalRepr(found_filter));
+  }
+  if (found_order != expected["order_by"]) {
+    return InvalidArgument(
+        "Order by in the page token does not match the requested order by. Expected: " +
+        PyOptionalRepr(expected["order_by"]) + ". Found: " + PyOptionalRepr(found_order));
+  }
+  nlohmann::ordered_json offset = field("offset");
+  if (offset.is_null() || (offset.is_boolean() && !offset.get<bool>())) return int64_t{0};
+  if (!offset.is_number_integer() || offset.get<int64_t>() < 0) {
+    return InvalidArgument("Invalid page token: " + std::string(token) + ".");
+  }
+  return offset.get<int64_t>();
 }
 
 std::string EncodePageToken(int64_t offset) {

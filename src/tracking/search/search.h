@@ -27,8 +27,8 @@
 //     dataset filters combined with other joined filters (an SQL error in MLflow), list values
 //     with = / LIKE, non-string IN lists and unknown attributes for logged models.
 //   - Page tokens with a negative offset are rejected.
-//   - Logged models: status compares as text (MLflow stores an enum number), model_id breaks
-//     the last ties, and page tokens are plain offsets (MLflow's embed the request).
+//   - Logged models: status compares as text (MLflow stores an enum number) and model_id
+//     breaks the last ties.
 //
 // Errors: every function returns Code::kInvalidArgument (MLflow INVALID_PARAMETER_VALUE) for
 // a bad filter, order_by or page token, with MLflow's message. Nothing here throws or aborts on
@@ -163,6 +163,20 @@ StatusOr<SqlQuery> CompileLoggedModelSearch(std::string_view filter,
 // (not base64, not JSON, no positive integer offset).
 StatusOr<int64_t> DecodePageToken(std::string_view token);
 std::string EncodePageToken(int64_t offset);
+
+// Logged-model page tokens as MLflow writes them: base64 of
+//   {"experiment_ids": [...], "filter_string": ..., "order_by": [...], "offset": N}
+// (json.dumps formatting; an empty filter or order_by is null). Decoding checks that the
+// request repeats the token's experiment ids, filter and order_by, with MLflow's messages.
+// An empty token is offset 0. Errors: kInvalidArgument.
+std::string EncodeLoggedModelPageToken(const std::vector<std::string>& experiment_ids,
+                                       std::string_view filter,
+                                       const std::vector<LoggedModelOrderBy>& order_by,
+                                       int64_t offset);
+StatusOr<int64_t> DecodeLoggedModelPageToken(std::string_view token,
+                                             const std::vector<std::string>& experiment_ids,
+                                             std::string_view filter,
+                                             const std::vector<LoggedModelOrderBy>& order_by);
 
 // Python-style base64 helpers shared with the logged-model page token (exposed for tests).
 std::string Base64Encode(std::string_view bytes);

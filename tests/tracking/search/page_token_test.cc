@@ -47,6 +47,20 @@ TEST(PageTokenTest, GarbageNeverCrashes) {
   }
 }
 
+TEST(PageTokenTest, LoggedModelTokenRoundTripsAndRejectsGarbage) {
+  std::vector<LoggedModelOrderBy> order_by = {{"metrics.acc", false, "eval", std::nullopt}};
+  std::string token = EncodeLoggedModelPageToken({"1", "2"}, "name LIKE 'x%'", order_by, 42);
+  auto offset = DecodeLoggedModelPageToken(token, {"1", "2"}, "name LIKE 'x%'", order_by);
+  ASSERT_TRUE(offset.ok()) << offset.status().ToString();
+  EXPECT_EQ(*offset, 42);
+  for (const std::string& bad : {std::string("!!!"), Base64Encode("not json"),
+                                 Base64Encode("[1]"), Base64Encode("{\"offset\": \"x\"}")}) {
+    auto decoded = DecodeLoggedModelPageToken(bad, {}, "", {});
+    ASSERT_FALSE(decoded.ok()) << bad;
+    EXPECT_EQ(decoded.status().code(), Code::kInvalidArgument);
+  }
+}
+
 TEST(DialectTest, PostgresKeepsLikeAndIlike) {
   auto q = CompileRunSearch("params.model LIKE 'x%' AND tags.t ILIKE 'Y%'", {}, Dialect::kPostgres);
   ASSERT_TRUE(q.ok()) << q.status().ToString();

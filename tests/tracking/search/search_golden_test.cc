@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "golden_file.h"
 #include "tracking/search/internal.h"
@@ -91,6 +92,30 @@ std::vector<std::string> RunPageTokenCase(const std::string& token) {
   return {"offset " + std::to_string(*offset)};
 }
 
+std::vector<std::string> RunLoggedModelTokenCase(const std::vector<std::string>& inputs) {
+  auto req = nlohmann::json::parse(inputs.at(0));
+  std::vector<std::string> experiment_ids = req["experiment_ids"];
+  std::string filter = req.value("filter", "");
+  std::vector<LoggedModelOrderBy> order_by;
+  for (const auto& o : req.value("order_by", nlohmann::json::array())) {
+    LoggedModelOrderBy ob;
+    ob.field_name = o["field_name"];
+    ob.ascending = o.value("ascending", true);
+    if (o.contains("dataset_name")) ob.dataset_name = o["dataset_name"].get<std::string>();
+    if (o.contains("dataset_digest")) ob.dataset_digest = o["dataset_digest"].get<std::string>();
+    order_by.push_back(ob);
+  }
+  const std::string& op = inputs.at(1);
+  std::string arg = op.substr(op.find(' ') + 1);
+  if (op.rfind("encode ", 0) == 0) {
+    return {"token " + EncodeLoggedModelPageToken(experiment_ids, filter, order_by,
+                                                  std::stoll(arg))};
+  }
+  auto offset = DecodeLoggedModelPageToken(arg, experiment_ids, filter, order_by);
+  if (!offset.ok()) return ErrorLines(offset.status());
+  return {"offset " + std::to_string(*offset)};
+}
+
 void RunGoldenFile(const std::string& name) {
   GoldenFile file = GoldenFile::Read(name);
   ASSERT_FALSE(file.cases.empty()) << "no cases in " << file.path;
@@ -107,6 +132,8 @@ void RunGoldenFile(const std::string& name) {
       c.actual = RunOrderByCase(entity, c.inputs);
     } else if (kind == "page_token") {
       c.actual = RunPageTokenCase(c.inputs.empty() ? "" : c.inputs[0]);
+    } else if (kind == "logged_model_page_token") {
+      c.actual = RunLoggedModelTokenCase(c.inputs);
     } else {
       FAIL() << "unknown case kind: " << c.header;
     }

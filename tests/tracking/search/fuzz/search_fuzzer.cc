@@ -41,7 +41,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         Check(CompileRegisteredModelSearch("", order_by, d).status());
         Check(CompileModelVersionSearch("", order_by, d).status());
         break;
-      case 6: Check(DecodePageToken(text).status()); break;
+      case 6:
+        Check(DecodePageToken(text).status());
+        Check(DecodeLoggedModelPageToken(text, {"1"}, "", {}).status());
+        break;
       default:
         Check(CompileLoggedModelSearch("", {{std::string(text), false, {}, {}}}, {}, d).status());
         break;

@@ -258,6 +258,29 @@ def run_page_token_case(token):
         return [error_line(e)]
 
 
+def run_logged_model_token_case(inputs):
+    """inputs: request JSON {experiment_ids, filter, order_by}, then `encode N` or `decode T`."""
+    from mlflow.utils.search_utils import SearchLoggedModelsPaginationToken
+
+    req = json.loads(inputs[0])
+    order_by = [{"field_name": o["field_name"], "ascending": o.get("ascending", True),
+                 "dataset_name": o.get("dataset_name") or None,
+                 "dataset_digest": o.get("dataset_digest") or None}
+                for o in req.get("order_by", [])] or None
+    filter_string = req.get("filter") or None
+    op, _, arg = inputs[1].partition(" ")
+    try:
+        if op == "encode":
+            return ["token " + SearchLoggedModelsPaginationToken(
+                experiment_ids=req["experiment_ids"], filter_string=filter_string,
+                order_by=order_by, offset=int(arg)).encode()]
+        token = SearchLoggedModelsPaginationToken.decode(arg)
+        token.validate(req["experiment_ids"], filter_string, order_by)
+        return ["offset %d" % token.offset]
+    except Exception as e:  # noqa: BLE001
+        return [error_line(e)]
+
+
 def make_grammar_goldens():
     for name in ("filters.txt", "order_by.txt", "page_tokens.txt"):
         path = os.path.join(HERE, name)
@@ -273,6 +296,8 @@ def make_grammar_goldens():
                 expected = run_order_by_case(entity, inputs)
             elif kind == "page_token":
                 expected = run_page_token_case(inputs[0] if inputs else "")
+            elif kind == "logged_model_page_token":
+                expected = run_logged_model_token_case(inputs)
             else:
                 raise SystemExit(f"{name}: unknown case kind {header!r}")
             new.append((prefix, header, inputs, expected))
