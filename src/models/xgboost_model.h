@@ -14,12 +14,11 @@
 // base_score is stored in prediction space; like XGBoost we map it to margin space with the
 // objective's ProbToMargin (logit for binary:logistic, log for count:poisson, ...).
 //
-// Objectives (each checked against XGBoost 3.1.3 by a golden unless noted):
-// reg:squarederror, reg:logistic, reg:quantileerror (one output per quantile),
-// binary:logistic, binary:logitraw, multi:softprob, multi:softmax, count:poisson,
-// rank:pairwise, rank:ndcg; by the same formulas but without a golden: reg:linear,
-// reg:squaredlogerror, reg:pseudohubererror, reg:absoluteerror, binary:hinge, reg:gamma,
-// reg:tweedie.
+// Objectives (each checked against XGBoost 3.1.3 by a golden in tests/models):
+// reg:squarederror (and its old name reg:linear), reg:squaredlogerror,
+// reg:pseudohubererror, reg:absoluteerror, reg:quantileerror (one output per quantile),
+// reg:logistic, reg:gamma, reg:tweedie, count:poisson, binary:logistic, binary:logitraw,
+// binary:hinge, multi:softprob, multi:softmax, rank:pairwise, rank:ndcg.
 //
 // Errors: InvalidArgument for a corrupt or inconsistent file (naming the field or tree);
 // Unimplemented for a valid model this loader does not support (gblinear, multi-output

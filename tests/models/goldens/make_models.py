@@ -155,6 +155,8 @@ def main():
     write_case("car_loan_logitraw", b, xt)
     b = train(x, y, {"objective": "reg:logistic", "max_depth": 3}, 8)
     write_case("car_loan_reglogistic", b, xt)
+    b = train(x, y, {"objective": "binary:hinge", "max_depth": 2}, 4)
+    write_case("car_loan_hinge", b, xt)
     b = train(x, y, {"objective": "binary:logistic", "booster": "dart", "max_depth": 3,
                      "rate_drop": 0.3, "skip_drop": 0.0}, 8)
     write_case("car_loan_dart", b, xt)
@@ -178,6 +180,10 @@ def main():
     b = train(x, y2, {"objective": "reg:squarederror", "max_depth": 3,
                       "multi_strategy": "one_output_per_tree"}, 6)
     write_case("car_price_multi_target", b, xt)
+    for objective in ("reg:gamma", "reg:tweedie", "reg:absoluteerror", "reg:pseudohubererror",
+                      "reg:squaredlogerror"):
+        b = train(x, np.maximum(y, 1.0), {"objective": objective, "max_depth": 2}, 4)
+        write_case("car_price_" + objective.replace(":", "_"), b, xt)
     b = train(x, y, {"objective": "reg:quantileerror", "quantile_alpha": [0.1, 0.5, 0.9],
                      "max_depth": 2}, 4)
     write_case("car_price_quantiles", b, xt)
