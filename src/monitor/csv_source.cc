@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -680,6 +681,10 @@ bool ParseTimestamp(std::string_view s, int64_t* nanos) {
     if (p != s.size() || h > 23 || mi > 59 || sec > 60) return false;
     t += h * 3600LL + mi * 60LL + sec;
   }
+  // Nanoseconds in int64 span 1677-09-21 .. 2262-04-11 (pandas' Timestamp range); anything
+  // outside is not a timestamp.
+  constexpr int64_t kMaxSeconds = std::numeric_limits<int64_t>::max() / 1000000000LL - 1;
+  if (t > kMaxSeconds || t < -kMaxSeconds) return false;
   *nanos = t * 1000000000LL + frac_ns;
   return true;
 }

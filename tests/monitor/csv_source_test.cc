@@ -139,6 +139,9 @@ TEST(CsvSourceTest, NumberAndTimestampParsing) {
   EXPECT_TRUE(ParseTimestamp("2020-10-01T01:00:00Z", &t));
   EXPECT_FALSE(ParseTimestamp("2020-13-01", &t));
   EXPECT_FALSE(ParseTimestamp("2020-10-01 25:00:00", &t));
+  EXPECT_FALSE(ParseTimestamp("1018-01-01", &t));  // outside the int64-nanosecond range
+  EXPECT_FALSE(ParseTimestamp("9999-12-31", &t));
+  EXPECT_TRUE(ParseTimestamp("1700-01-01", &t));
   EXPECT_TRUE(IsMissingToken("NA"));
   EXPECT_FALSE(IsMissingToken("UNK"));
 }
