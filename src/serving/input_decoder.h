@@ -14,6 +14,11 @@
 //   column named after the feature ([N] or [N, 1]); FP32, FP64, INT8..64, UINT8..64, BOOL,
 //   BYTES (strings, for categorical features); data flat or nested, row-major.
 //
+// Positional rows (lists without column names, in instances/inputs or a dataframe_split
+// without "columns") are taken in the model's feature order. mlflow 3.6 rejects them when
+// the signature is column-based ("Failed to enforce schema"); cairn accepts them because
+// Vertex AI and KServe V1 clients send {"instances": [[...]]}.
+//
 // Checks against the model (features by name) and its signature, each failing with
 // InvalidArgument whose message names the field: a missing required column, an unknown
 // (extra) column, a value of the wrong type (a string in a numeric column, 1.5 in a long
