@@ -194,6 +194,8 @@ class Tokenizer {
   size_t scratch_used_ = 0;
 };
 
+bool FastDecimal(std::string_view s, double* out);
+
 bool IsBoolToken(std::string_view s, bool* value) {
   if (s == "True" || s == "true" || s == "TRUE") {
     *value = true;
@@ -224,6 +226,14 @@ class ColumnBuilder {
 
   // Appends one cell. Returns false (and sets *error) only for a strict column's bad cell.
   bool Add(std::string_view raw, int64_t row, std::string* error) {
+    if (col_.type == ColumnType::kContinuous) {
+      // Most cells are plain decimals: try that first, before trimming and token checks.
+      double v;
+      if (FastDecimal(raw, &v)) {
+        col_.numbers.push_back(v);
+        return true;
+      }
+    }
     std::string_view s = Trim(raw);
     const bool missing = IsMissingToken(s);
     switch (col_.type) {

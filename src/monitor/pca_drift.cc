@@ -45,16 +45,6 @@ struct PcaDrift::Impl {
     return v;
   }
 
-  // The imputed, frequency-encoded (not standardised) value of column j at row r.
-  double Raw(const View& v, size_t j, int64_t r) const {
-    if (!categorical[j]) {
-      double x = v.cols[j]->numbers[r];
-      return std::isnan(x) ? impute[j] : x;
-    }
-    int32_t code = v.cols[j]->codes[r];
-    return code == kMissingCode ? impute_freq[j] : v.code_share[j][code];
-  }
-
   // Rows [begin, begin + n) standardised into X (n x d), one column at a time.
   void Encode(const View& v, int64_t begin, int64_t n, RowMatrix* X) const {
     const size_t d = columns.size();
@@ -142,12 +132,34 @@ StatusOr<PcaDrift> PcaDrift::Fit(const Table& ref, const std::vector<std::string
   impl->scale_mean = Eigen::VectorXd::Zero(d);
   impl->scale_std = Eigen::VectorXd::Ones(d);
   for (int64_t j = 0; j < d; ++j) {
-    double sum = 0;
-    for (int64_t r = 0; r < n; ++r) sum += impl->Raw(view, j, r);
-    double mean = sum / n, ss = 0;
-    for (int64_t r = 0; r < n; ++r) {
-      double x = impl->Raw(view, j, r) - mean;
-      ss += x * x;
+    double mean, ss = 0;
+    if (!impl->categorical[j]) {
+      const std::vector<double>& x = view.cols[j]->numbers;
+      const double imp = impl->impute[j];
+      double sum = 0;
+      for (int64_t r = 0; r < n; ++r) sum += std::isnan(x[r]) ? imp : x[r];
+      mean = sum / n;
+      for (int64_t r = 0; r < n; ++r) {
+        double v = (std::isnan(x[r]) ? imp : x[r]) - mean;
+        ss += v * v;
+      }
+    } else {
+      // A categorical column takes one value per category: sum over the counts.
+      const Column* c = view.cols[j];
+      std::vector<int64_t> counts(c->dictionary.size(), 0);
+      int64_t missing = 0;
+      for (int32_t code : c->codes) {
+        if (code == kMissingCode) ++missing;
+        else ++counts[code];
+      }
+      double sum = missing * impl->impute_freq[j];
+      for (size_t k = 0; k < counts.size(); ++k) sum += counts[k] * view.code_share[j][k];
+      mean = sum / n;
+      ss = missing * (impl->impute_freq[j] - mean) * (impl->impute_freq[j] - mean);
+      for (size_t k = 0; k < counts.size(); ++k) {
+        double v = view.code_share[j][k] - mean;
+        ss += counts[k] * v * v;
+      }
     }
     double sd = std::sqrt(ss / n);
     impl->scale_mean[j] = mean;
