@@ -139,7 +139,7 @@ StatusOr<TreeEnsemble> CompileEnsemble(EnsembleSpec spec) {
         float leaf = tree.split_condition[src];
         if (spec.dart) {
           const float base_score = spec.base_margin[tree.group];
-          const volatile float with_base = base_score + leaf;  // keep the float rounding
+          const float with_base = base_score + leaf;  // rounded to float, as XGBoost does
           leaf = (with_base - base_score) * tree.weight;
         }
         node.payload = std::bit_cast<uint32_t>(leaf);
