@@ -650,7 +650,7 @@ void AddRunRoutes(Registrar& r, TrackingStore& store) {
       }
     }
     history.push_back(std::move(model));
-    RETURN_IF_ERROR(store.SetTag(id, {"mlflow.log-model.history", history.dump()}));
+    RETURN_IF_ERROR(store.SetTag(id, {"mlflow.log-model.history", history.dump(-1, ' ', false, Json::error_handler_t::replace)}));
     return Empty();
   });
 }
@@ -730,7 +730,8 @@ StatusOr<std::string> LoggedModelStatusName(const Json& msg) {
   } else if (it->is_string()) {
     return it->get<std::string>();
   }
-  return InvalidArgument("Invalid value " + it->dump() + " for parameter 'status' supplied.");
+  return InvalidArgument("Invalid value " + it->dump(-1, ' ', false, Json::error_handler_t::replace) +
+                         " for parameter 'status' supplied.");
 }
 
 void AddLoggedModelRoutes(Registrar& r, TrackingStore& store) {
