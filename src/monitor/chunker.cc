@@ -1,9 +1,9 @@
 #include "monitor/chunker.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <numeric>
-
-#include <fmt/format.h>
 
 namespace cairn::monitor {
 namespace {
@@ -141,23 +141,27 @@ StatusOr<std::vector<Chunk>> BySize(int64_t size, Incomplete incomplete, int64_t
 }  // namespace
 
 std::vector<uint32_t> TimestampOrder(const std::vector<int64_t>& ts) {
-  auto key = [](int64_t t) { return t == kMissingTimestamp ? std::numeric_limits<int64_t>::max() : t; };
+  auto key = [](int64_t t) {
+    return t == kMissingTimestamp ? std::numeric_limits<int64_t>::max() : t;
+  };
   bool sorted = true;
   for (size_t i = 1; i < ts.size() && sorted; ++i) sorted = key(ts[i - 1]) <= key(ts[i]);
   if (sorted) return {};
   std::vector<uint32_t> order(ts.size());
   std::iota(order.begin(), order.end(), 0u);
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return key(ts[a]) < key(ts[b]); });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return key(ts[a]) < key(ts[b]); });
   return order;
 }
 
-StatusOr<std::vector<Chunk>> MakeChunks(const ChunkingSpec& spec, int64_t n, const std::vector<int64_t>* ts,
-                                        const std::string& what) {
+StatusOr<std::vector<Chunk>> MakeChunks(const ChunkingSpec& spec, int64_t n,
+                                        const std::vector<int64_t>* ts, const std::string& what) {
   if (n == 0) return InvalidArgument(fmt::format("the {} data has no rows", what));
   switch (spec.kind) {
     case ChunkingKind::kSize:
       if (spec.size > n) {
-        return InvalidArgument(fmt::format("chunking.size {} is larger than the {} data ({} rows)", spec.size, what, n));
+        return InvalidArgument(fmt::format("chunking.size {} is larger than the {} data ({} rows)",
+                                           spec.size, what, n));
       }
       return BySize(spec.size, spec.incomplete, n, ts);
     case ChunkingKind::kNumber:
@@ -166,9 +170,11 @@ StatusOr<std::vector<Chunk>> MakeChunks(const ChunkingSpec& spec, int64_t n, con
       int64_t size = n / number;
       if (size == 0) {
         return InvalidArgument(
-            fmt::format("cannot split the {} data ({} rows) into {} chunks: fewer rows than chunks", what, n, number));
+            fmt::format("cannot split the {} data ({} rows) into {} chunks: fewer rows than chunks",
+                        what, n, number));
       }
-      return BySize(size, spec.kind == ChunkingKind::kDefault ? Incomplete::kKeep : spec.incomplete, n, ts);
+      return BySize(size, spec.kind == ChunkingKind::kDefault ? Incomplete::kKeep : spec.incomplete,
+                    n, ts);
     }
     case ChunkingKind::kPeriod: {
       if (ts == nullptr) return InvalidArgument("period chunking needs a timestamp column");
@@ -176,7 +182,8 @@ StatusOr<std::vector<Chunk>> MakeChunks(const ChunkingSpec& spec, int64_t n, con
       int64_t cur_id = 0;
       for (int64_t r = 0; r < n; ++r) {
         int64_t t = (*ts)[r];
-        if (t == kMissingTimestamp) break;  // sorted: missing timestamps are last and belong to no period
+        if (t == kMissingTimestamp)
+          break;  // sorted: missing timestamps are last and belong to no period
         Period p = PeriodOf(t, spec.period);
         if (chunks.empty() || p.id != cur_id) {
           Chunk c;
@@ -190,7 +197,8 @@ StatusOr<std::vector<Chunk>> MakeChunks(const ChunkingSpec& spec, int64_t n, con
         }
         chunks.back().end = r + 1;
       }
-      if (chunks.empty()) return InvalidArgument(fmt::format("the {} data has no timestamps to chunk by", what));
+      if (chunks.empty())
+        return InvalidArgument(fmt::format("the {} data has no timestamps to chunk by", what));
       return chunks;
     }
   }

@@ -30,7 +30,8 @@ struct Chunk {
 // Errors: InvalidArgument when a chunk size exceeds the data, when the data has fewer rows
 // than the requested number of chunks, or when period chunking has no timestamps.
 StatusOr<std::vector<Chunk>> MakeChunks(const ChunkingSpec& spec, int64_t num_rows,
-                                        const std::vector<int64_t>* timestamps, const std::string& what);
+                                        const std::vector<int64_t>* timestamps,
+                                        const std::string& what);
 
 // The stable order that sorts rows by timestamp (missing last), or an empty vector when the
 // rows are already sorted.

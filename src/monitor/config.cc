@@ -1,5 +1,6 @@
 #include "monitor/config.h"
 
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
@@ -7,14 +8,13 @@
 #include <set>
 #include <sstream>
 
-#include <fmt/format.h>
-
 namespace cairn::monitor {
 namespace {
 
-const std::set<std::string> kContinuousMethods = {"kolmogorov_smirnov", "jensen_shannon", "wasserstein",
-                                                  "hellinger", "psi"};
-const std::set<std::string> kCategoricalMethods = {"chi2", "jensen_shannon", "l_infinity", "hellinger", "psi"};
+const std::set<std::string> kContinuousMethods = {"kolmogorov_smirnov", "jensen_shannon",
+                                                  "wasserstein", "hellinger", "psi"};
+const std::set<std::string> kCategoricalMethods = {"chi2", "jensen_shannon", "l_infinity",
+                                                   "hellinger", "psi"};
 
 class Decoder {
  public:
@@ -26,13 +26,15 @@ class Decoder {
   }
 
   // Rejects keys of a mapping that are not in `allowed`.
-  Status CheckKeys(const YAML::Node& map, const std::string& where, const std::set<std::string>& allowed) const {
+  Status CheckKeys(const YAML::Node& map, const std::string& where,
+                   const std::set<std::string>& allowed) const {
     if (!map.IsMap()) return Fail(map, fmt::format("'{}' must be a mapping", where));
     std::set<std::string> seen;
     for (auto it = map.begin(); it != map.end(); ++it) {
       std::string key = it->first.as<std::string>();
       if (!seen.insert(key).second) {
-        return Fail(it->first, fmt::format("duplicate key '{}'{}", key, where.empty() ? "" : " in '" + where + "'"));
+        return Fail(it->first, fmt::format("duplicate key '{}'{}", key,
+                                           where.empty() ? "" : " in '" + where + "'"));
       }
       if (!allowed.count(key)) {
         std::string known;
@@ -121,24 +123,33 @@ Status DecodeChunking(const Decoder& d, const YAML::Node& n, ChunkingSpec* out) 
     ASSIGN_OR_RETURN(out->period, d.String(n["period"], "chunking.period"));
     static const std::set<std::string> kPeriods = {"H", "h", "D", "W", "M", "Q", "Y", "A"};
     if (!kPeriods.count(out->period)) {
-      return d.Fail(n["period"], fmt::format("unknown chunking.period '{}' (use H, D, W, M, Q or Y)", out->period));
+      return d.Fail(
+          n["period"],
+          fmt::format("unknown chunking.period '{}' (use H, D, W, M, Q or Y)", out->period));
     }
     out->kind = ChunkingKind::kPeriod;
     ++given;
   }
-  if (given > 1) return d.Fail(n, "give only one of chunking.size, chunking.number, chunking.period");
+  if (given > 1)
+    return d.Fail(n, "give only one of chunking.size, chunking.number, chunking.period");
   if (n["incomplete"]) {
     ASSIGN_OR_RETURN(std::string inc, d.String(n["incomplete"], "chunking.incomplete"));
-    if (inc == "keep") out->incomplete = Incomplete::kKeep;
-    else if (inc == "append") out->incomplete = Incomplete::kAppend;
-    else if (inc == "drop") out->incomplete = Incomplete::kDrop;
-    else return d.Fail(n["incomplete"], "'chunking.incomplete' must be keep, append or drop");
+    if (inc == "keep")
+      out->incomplete = Incomplete::kKeep;
+    else if (inc == "append")
+      out->incomplete = Incomplete::kAppend;
+    else if (inc == "drop")
+      out->incomplete = Incomplete::kDrop;
+    else
+      return d.Fail(n["incomplete"], "'chunking.incomplete' must be keep, append or drop");
   }
   return OkStatus();
 }
 
-Status DecodeThreshold(const Decoder& d, const YAML::Node& n, const std::string& method, ThresholdSpec* out) {
-  RETURN_IF_ERROR(d.CheckKeys(n, "drift.thresholds." + method, {"type", "lower", "upper", "alpha"}));
+Status DecodeThreshold(const Decoder& d, const YAML::Node& n, const std::string& method,
+                       ThresholdSpec* out) {
+  RETURN_IF_ERROR(
+      d.CheckKeys(n, "drift.thresholds." + method, {"type", "lower", "upper", "alpha"}));
   std::string type = "std";
   if (n["type"]) {
     ASSIGN_OR_RETURN(type, d.String(n["type"], "type"));
@@ -156,7 +167,9 @@ Status DecodeThreshold(const Decoder& d, const YAML::Node& n, const std::string&
   } else if (type == "none") {
     out->kind = ThresholdKind::kNone;
   } else {
-    return d.Fail(n["type"], fmt::format("unknown threshold type '{}' (use std, constant, p_value or none)", type));
+    return d.Fail(
+        n["type"],
+        fmt::format("unknown threshold type '{}' (use std, constant, p_value or none)", type));
   }
   if (n["lower"]) {
     ASSIGN_OR_RETURN(out->lower, d.OptDouble(n["lower"], "lower"));
@@ -176,7 +189,8 @@ Status DecodeThreshold(const Decoder& d, const YAML::Node& n, const std::string&
 }
 
 Status DecodeDrift(const Decoder& d, const YAML::Node& n, MonitorConfig* cfg) {
-  RETURN_IF_ERROR(d.CheckKeys(n, "drift", {"preset", "continuous", "categorical", "thresholds", "ks_calculation"}));
+  RETURN_IF_ERROR(d.CheckKeys(
+      n, "drift", {"preset", "continuous", "categorical", "thresholds", "ks_calculation"}));
   if (n["preset"]) {
     ASSIGN_OR_RETURN(cfg->preset, d.String(n["preset"], "drift.preset"));
     if (cfg->preset != "nannyml" && cfg->preset != "evidently") {
@@ -207,7 +221,8 @@ Status DecodeDrift(const Decoder& d, const YAML::Node& n, MonitorConfig* cfg) {
   }
   if (n["ks_calculation"]) {
     ASSIGN_OR_RETURN(cfg->ks_calculation, d.String(n["ks_calculation"], "drift.ks_calculation"));
-    if (cfg->ks_calculation != "auto" && cfg->ks_calculation != "exact" && cfg->ks_calculation != "estimated") {
+    if (cfg->ks_calculation != "auto" && cfg->ks_calculation != "exact" &&
+        cfg->ks_calculation != "estimated") {
       return d.Fail(n["ks_calculation"], "'drift.ks_calculation' must be auto, exact or estimated");
     }
   }
@@ -217,7 +232,9 @@ Status DecodeDrift(const Decoder& d, const YAML::Node& n, MonitorConfig* cfg) {
     for (auto it = t.begin(); it != t.end(); ++it) {
       std::string m = it->first.as<std::string>();
       if (!kContinuousMethods.count(m) && !kCategoricalMethods.count(m)) {
-        return d.Fail(it->first, fmt::format("unknown key '{}' in 'drift.thresholds' (not a drift method)", m));
+        return d.Fail(
+            it->first,
+            fmt::format("unknown key '{}' in 'drift.thresholds' (not a drift method)", m));
       }
       ThresholdSpec spec = DefaultDriftThreshold(m);
       RETURN_IF_ERROR(DecodeThreshold(d, it->second, m, &spec));
@@ -227,12 +244,14 @@ Status DecodeDrift(const Decoder& d, const YAML::Node& n, MonitorConfig* cfg) {
   return OkStatus();
 }
 
-Status Decode(const Decoder& d, const YAML::Node& root, const std::string& base_dir, MonitorConfig* cfg) {
+Status Decode(const Decoder& d, const YAML::Node& root, const std::string& base_dir,
+              MonitorConfig* cfg) {
   if (!root.IsMap()) return d.Fail(root, "the config must be a YAML mapping");
-  RETURN_IF_ERROR(d.CheckKeys(root, "",
-                              {"reference", "analysis", "targets", "timestamp_column", "id_columns", "chunking",
-                               "features", "column_types", "model_outputs", "target", "drift", "data_quality",
-                               "summary_stats", "multivariate", "on_bad_rows", "threads"}));
+  RETURN_IF_ERROR(
+      d.CheckKeys(root, "",
+                  {"reference", "analysis", "targets", "timestamp_column", "id_columns", "chunking",
+                   "features", "column_types", "model_outputs", "target", "drift", "data_quality",
+                   "summary_stats", "multivariate", "on_bad_rows", "threads"}));
   if (!root["reference"]) return d.Fail(root, "missing required key 'reference'");
   if (!root["analysis"]) return d.Fail(root, "missing required key 'analysis'");
   ASSIGN_OR_RETURN(std::string ref, d.String(root["reference"], "reference"));
@@ -270,9 +289,11 @@ Status Decode(const Decoder& d, const YAML::Node& root, const std::string& base_
       ASSIGN_OR_RETURN(std::string type_name, d.String(it->second, "column_types"));
       ColumnType type;
       if (!ParseColumnType(type_name, &type)) {
-        return d.Fail(it->second, fmt::format("unknown column type '{}' (use continuous, categorical, boolean or "
-                                              "timestamp)",
-                                              type_name));
+        return d.Fail(
+            it->second,
+            fmt::format("unknown column type '{}' (use continuous, categorical, boolean or "
+                        "timestamp)",
+                        type_name));
       }
       cfg->column_types[it->first.as<std::string>()] = type;
     }
@@ -280,7 +301,8 @@ Status Decode(const Decoder& d, const YAML::Node& root, const std::string& base_
   if (const auto& mo = root["model_outputs"]) {
     RETURN_IF_ERROR(d.CheckKeys(mo, "model_outputs", {"y_pred_proba", "y_pred"}));
     if (mo["y_pred_proba"]) {
-      ASSIGN_OR_RETURN(cfg->y_pred_proba, d.String(mo["y_pred_proba"], "model_outputs.y_pred_proba"));
+      ASSIGN_OR_RETURN(cfg->y_pred_proba,
+                       d.String(mo["y_pred_proba"], "model_outputs.y_pred_proba"));
     }
     if (mo["y_pred"]) {
       ASSIGN_OR_RETURN(cfg->y_pred, d.String(mo["y_pred"], "model_outputs.y_pred"));
@@ -296,7 +318,8 @@ Status Decode(const Decoder& d, const YAML::Node& root, const std::string& base_
       ASSIGN_OR_RETURN(cfg->data_quality, d.Bool(dq["enabled"], "data_quality.enabled"));
     }
     if (dq["duplicates_key"]) {
-      ASSIGN_OR_RETURN(cfg->duplicates_key, d.Strings(dq["duplicates_key"], "data_quality.duplicates_key"));
+      ASSIGN_OR_RETURN(cfg->duplicates_key,
+                       d.Strings(dq["duplicates_key"], "data_quality.duplicates_key"));
     }
   }
   if (const auto& ss = root["summary_stats"]) {
@@ -312,7 +335,8 @@ Status Decode(const Decoder& d, const YAML::Node& root, const std::string& base_
                                   {"enabled", "trees", "learning_rate", "max_depth", "columns"}));
       cfg->domain_classifier = true;
       if (dc["enabled"]) {
-        ASSIGN_OR_RETURN(cfg->domain_classifier, d.Bool(dc["enabled"], "multivariate.domain_classifier.enabled"));
+        ASSIGN_OR_RETURN(cfg->domain_classifier,
+                         d.Bool(dc["enabled"], "multivariate.domain_classifier.enabled"));
       }
       if (dc["trees"]) {
         ASSIGN_OR_RETURN(int64_t t, d.Int(dc["trees"], "multivariate.domain_classifier.trees"));
@@ -327,11 +351,13 @@ Status Decode(const Decoder& d, const YAML::Node& root, const std::string& base_
       }
       if (dc["max_depth"]) {
         ASSIGN_OR_RETURN(int64_t m, d.Int(dc["max_depth"], "max_depth"));
-        if (m < 0 || m > 20) return d.Fail(dc["max_depth"], "'max_depth' must be between 0 (unlimited) and 20");
+        if (m < 0 || m > 20)
+          return d.Fail(dc["max_depth"], "'max_depth' must be between 0 (unlimited) and 20");
         cfg->dc_max_depth = static_cast<int>(m);
       }
       if (dc["columns"]) {
-        ASSIGN_OR_RETURN(cfg->dc_columns, d.Strings(dc["columns"], "multivariate.domain_classifier.columns"));
+        ASSIGN_OR_RETURN(cfg->dc_columns,
+                         d.Strings(dc["columns"], "multivariate.domain_classifier.columns"));
       }
     }
     if (const auto& p = mv["pca"]) {
@@ -353,9 +379,12 @@ Status Decode(const Decoder& d, const YAML::Node& root, const std::string& base_
   }
   if (root["on_bad_rows"]) {
     ASSIGN_OR_RETURN(std::string p, d.String(root["on_bad_rows"], "on_bad_rows"));
-    if (p == "error") cfg->on_bad_rows = BadRowPolicy::kError;
-    else if (p == "skip") cfg->on_bad_rows = BadRowPolicy::kSkip;
-    else return d.Fail(root["on_bad_rows"], "'on_bad_rows' must be error or skip");
+    if (p == "error")
+      cfg->on_bad_rows = BadRowPolicy::kError;
+    else if (p == "skip")
+      cfg->on_bad_rows = BadRowPolicy::kSkip;
+    else
+      return d.Fail(root["on_bad_rows"], "'on_bad_rows' must be error or skip");
   }
   if (root["threads"]) {
     ASSIGN_OR_RETURN(int64_t t, d.Int(root["threads"], "threads"));
@@ -368,7 +397,9 @@ Status Decode(const Decoder& d, const YAML::Node& root, const std::string& base_
 }  // namespace
 
 bool IsContinuousMethod(const std::string& method) { return kContinuousMethods.count(method) > 0; }
-bool IsCategoricalMethod(const std::string& method) { return kCategoricalMethods.count(method) > 0; }
+bool IsCategoricalMethod(const std::string& method) {
+  return kCategoricalMethods.count(method) > 0;
+}
 
 ThresholdSpec DefaultDriftThreshold(const std::string& method) {
   ThresholdSpec spec;

@@ -99,7 +99,7 @@ struct MonitorConfig {
   bool domain_classifier = false;
   int dc_trees = 100;
   double dc_learning_rate = 0.1;
-  int dc_max_depth = 0;  // 0: unlimited
+  int dc_max_depth = 0;                 // 0: unlimited
   std::vector<std::string> dc_columns;  // empty: all features
   BadRowPolicy on_bad_rows = BadRowPolicy::kError;
   int threads = 2;

@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <zlib.h>
@@ -12,8 +13,6 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "monitor/data_source.h"
 
@@ -60,7 +59,8 @@ class Tokenizer {
  public:
   explicit Tokenizer(std::string_view text) : text_(text) {
     if (text_.size() >= 3 && static_cast<unsigned char>(text_[0]) == 0xEF &&
-        static_cast<unsigned char>(text_[1]) == 0xBB && static_cast<unsigned char>(text_[2]) == 0xBF) {
+        static_cast<unsigned char>(text_[1]) == 0xBB &&
+        static_cast<unsigned char>(text_[2]) == 0xBF) {
       pos_ = 3;
     }
   }
@@ -239,17 +239,17 @@ class ColumnBuilder {
     switch (col_.type) {
       case ColumnType::kContinuous: {
         double v = std::numeric_limits<double>::quiet_NaN();
-        if (!missing && !ParseNumber(s, &v)) return Bad(raw, row, "a number", error, [&] {
-          col_.numbers.push_back(std::numeric_limits<double>::quiet_NaN());
-        });
+        if (!missing && !ParseNumber(s, &v))
+          return Bad(raw, row, "a number", error,
+                     [&] { col_.numbers.push_back(std::numeric_limits<double>::quiet_NaN()); });
         col_.numbers.push_back(v);
         return true;
       }
       case ColumnType::kTimestamp: {
         int64_t t = kMissingTimestamp;
-        if (!missing && !ParseTimestamp(s, &t)) return Bad(raw, row, "a timestamp", error, [&] {
-          col_.timestamps.push_back(kMissingTimestamp);
-        });
+        if (!missing && !ParseTimestamp(s, &t))
+          return Bad(raw, row, "a timestamp", error,
+                     [&] { col_.timestamps.push_back(kMissingTimestamp); });
         col_.timestamps.push_back(t);
         return true;
       }
@@ -299,9 +299,12 @@ class ColumnBuilder {
   }
 
   void Reserve(size_t n) {
-    if (col_.type == ColumnType::kContinuous) col_.numbers.reserve(n);
-    else if (col_.type == ColumnType::kTimestamp) col_.timestamps.reserve(n);
-    else col_.codes.reserve(n);
+    if (col_.type == ColumnType::kContinuous)
+      col_.numbers.reserve(n);
+    else if (col_.type == ColumnType::kTimestamp)
+      col_.timestamps.reserve(n);
+    else
+      col_.codes.reserve(n);
   }
 
   Column Finish() { return std::move(col_); }
@@ -309,11 +312,13 @@ class ColumnBuilder {
 
  private:
   template <typename F>
-  bool Bad(std::string_view raw, int64_t row, const char* what, std::string* error, F push_missing) {
+  bool Bad(std::string_view raw, int64_t row, const char* what, std::string* error,
+           F push_missing) {
     if (strict_) {
-      *error = fmt::format("'{}' is not {}; the column's type was inferred as {} from the first rows "
-                           "(declare it under column_types to count such cells instead)",
-                           raw.substr(0, 60), what, ColumnTypeName(col_.type));
+      *error = fmt::format(
+          "'{}' is not {}; the column's type was inferred as {} from the first rows "
+          "(declare it under column_types to count such cells instead)",
+          raw.substr(0, 60), what, ColumnTypeName(col_.type));
       return false;
     }
     push_missing();
@@ -334,7 +339,11 @@ class CsvSource : public DataSource {
  public:
   ~CsvSource() override { Release(); }
   CsvSource(std::string path, std::string name, std::string text, bool loaded)
-      : path_(std::move(path)), name_(std::move(name)), text_(std::move(text)), loaded_(loaded), reloadable_(!loaded) {}
+      : path_(std::move(path)),
+        name_(std::move(name)),
+        text_(std::move(text)),
+        loaded_(loaded),
+        reloadable_(!loaded) {}
 
   std::string Name() const override { return name_; }
 
@@ -379,9 +388,12 @@ class CsvSource : public DataSource {
       }
       const Flags& f = flags[k];
       ColumnType t = ColumnType::kCategorical;
-      if (!f.any || f.number) t = ColumnType::kContinuous;
-      else if (f.boolean) t = ColumnType::kBoolean;
-      else if (f.timestamp) t = ColumnType::kTimestamp;
+      if (!f.any || f.number)
+        t = ColumnType::kContinuous;
+      else if (f.boolean)
+        t = ColumnType::kBoolean;
+      else if (f.timestamp)
+        t = ColumnType::kTimestamp;
       out[name] = t;
     }
     return out;
@@ -430,16 +442,18 @@ class CsvSource : public DataSource {
     const size_t ncols = header_.size();
     while (tok.Next(&rec, &error)) {
       if (error.empty() && rec.fields.size() != ncols) {
-        error = fmt::format("expected {} fields (as in the header), found {}", ncols, rec.fields.size());
+        error = fmt::format("expected {} fields (as in the header), found {}", ncols,
+                            rec.fields.size());
       }
       if (!error.empty()) {
         if (options.on_bad_rows == BadRowPolicy::kSkip) {
           ++table.skipped_rows;
           continue;
         }
-        return InvalidArgument(fmt::format("{}:{}: malformed row: {} (use --on-bad-rows=skip to skip "
-                                           "and count such rows)",
-                                           name_, rec.line, error));
+        return InvalidArgument(
+            fmt::format("{}:{}: malformed row: {} (use --on-bad-rows=skip to skip "
+                        "and count such rows)",
+                        name_, rec.line, error));
       }
       ++row;
       for (size_t f = 0; f < ncols; ++f) {
@@ -471,14 +485,17 @@ class CsvSource : public DataSource {
       Tokenizer tok(Text());
       Record rec;
       std::string error;
-      if (!tok.Next(&rec, &error)) return InvalidArgument(fmt::format("{}: empty file (no header row)", name_));
-      if (!error.empty()) return InvalidArgument(fmt::format("{}:1: malformed header: {}", name_, error));
+      if (!tok.Next(&rec, &error))
+        return InvalidArgument(fmt::format("{}: empty file (no header row)", name_));
+      if (!error.empty())
+        return InvalidArgument(fmt::format("{}:1: malformed header: {}", name_, error));
       for (auto f : rec.fields) header_.emplace_back(Trim(f));
       for (size_t i = 0; i < header_.size(); ++i) {
         for (size_t j = 0; j < i; ++j) {
           if (header_[i] == header_[j] && !header_[i].empty()) {
-            return InvalidArgument(fmt::format("{}:1: duplicate column name '{}' (fields {} and {})", name_,
-                                               header_[i], j + 1, i + 1));
+            return InvalidArgument(
+                fmt::format("{}:1: duplicate column name '{}' (fields {} and {})", name_,
+                            header_[i], j + 1, i + 1));
           }
         }
       }
@@ -551,7 +568,8 @@ class CsvSource : public DataSource {
       if (it == header_.end()) {
         std::string have;
         for (size_t i = 0; i < header_.size() && i < 30; ++i) have += (i ? ", " : "") + header_[i];
-        return NotFound(fmt::format("{}:1: unknown column '{}' (the header has: {})", name_, c, have));
+        return NotFound(
+            fmt::format("{}:1: unknown column '{}' (the header has: {})", name_, c, have));
       }
       idx.push_back(static_cast<size_t>(it - header_.begin()));
     }
@@ -559,7 +577,8 @@ class CsvSource : public DataSource {
   }
 
   std::string_view Text() const {
-    return map_ != nullptr ? std::string_view(static_cast<const char*>(map_), map_size_) : std::string_view(text_);
+    return map_ != nullptr ? std::string_view(static_cast<const char*>(map_), map_size_)
+                           : std::string_view(text_);
   }
   void Release() {
     std::string().swap(text_);
@@ -570,7 +589,7 @@ class CsvSource : public DataSource {
 
   std::string path_;
   std::string name_;
-  std::string text_;  // gzip-decompressed or in-memory text
+  std::string text_;     // gzip-decompressed or in-memory text
   void* map_ = nullptr;  // plain files are memory-mapped instead
   size_t map_size_ = 0;
   bool loaded_;
@@ -588,13 +607,20 @@ bool IsMissingToken(std::string_view s) {
   if (s.empty()) return true;
   if (s.size() > 8) return false;
   switch (s[0]) {
-    case 'N': return s == "NA" || s == "NaN" || s == "NULL" || s == "None" || s == "N/A";
-    case 'n': return s == "nan" || s == "null" || s == "n/a";
-    case '#': return s == "#N/A" || s == "#NA" || s == "#N/A N/A";
-    case '<': return s == "<NA>";
-    case '-': return s.size() >= 4 && (s == "-NaN" || s == "-nan" || s == "-1.#IND" || s == "-1.#QNAN");
-    case '1': return s.size() >= 5 && s[1] == '.' && (s == "1.#IND" || s == "1.#QNAN");
-    default: return false;
+    case 'N':
+      return s == "NA" || s == "NaN" || s == "NULL" || s == "None" || s == "N/A";
+    case 'n':
+      return s == "nan" || s == "null" || s == "n/a";
+    case '#':
+      return s == "#N/A" || s == "#NA" || s == "#N/A N/A";
+    case '<':
+      return s == "<NA>";
+    case '-':
+      return s.size() >= 4 && (s == "-NaN" || s == "-nan" || s == "-1.#IND" || s == "-1.#QNAN");
+    case '1':
+      return s.size() >= 5 && s[1] == '.' && (s == "1.#IND" || s == "1.#QNAN");
+    default:
+      return false;
   }
 }
 
@@ -603,8 +629,9 @@ namespace {
 // of ten is within ±22 converts with one exact division, so the result is the correctly
 // rounded double, as from_chars would give.
 bool FastDecimal(std::string_view s, double* out) {
-  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                      1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
   size_t i = 0;
   const size_t n = s.size();
   bool neg = false;
@@ -657,8 +684,8 @@ bool ParseNumber(std::string_view s, double* out) {
 
 bool ParseTimestamp(std::string_view s, int64_t* nanos) {
   int y, mo, d;
-  if (s.size() < 10 || !Digits(s, 0, 4, &y) || s[4] != '-' || !Digits(s, 5, 2, &mo) || s[7] != '-' ||
-      !Digits(s, 8, 2, &d)) {
+  if (s.size() < 10 || !Digits(s, 0, 4, &y) || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
+      s[7] != '-' || !Digits(s, 8, 2, &d)) {
     return false;
   }
   if (mo < 1 || mo > 12 || d < 1 || d > 31) return false;
@@ -668,7 +695,8 @@ bool ParseTimestamp(std::string_view s, int64_t* nanos) {
   if (p < s.size()) {
     if (s[p] != ' ' && s[p] != 'T') return false;
     int h, mi, sec = 0;
-    if (!Digits(s, p + 1, 2, &h) || p + 3 >= s.size() || s[p + 3] != ':' || !Digits(s, p + 4, 2, &mi)) {
+    if (!Digits(s, p + 1, 2, &h) || p + 3 >= s.size() || s[p + 3] != ':' ||
+        !Digits(s, p + 4, 2, &mi)) {
       return false;
     }
     p += 6;
@@ -716,11 +744,13 @@ std::string FormatTimestamp(int64_t nanos) {
   const unsigned d = doy - (153 * mp + 2) / 5 + 1;
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
   y += m <= 2;
-  std::string out = fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", y, m, d, rem / 3600, (rem / 60) % 60,
-                                rem % 60);
+  std::string out = fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", y, m, d, rem / 3600,
+                                (rem / 60) % 60, rem % 60);
   if (frac != 0) {
-    if (frac % 1000 == 0) out += fmt::format(".{:06}", frac / 1000);
-    else out += fmt::format(".{:09}", frac);
+    if (frac % 1000 == 0)
+      out += fmt::format(".{:06}", frac / 1000);
+    else
+      out += fmt::format(".{:09}", frac);
   }
   return out;
 }

@@ -30,13 +30,16 @@ double MissingRate(const Column& c, int64_t b, int64_t e) {
   return m / static_cast<double>(e - b);
 }
 
-double UnseenRate(const Column& c, int64_t b, int64_t e, const std::vector<bool>& seen, bool missing_seen) {
+double UnseenRate(const Column& c, int64_t b, int64_t e, const std::vector<bool>& seen,
+                  bool missing_seen) {
   if (e <= b) return kNaN;
   int64_t u = 0;
   for (int64_t r = b; r < e; ++r) {
     int32_t code = c.codes[r];
-    if (code == kMissingCode) u += !missing_seen;
-    else u += !seen[code];
+    if (code == kMissingCode)
+      u += !missing_seen;
+    else
+      u += !seen[code];
   }
   return u / static_cast<double>(e - b);
 }
@@ -88,8 +91,10 @@ double DuplicateRate(const std::vector<const Column*>& cols, int64_t b, int64_t 
     x = x == 0 ? 1 : x;
     size_t slot = (x ^ (x >> 29)) & (cap - 1);
     while (table[slot] != 0 && table[slot] != x) slot = (slot + 1) & (cap - 1);
-    if (table[slot] == x) ++dup;
-    else table[slot] = x;
+    if (table[slot] == x)
+      ++dup;
+    else
+      table[slot] = x;
   }
   return dup / static_cast<double>(n);
 }

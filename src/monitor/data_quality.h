@@ -15,7 +15,8 @@ double MissingRate(const Column& c, int64_t begin, int64_t end);
 // nannyML UnseenValuesCalculator: share of values whose category is not in the reference.
 // `seen[code]` says whether this table's category `code` occurs in the reference;
 // `missing_seen`: the reference has missing values (so a missing value is not unseen).
-double UnseenRate(const Column& c, int64_t begin, int64_t end, const std::vector<bool>& seen, bool missing_seen);
+double UnseenRate(const Column& c, int64_t begin, int64_t end, const std::vector<bool>& seen,
+                  bool missing_seen);
 // nannyML NumericalRangeCalculator: share of values outside [lo, hi] (missing are inside).
 double OutOfRangeRate(const Column& c, int64_t begin, int64_t end, double lo, double hi);
 // Cells that did not parse as the column's type.

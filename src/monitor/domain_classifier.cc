@@ -1,5 +1,6 @@
 #include "monitor/domain_classifier.h"
 
+#include <fmt/format.h>
 #include <xgboost/c_api.h>
 
 #include <algorithm>
@@ -7,8 +8,6 @@
 #include <cmath>
 #include <numeric>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 namespace cairn::monitor {
 
@@ -48,16 +47,19 @@ struct DomainClassifier::Impl {
   }
 
   // Out-of-fold AUROC over rows x (row-major, d columns) with labels y.
-  StatusOr<double> CrossValidatedAuc(const std::vector<float>& x, const std::vector<float>& y) const;
+  StatusOr<double> CrossValidatedAuc(const std::vector<float>& x,
+                                     const std::vector<float>& y) const;
 };
 
 namespace {
 
-Status XgbError(const char* what) { return Internal(fmt::format("xgboost {}: {}", what, XGBGetLastError())); }
+Status XgbError(const char* what) {
+  return Internal(fmt::format("xgboost {}: {}", what, XGBGetLastError()));
+}
 
-#define XGB_CALL(expr)                          \
-  do {                                          \
-    if ((expr) != 0) return XgbError(#expr);    \
+#define XGB_CALL(expr)                       \
+  do {                                       \
+    if ((expr) != 0) return XgbError(#expr); \
   } while (0)
 
 struct DMatrix {
@@ -158,7 +160,8 @@ StatusOr<double> DomainClassifier::Impl::CrossValidatedAuc(const std::vector<flo
     XGB_CALL(XGDMatrixCreateFromMat(tsx.data(), ts_idx.size(), d, std::nanf(""), &dtest.h));
     Booster booster;
     XGB_CALL(XGBoosterCreate(&dtrain.h, 1, &booster.h));
-    const std::string depth = std::to_string(options.max_depth), eta = fmt::format("{}", options.learning_rate),
+    const std::string depth = std::to_string(options.max_depth),
+                      eta = fmt::format("{}", options.learning_rate),
                       threads = std::to_string(options.threads);
     XGB_CALL(XGBoosterSetParam(booster.h, "objective", "binary:logistic"));
     XGB_CALL(XGBoosterSetParam(booster.h, "tree_method", "hist"));
@@ -171,7 +174,8 @@ StatusOr<double> DomainClassifier::Impl::CrossValidatedAuc(const std::vector<flo
     XGB_CALL(XGBoosterSetParam(booster.h, "nthread", threads.c_str()));
     XGB_CALL(XGBoosterSetParam(booster.h, "seed", "13"));
     XGB_CALL(XGBoosterSetParam(booster.h, "verbosity", "0"));
-    for (int it = 0; it < options.trees; ++it) XGB_CALL(XGBoosterUpdateOneIter(booster.h, it, dtrain.h));
+    for (int it = 0; it < options.trees; ++it)
+      XGB_CALL(XGBoosterUpdateOneIter(booster.h, it, dtrain.h));
     bst_ulong len = 0;
     const float* out = nullptr;
     XGB_CALL(XGBoosterPredict(booster.h, dtest.h, 0, 0, 0, &len, &out));
@@ -186,7 +190,8 @@ DomainClassifier::DomainClassifier(std::unique_ptr<Impl> impl) : impl_(std::move
 DomainClassifier::~DomainClassifier() = default;
 DomainClassifier::DomainClassifier(DomainClassifier&&) noexcept = default;
 
-StatusOr<DomainClassifier> DomainClassifier::Create(const Table& reference, const std::vector<std::string>& columns,
+StatusOr<DomainClassifier> DomainClassifier::Create(const Table& reference,
+                                                    const std::vector<std::string>& columns,
                                                     DomainClassifierOptions options) {
   if (columns.empty()) return InvalidArgument("the domain classifier needs at least one column");
   if (static_cast<int64_t>(reference.num_rows) < options.folds) {
@@ -197,7 +202,8 @@ StatusOr<DomainClassifier> DomainClassifier::Create(const Table& reference, cons
   impl->options = options;
   for (const auto& name : columns) {
     const Column* c = reference.Find(name);
-    if (c == nullptr) return InvalidArgument(fmt::format("domain classifier column '{}' is not loaded", name));
+    if (c == nullptr)
+      return InvalidArgument(fmt::format("domain classifier column '{}' is not loaded", name));
     if (c->type == ColumnType::kTimestamp) {
       return InvalidArgument(fmt::format("domain classifier column '{}' is a timestamp", name));
     }
@@ -216,7 +222,8 @@ StatusOr<DomainClassifier> DomainClassifier::Create(const Table& reference, cons
   return DomainClassifier(std::move(impl));
 }
 
-StatusOr<double> DomainClassifier::AnalysisChunk(const Table& table, int64_t begin, int64_t end) const {
+StatusOr<double> DomainClassifier::AnalysisChunk(const Table& table, int64_t begin,
+                                                 int64_t end) const {
   std::vector<float> x(impl_->ref);
   impl_->EncodeRows(table, begin, end, &x);
   std::vector<float> y(static_cast<size_t>(impl_->ref_rows), 0.0f);

@@ -35,7 +35,8 @@ class DomainClassifier {
   DomainClassifier(DomainClassifier&&) noexcept;
 
   // Errors: InvalidArgument (no columns, a timestamp column, fewer rows than folds).
-  static StatusOr<DomainClassifier> Create(const Table& reference, const std::vector<std::string>& columns,
+  static StatusOr<DomainClassifier> Create(const Table& reference,
+                                           const std::vector<std::string>& columns,
                                            DomainClassifierOptions options);
 
   // Rows [begin, end) of `table` (an analysis table with the same columns) against the whole

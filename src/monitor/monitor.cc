@@ -1,5 +1,7 @@
 #include "monitor/monitor.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -9,8 +11,6 @@
 #include <set>
 #include <thread>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "monitor/chunker.h"
 #include "monitor/data_quality.h"
@@ -35,10 +35,15 @@ struct Period {
 // the reference chunks and alerts.
 class MetricSeries {
  public:
-  MetricSeries(const std::vector<Period>& periods, std::string column, std::string metric, std::string kind)
-      : periods_(periods), column_(std::move(column)), metric_(std::move(metric)), kind_(std::move(kind)) {}
+  MetricSeries(const std::vector<Period>& periods, std::string column, std::string metric,
+               std::string kind)
+      : periods_(periods),
+        column_(std::move(column)),
+        metric_(std::move(metric)),
+        kind_(std::move(kind)) {}
 
-  void Add(size_t period, const Chunk& chunk, double value, std::optional<double> p = std::nullopt) {
+  void Add(size_t period, const Chunk& chunk, double value,
+           std::optional<double> p = std::nullopt) {
     Record r = MakeRecord(periods_[period].name, chunk, column_, metric_, kind_);
     r.value = value;
     r.p_value = p;
@@ -49,8 +54,9 @@ class MetricSeries {
   // Applies `spec` (with the metric's limits) and appends the records to `out`.
   // `inclusive`: a value equal to a threshold alerts too (nannyML's summary statistics and
   // PCA use `not (lower < value < upper)`; drift and data quality use strict comparisons).
-  void Finish(const ThresholdSpec& spec, std::optional<double> lower_limit, std::optional<double> upper_limit,
-              std::vector<Record>* out, bool override_using_none = false, bool inclusive = false) {
+  void Finish(const ThresholdSpec& spec, std::optional<double> lower_limit,
+              std::optional<double> upper_limit, std::vector<Record>* out,
+              bool override_using_none = false, bool inclusive = false) {
     Bounds b = ComputeThresholds(spec, ref_values_, lower_limit, upper_limit, override_using_none);
     for (auto& r : records_) {
       if (spec.kind == ThresholdKind::kPValue) {
@@ -126,13 +132,15 @@ struct ColumnOutput {
   Distribution distribution;
 };
 
-ColumnOutput ProcessContinuous(const MonitorConfig& cfg, const std::vector<Period>& periods, const Column& ref,
-                               const Column& ana) {
+ColumnOutput ProcessContinuous(const MonitorConfig& cfg, const std::vector<Period>& periods,
+                               const Column& ref, const Column& ana) {
   ColumnOutput out;
   const Column* cols[2] = {&ref, &ana};
   std::vector<double> ref_values = FiniteValues(ref, 0, static_cast<int64_t>(ref.numbers.size()));
-  const double ref_min = ref_values.empty() ? kNaN : *std::min_element(ref_values.begin(), ref_values.end());
-  const double ref_max = ref_values.empty() ? kNaN : *std::max_element(ref_values.begin(), ref_values.end());
+  const double ref_min =
+      ref_values.empty() ? kNaN : *std::min_element(ref_values.begin(), ref_values.end());
+  const double ref_max =
+      ref_values.empty() ? kNaN : *std::max_element(ref_values.begin(), ref_values.end());
   std::vector<std::string> methods = cfg.continuous_methods;
   ContinuousDrift drift(ref_values, methods, cfg.ks_calculation);
 
@@ -145,13 +153,16 @@ ColumnOutput ProcessContinuous(const MonitorConfig& cfg, const std::vector<Perio
       std::vector<double> v = FiniteValues(*cols[p], ch.begin, ch.end);
       if (p == 1) ana_finite += static_cast<int64_t>(v.size());
       std::vector<MethodValue> vals = drift.Calculate(v, p == 1 ? &ana_doane : nullptr);
-      for (size_t k = 0; k < methods.size(); ++k) series[k].Add(p, ch, vals[k].value, vals[k].p_value);
+      for (size_t k = 0; k < methods.size(); ++k)
+        series[k].Add(p, ch, vals[k].value, vals[k].p_value);
     }
   }
   for (size_t k = 0; k < methods.size(); ++k) {
     auto it = cfg.thresholds.find(methods[k]);
-    ThresholdSpec spec = it != cfg.thresholds.end() ? it->second : DefaultDriftThreshold(methods[k]);
-    series[k].Finish(spec, MethodLowerLimit(methods[k]), MethodUpperLimit(methods[k]), &out.records);
+    ThresholdSpec spec =
+        it != cfg.thresholds.end() ? it->second : DefaultDriftThreshold(methods[k]);
+    series[k].Finish(spec, MethodLowerLimit(methods[k]), MethodUpperLimit(methods[k]),
+                     &out.records);
   }
 
   if (cfg.preset == "evidently") {
@@ -189,14 +200,16 @@ ColumnOutput ProcessContinuous(const MonitorConfig& cfg, const std::vector<Perio
     for (size_t p = 0; p < periods.size(); ++p) {
       for (const Chunk& ch : *periods[p].chunks) {
         SummaryStats s = Summarize(*cols[p], ch.begin, ch.end);
-        double vals[] = {s.mean, s.std, s.median, s.q25, s.q75, s.min, s.max, static_cast<double>(s.distinct)};
+        double vals[] = {s.mean, s.std, s.median, s.q25,
+                         s.q75,  s.min, s.max,    static_cast<double>(s.distinct)};
         for (size_t k = 0; k < ss.size(); ++k) ss[k].Add(p, ch, vals[k]);
       }
     }
     for (size_t k = 0; k < ss.size(); ++k) {
       // nannyML: mean and median unbounded, std bounded below by 0; alerts on the bounds.
       ThresholdSpec spec = k < 3 ? StdSpec(3, 3) : NoneSpec();
-      ss[k].Finish(spec, k == 1 ? std::optional<double>(0.0) : std::nullopt, std::nullopt, &out.records, false,
+      ss[k].Finish(spec, k == 1 ? std::optional<double>(0.0) : std::nullopt, std::nullopt,
+                   &out.records, false,
                    /*inclusive=*/true);
     }
   }
@@ -233,16 +246,18 @@ ColumnOutput ProcessContinuous(const MonitorConfig& cfg, const std::vector<Perio
   return out;
 }
 
-ColumnOutput ProcessCategorical(const MonitorConfig& cfg, const std::vector<Period>& periods, const Column& ref,
-                                const Column& ana) {
+ColumnOutput ProcessCategorical(const MonitorConfig& cfg, const std::vector<Period>& periods,
+                                const Column& ref, const Column& ana) {
   ColumnOutput out;
   const Column* cols[2] = {&ref, &ana};
   const size_t k_ref = ref.dictionary.size();
   std::vector<int64_t> ref_counts(k_ref, 0);
   bool ref_has_missing = false;
   for (int32_t c : ref.codes) {
-    if (c == kMissingCode) ref_has_missing = true;
-    else ++ref_counts[c];
+    if (c == kMissingCode)
+      ref_has_missing = true;
+    else
+      ++ref_counts[c];
   }
   // Analysis code -> reference code, or -1 for a category the reference never had.
   std::unordered_map<std::string_view, int32_t> ref_index;
@@ -285,8 +300,10 @@ ColumnOutput ProcessCategorical(const MonitorConfig& cfg, const std::vector<Peri
       int64_t nmiss = 0;
       for (int64_t r = ch.begin; r < ch.end; ++r) {
         int32_t c = col.codes[r];
-        if (c == kMissingCode) ++nmiss;
-        else ++raw[c];
+        if (c == kMissingCode)
+          ++nmiss;
+        else
+          ++raw[c];
       }
       counts.assign(k_ref, 0);
       unseen.clear();
@@ -294,14 +311,16 @@ ColumnOutput ProcessCategorical(const MonitorConfig& cfg, const std::vector<Peri
       for (size_t c = 0; c < raw.size(); ++c) {
         if (raw[c] == 0) continue;
         int32_t m = (*maps[p])[c];
-        if (m >= 0) counts[m] += raw[c];
+        if (m >= 0)
+          counts[m] += raw[c];
         else {
           unseen.push_back(raw[c]);
           unseen_total += raw[c];
         }
       }
       std::vector<MethodValue> vals = drift.Calculate(counts, unseen);
-      for (size_t k = 0; k < methods.size(); ++k) series[k].Add(p, ch, vals[k].value, vals[k].p_value);
+      for (size_t k = 0; k < methods.size(); ++k)
+        series[k].Add(p, ch, vals[k].value, vals[k].p_value);
       if (ev) {
         double value = ev->Categorical(counts, unseen);
         es->Add(p, ch, value, ev->is_p_value() ? std::optional<double>(value) : std::nullopt);
@@ -316,8 +335,10 @@ ColumnOutput ProcessCategorical(const MonitorConfig& cfg, const std::vector<Peri
   }
   for (size_t k = 0; k < methods.size(); ++k) {
     auto it = cfg.thresholds.find(methods[k]);
-    ThresholdSpec spec = it != cfg.thresholds.end() ? it->second : DefaultDriftThreshold(methods[k]);
-    series[k].Finish(spec, MethodLowerLimit(methods[k]), MethodUpperLimit(methods[k]), &out.records);
+    ThresholdSpec spec =
+        it != cfg.thresholds.end() ? it->second : DefaultDriftThreshold(methods[k]);
+    series[k].Finish(spec, MethodLowerLimit(methods[k]), MethodUpperLimit(methods[k]),
+                     &out.records);
   }
   if (ev) es->FinishEvidently(*ev, &out.records);
   if (cfg.data_quality) {
@@ -331,14 +352,17 @@ ColumnOutput ProcessCategorical(const MonitorConfig& cfg, const std::vector<Peri
   d.categorical = true;
   std::vector<size_t> order(k_ref);
   for (size_t i = 0; i < k_ref; ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ref_counts[a] > ref_counts[b]; });
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return ref_counts[a] > ref_counts[b]; });
   std::vector<int64_t> ana_counts(k_ref, 0);
   int64_t ana_total = 0, ana_other = 0, ref_total = 0;
   for (int32_t c : ana.codes) {
     if (c == kMissingCode) continue;
     ++ana_total;
-    if (ana_map[c] >= 0) ++ana_counts[ana_map[c]];
-    else ++ana_other;
+    if (ana_map[c] >= 0)
+      ++ana_counts[ana_map[c]];
+    else
+      ++ana_other;
   }
   for (int64_t c : ref_counts) ref_total += c;
   double ref_rest = 1.0, ana_rest = 1.0;
@@ -377,8 +401,8 @@ StatusOr<MonitorResult> RunMonitor(const MonitorConfig& cfg, const RunOptions& o
   return RunMonitorOn(cfg, *ref, *ana, options);
 }
 
-StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_src, DataSource& ana_src,
-                                     const RunOptions& options) {
+StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_src,
+                                     DataSource& ana_src, const RunOptions& options) {
   auto progress = [&](const std::string& msg) {
     if (options.progress) options.progress(msg);
   };
@@ -389,8 +413,10 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
   Status ana_status;
   std::thread ana_loader([&] {
     auto names = ana_src.ColumnNames();
-    if (names.ok()) ana_names = *names;
-    else ana_status = names.status();
+    if (names.ok())
+      ana_names = *names;
+    else
+      ana_status = names.status();
   });
   auto ref_names_or = ref_src.ColumnNames();
   ana_loader.join();
@@ -419,13 +445,16 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
       monitored.push_back(out);
     }
   }
-  if (monitored.empty()) return InvalidArgument(fmt::format("{}: no columns to monitor", cfg.config_path));
+  if (monitored.empty())
+    return InvalidArgument(fmt::format("{}: no columns to monitor", cfg.config_path));
   for (const auto& n : monitored) {
     if (std::find(ref_names.begin(), ref_names.end(), n) == ref_names.end()) {
-      return NotFound(fmt::format("{}:1: unknown column '{}' (named in {})", ref_src.Name(), n, cfg.config_path));
+      return NotFound(fmt::format("{}:1: unknown column '{}' (named in {})", ref_src.Name(), n,
+                                  cfg.config_path));
     }
     if (std::find(ana_names.begin(), ana_names.end(), n) == ana_names.end()) {
-      return NotFound(fmt::format("{}:1: unknown column '{}' (named in {})", ana_src.Name(), n, cfg.config_path));
+      return NotFound(fmt::format("{}:1: unknown column '{}' (named in {})", ana_src.Name(), n,
+                                  cfg.config_path));
     }
   }
   std::vector<std::string> load = monitored;
@@ -462,20 +491,26 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
   result.reference_skipped_rows = rt.skipped_rows;
   result.analysis_skipped_rows = at.skipped_rows;
   progress(fmt::format("parsed {} reference and {} analysis rows", rt.num_rows, at.num_rows));
-  if (rt.skipped_rows) result.warnings.push_back(fmt::format("{}: skipped {} malformed rows", rt.source, rt.skipped_rows));
-  if (at.skipped_rows) result.warnings.push_back(fmt::format("{}: skipped {} malformed rows", at.source, at.skipped_rows));
+  if (rt.skipped_rows)
+    result.warnings.push_back(
+        fmt::format("{}: skipped {} malformed rows", rt.source, rt.skipped_rows));
+  if (at.skipped_rows)
+    result.warnings.push_back(
+        fmt::format("{}: skipped {} malformed rows", at.source, at.skipped_rows));
 
   for (const auto& n : monitored) {
     const Column* c = rt.Find(n);
     if (c->type == ColumnType::kTimestamp) {
-      return InvalidArgument(fmt::format("{}: column '{}' holds timestamps; monitor it as categorical via column_types "
-                                         "or leave it out of the features",
-                                         rt.source, n));
+      return InvalidArgument(fmt::format(
+          "{}: column '{}' holds timestamps; monitor it as categorical via column_types "
+          "or leave it out of the features",
+          rt.source, n));
     }
     bool any = false;
     for (size_t r = 0; r < c->size() && !any; ++r) any = !c->IsMissing(r);
     if (!any) {
-      return InvalidArgument(fmt::format("{}: column '{}' has no values (every cell is missing)", rt.source, n));
+      return InvalidArgument(
+          fmt::format("{}: column '{}' has no values (every cell is missing)", rt.source, n));
     }
   }
   SortByTimestamp(&rt, cfg.timestamp_column);
@@ -493,9 +528,10 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
   result.reference_chunks = static_cast<int64_t>(ref_chunks.size());
   result.analysis_chunks = static_cast<int64_t>(ana_chunks.size());
   if (ref_chunks.size() < 6) {
-    result.warnings.push_back(fmt::format("the reference has only {} chunks; thresholds from fewer than 6 chunks are "
-                                          "unreliable",
-                                          ref_chunks.size()));
+    result.warnings.push_back(
+        fmt::format("the reference has only {} chunks; thresholds from fewer than 6 chunks are "
+                    "unreliable",
+                    ref_chunks.size()));
   }
   std::vector<Period> periods = {{"reference", &rt, &ref_chunks}, {"analysis", &at, &ana_chunks}};
 
@@ -511,9 +547,10 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
     std::vector<std::string> dcols = cfg.dc_columns.empty() ? monitored : cfg.dc_columns;
     for (const auto& n : dcols) {
       if (rt.Find(n) == nullptr || at.Find(n) == nullptr) {
-        return InvalidArgument(fmt::format(
-            "{}: multivariate.domain_classifier.columns names '{}', which is not a monitored column", cfg.config_path,
-            n));
+        return InvalidArgument(
+            fmt::format("{}: multivariate.domain_classifier.columns names '{}', which is not a "
+                        "monitored column",
+                        cfg.config_path, n));
       }
     }
     tasks.push_back([&, dcols] {
@@ -529,7 +566,8 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
       MetricSeries s(periods, "*", "domain_classifier_auroc", "multivariate");
       for (size_t p = 0; p < 2; ++p) {
         for (const Chunk& ch : *periods[p].chunks) {
-          auto auc = p == 0 ? dc->ReferenceChunk(ch.begin, ch.end) : dc->AnalysisChunk(at, ch.begin, ch.end);
+          auto auc = p == 0 ? dc->ReferenceChunk(ch.begin, ch.end)
+                            : dc->AnalysisChunk(at, ch.begin, ch.end);
           if (!auc.ok()) {
             dc_status = auc.status();
             return;
@@ -546,8 +584,9 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
     std::vector<std::string> pcols = cfg.pca_columns.empty() ? monitored : cfg.pca_columns;
     for (const auto& n : pcols) {
       if (rt.Find(n) == nullptr || at.Find(n) == nullptr) {
-        return InvalidArgument(fmt::format("{}: multivariate.pca.columns names '{}', which is not a monitored column",
-                                           cfg.config_path, n));
+        return InvalidArgument(
+            fmt::format("{}: multivariate.pca.columns names '{}', which is not a monitored column",
+                        cfg.config_path, n));
       }
     }
     tasks.push_back([&, pcols] {
@@ -564,7 +603,8 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
         }
       }
       // nannyML: two-sided ±3σ, lower limit 0 (dropped rather than clipped), alert outside.
-      s.Finish(StdSpec(3, 3), 0.0, std::nullopt, &pca_records, /*override_using_none=*/true, /*inclusive=*/true);
+      s.Finish(StdSpec(3, 3), 0.0, std::nullopt, &pca_records, /*override_using_none=*/true,
+               /*inclusive=*/true);
     });
   }
   if (cfg.data_quality) {
@@ -587,7 +627,8 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
         for (const Chunk& ch : *periods[p].chunks) {
           rows.Add(p, ch, static_cast<double>(ch.size()));
           dups.Add(p, ch, DuplicateRate(*cols[p], ch.begin, ch.end));
-          if (!cfg.duplicates_key.empty()) dkeys.Add(p, ch, DuplicateRate(*keys[p], ch.begin, ch.end));
+          if (!cfg.duplicates_key.empty())
+            dkeys.Add(p, ch, DuplicateRate(*keys[p], ch.begin, ch.end));
         }
       }
       // nannyML's thresholds (±3σ, lower limit 0). Its alert rule is `not (lower < n < upper)`,
@@ -599,7 +640,8 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
         // quality problems (such rows sort last and fall outside period chunks).
         const Column* tcols[2] = {rt.Find(cfg.timestamp_column), at.Find(cfg.timestamp_column)};
         MetricSeries tmiss(periods, cfg.timestamp_column, "missing_values_rate", "data_quality");
-        MetricSeries tbad(periods, cfg.timestamp_column, "unparseable_values_count", "data_quality");
+        MetricSeries tbad(periods, cfg.timestamp_column, "unparseable_values_count",
+                          "data_quality");
         for (size_t p = 0; p < 2; ++p) {
           for (const Chunk& ch : *periods[p].chunks) {
             tmiss.Add(p, ch, MissingRate(*tcols[p], ch.begin, ch.end));
@@ -610,7 +652,8 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
         tbad.Finish(ConstSpec(std::nullopt, 0.0), 0.0, std::nullopt, &row_records);
       }
       dups.Finish(StdSpec(3, 3), 0.0, 1.0, &row_records);
-      if (!cfg.duplicates_key.empty()) dkeys.Finish(ConstSpec(std::nullopt, 0.0), 0.0, 1.0, &row_records);
+      if (!cfg.duplicates_key.empty())
+        dkeys.Finish(ConstSpec(std::nullopt, 0.0), 0.0, 1.0, &row_records);
     });
   }
   for (size_t i = 0; i < monitored.size(); ++i) {
@@ -632,9 +675,10 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
   for (auto& t : pool) t.join();
   RETURN_IF_ERROR(pca_status);
   RETURN_IF_ERROR(dc_status);
-  progress(fmt::format("computed drift, data quality{} for {} columns",
-                       cfg.pca ? fmt::format(" and PCA ({} components)", result.pca_components) : "",
-                       monitored.size()));
+  progress(
+      fmt::format("computed drift, data quality{} for {} columns",
+                  cfg.pca ? fmt::format(" and PCA ({} components)", result.pca_components) : "",
+                  monitored.size()));
 
   for (size_t i = 0; i < monitored.size(); ++i) {
     ColumnInfo info{monitored[i], rt.Find(monitored[i])->type, 0};
@@ -658,19 +702,24 @@ std::string SummaryJson(const MonitorResult& r) {
   std::string cols;
   for (size_t i = 0; i < r.columns.size(); ++i) {
     cols += fmt::format("{}{{\"column\":{},\"type\":\"{}\",\"alerts\":{}}}", i ? "," : "",
-                        JsonString(r.columns[i].name), ColumnTypeName(r.columns[i].type), r.columns[i].alerts);
+                        JsonString(r.columns[i].name), ColumnTypeName(r.columns[i].type),
+                        r.columns[i].alerts);
   }
   std::string warnings;
-  for (size_t i = 0; i < r.warnings.size(); ++i) warnings += (i ? "," : "") + JsonString(r.warnings[i]);
+  for (size_t i = 0; i < r.warnings.size(); ++i)
+    warnings += (i ? "," : "") + JsonString(r.warnings[i]);
   return fmt::format(
       "{{\"alerts\":{},\"reference_rows\":{},\"analysis_rows\":{},\"reference_skipped_rows\":{},"
-      "\"analysis_skipped_rows\":{},\"reference_chunks\":{},\"analysis_chunks\":{},\"pca_components\":{},"
+      "\"analysis_skipped_rows\":{},\"reference_chunks\":{},\"analysis_chunks\":{},\"pca_"
+      "components\":{},"
       "\"columns\":[{}],\"warnings\":[{}]}}",
-      r.alert_count, r.reference_rows, r.analysis_rows, r.reference_skipped_rows, r.analysis_skipped_rows,
-      r.reference_chunks, r.analysis_chunks, r.pca_components, cols, warnings);
+      r.alert_count, r.reference_rows, r.analysis_rows, r.reference_skipped_rows,
+      r.analysis_skipped_rows, r.reference_chunks, r.analysis_chunks, r.pca_components, cols,
+      warnings);
 }
 
-Status WriteOutputs(const MonitorResult& result, const MonitorConfig& config, const std::string& out_dir) {
+Status WriteOutputs(const MonitorResult& result, const MonitorConfig& config,
+                    const std::string& out_dir) {
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) return Internal(fmt::format("{}: cannot create directory: {}", out_dir, ec.message()));

@@ -54,14 +54,15 @@ struct MonitorResult {
 // name the file, line and column where there is one.
 StatusOr<MonitorResult> RunMonitor(const MonitorConfig& config, const RunOptions& options = {});
 // The same over DataSources the caller provides (tests, the server's inference log).
-StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& config, DataSource& reference, DataSource& analysis,
-                                     const RunOptions& options = {});
+StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& config, DataSource& reference,
+                                     DataSource& analysis, const RunOptions& options = {});
 
 // The summary object of results.json.
 std::string SummaryJson(const MonitorResult& result);
 
 // Writes DIR/results.json and DIR/report.html (creating DIR). Errors: Internal on I/O.
-Status WriteOutputs(const MonitorResult& result, const MonitorConfig& config, const std::string& out_dir);
+Status WriteOutputs(const MonitorResult& result, const MonitorConfig& config,
+                    const std::string& out_dir);
 
 // Self-contained HTML report (inline SVG, no scripts from the network).
 std::string RenderReport(const MonitorResult& result, const MonitorConfig& config);

@@ -1,12 +1,11 @@
 #include "monitor/pca_drift.h"
 
-#include <Eigen/Dense>
+#include <fmt/format.h>
 
+#include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 namespace cairn::monitor {
 
@@ -78,9 +77,11 @@ PcaDrift::PcaDrift(PcaDrift&&) noexcept = default;
 PcaDrift& PcaDrift::operator=(PcaDrift&&) noexcept = default;
 int PcaDrift::components() const { return static_cast<int>(impl_->components.cols()); }
 
-StatusOr<PcaDrift> PcaDrift::Fit(const Table& ref, const std::vector<std::string>& columns, double variance) {
+StatusOr<PcaDrift> PcaDrift::Fit(const Table& ref, const std::vector<std::string>& columns,
+                                 double variance) {
   if (columns.empty()) return InvalidArgument("PCA reconstruction needs at least one column");
-  if (ref.num_rows < 2) return InvalidArgument("PCA reconstruction needs at least 2 reference rows");
+  if (ref.num_rows < 2)
+    return InvalidArgument("PCA reconstruction needs at least 2 reference rows");
   auto impl = std::make_unique<Impl>();
   impl->columns = columns;
   const int64_t n = static_cast<int64_t>(ref.num_rows);
@@ -105,8 +106,10 @@ StatusOr<PcaDrift> PcaDrift::Fit(const Table& ref, const std::vector<std::string
       std::vector<int64_t> counts(c->dictionary.size(), 0);
       int64_t missing = 0;
       for (int32_t code : c->codes) {
-        if (code == kMissingCode) ++missing;
-        else ++counts[code];
+        if (code == kMissingCode)
+          ++missing;
+        else
+          ++counts[code];
       }
       // SimpleImputer('most_frequent'): the smallest value among the most frequent.
       int best = -1;
@@ -149,8 +152,10 @@ StatusOr<PcaDrift> PcaDrift::Fit(const Table& ref, const std::vector<std::string
       std::vector<int64_t> counts(c->dictionary.size(), 0);
       int64_t missing = 0;
       for (int32_t code : c->codes) {
-        if (code == kMissingCode) ++missing;
-        else ++counts[code];
+        if (code == kMissingCode)
+          ++missing;
+        else
+          ++counts[code];
       }
       double sum = missing * impl->impute_freq[j];
       for (size_t k = 0; k < counts.size(); ++k) sum += counts[k] * view.code_share[j][k];
@@ -176,8 +181,9 @@ StatusOr<PcaDrift> PcaDrift::Fit(const Table& ref, const std::vector<std::string
     colsum += X.colwise().sum().transpose();
   }
   impl->pca_mean = colsum / static_cast<double>(n);
-  Eigen::MatrixXd cov = (gram - static_cast<double>(n) * impl->pca_mean * impl->pca_mean.transpose()) /
-                        static_cast<double>(n - 1);
+  Eigen::MatrixXd cov =
+      (gram - static_cast<double>(n) * impl->pca_mean * impl->pca_mean.transpose()) /
+      static_cast<double>(n - 1);
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(cov);
   Eigen::VectorXd evals = es.eigenvalues().reverse();
   Eigen::MatrixXd evecs = es.eigenvectors().rowwise().reverse();

@@ -23,7 +23,8 @@ class PcaDrift {
 
   // Fits on `columns` of the reference. Errors: InvalidArgument (no columns, a timestamp
   // column, fewer than 2 rows).
-  static StatusOr<PcaDrift> Fit(const Table& reference, const std::vector<std::string>& columns, double variance);
+  static StatusOr<PcaDrift> Fit(const Table& reference, const std::vector<std::string>& columns,
+                                double variance);
 
   struct ChunkError {
     double mean = 0;  // mean reconstruction error

@@ -1,10 +1,10 @@
 // report.html: one self-contained page (inline CSS and SVG, no scripts, no network).
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "monitor/monitor.h"
 
@@ -15,11 +15,20 @@ std::string Esc(std::string_view s) {
   std::string o;
   for (char c : s) {
     switch (c) {
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '&': o += "&amp;"; break;
-      case '"': o += "&quot;"; break;
-      default: o.push_back(c);
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '&':
+        o += "&amp;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      default:
+        o.push_back(c);
     }
   }
   return o;
@@ -45,20 +54,24 @@ std::string SeriesSvg(const std::vector<const Record*>& recs) {
   const size_t n = recs.size();
   auto x = [&](size_t i) { return L + (n > 1 ? (W - L - R) * i / (n - 1.0) : (W - L - R) / 2); };
   auto y = [&](double v) { return T + (H - T - B) * (1 - (v - lo) / (hi - lo)); };
-  std::string s = fmt::format("<svg viewBox='0 0 {} {}' width='{}' height='{}' class='plot'>", W, H, W, H);
+  std::string s =
+      fmt::format("<svg viewBox='0 0 {} {}' width='{}' height='{}' class='plot'>", W, H, W, H);
   // Period boundary.
   for (size_t i = 1; i < n; ++i) {
     if (recs[i]->period != recs[i - 1]->period) {
       double bx = (x(i) + x(i - 1)) / 2;
-      s += fmt::format("<rect x='{:.1f}' y='{}' width='{:.1f}' height='{}' fill='#f3f6fb'/>", L, T, bx - L, H - T - B);
+      s += fmt::format("<rect x='{:.1f}' y='{}' width='{:.1f}' height='{}' fill='#f3f6fb'/>", L, T,
+                       bx - L, H - T - B);
       s += fmt::format("<text x='{:.1f}' y='{}' class='lbl'>reference</text>", L + 4, T + 12);
       s += fmt::format("<text x='{:.1f}' y='{}' class='lbl'>analysis</text>", bx + 4, T + 12);
     }
   }
   for (int k = 0; k <= 4; ++k) {
     double v = lo + (hi - lo) * k / 4;
-    s += fmt::format("<line x1='{}' x2='{}' y1='{:.1f}' y2='{:.1f}' stroke='#e5e5e5'/>", L, W - R, y(v), y(v));
-    s += fmt::format("<text x='{}' y='{:.1f}' class='tick' text-anchor='end'>{}</text>", L - 4, y(v) + 4, Num(v));
+    s += fmt::format("<line x1='{}' x2='{}' y1='{:.1f}' y2='{:.1f}' stroke='#e5e5e5'/>", L, W - R,
+                     y(v), y(v));
+    s += fmt::format("<text x='{}' y='{:.1f}' class='tick' text-anchor='end'>{}</text>", L - 4,
+                     y(v) + 4, Num(v));
   }
   auto thr = [&](auto get, const char* name) {
     std::string pts;
@@ -67,29 +80,34 @@ std::string SeriesSvg(const std::vector<const Record*>& recs) {
       if (v) pts += fmt::format("{:.1f},{:.1f} ", x(i), y(*v));
     }
     if (!pts.empty()) {
-      s += fmt::format("<polyline points='{}' fill='none' stroke='#d98c00' stroke-dasharray='5,4'><title>{}</title>"
-                       "</polyline>",
-                       pts, name);
+      s += fmt::format(
+          "<polyline points='{}' fill='none' stroke='#d98c00' "
+          "stroke-dasharray='5,4'><title>{}</title>"
+          "</polyline>",
+          pts, name);
     }
   };
   thr([](const Record* r) { return r->lower; }, "lower threshold");
   thr([](const Record* r) { return r->upper; }, "upper threshold");
   std::string pts;
   for (size_t i = 0; i < n; ++i) {
-    if (std::isfinite(recs[i]->value)) pts += fmt::format("{:.1f},{:.1f} ", x(i), y(recs[i]->value));
+    if (std::isfinite(recs[i]->value))
+      pts += fmt::format("{:.1f},{:.1f} ", x(i), y(recs[i]->value));
   }
   s += fmt::format("<polyline points='{}' fill='none' stroke='#2b6cb0' stroke-width='1.5'/>", pts);
   for (size_t i = 0; i < n; ++i) {
     const Record* r = recs[i];
     if (!std::isfinite(r->value)) continue;
-    s += fmt::format("<circle cx='{:.1f}' cy='{:.1f}' r='{}' fill='{}'><title>{} chunk {} {}: {}{}</title></circle>",
-                     x(i), y(r->value), r->alert ? 4.5 : 2.5, r->alert ? "#d62728" : "#2b6cb0", r->period,
-                     r->chunk_index, Esc(r->chunk_key), Num(r->value), r->alert ? " (alert)" : "");
+    s += fmt::format(
+        "<circle cx='{:.1f}' cy='{:.1f}' r='{}' fill='{}'><title>{} chunk {} {}: "
+        "{}{}</title></circle>",
+        x(i), y(r->value), r->alert ? 4.5 : 2.5, r->alert ? "#d62728" : "#2b6cb0", r->period,
+        r->chunk_index, Esc(r->chunk_key), Num(r->value), r->alert ? " (alert)" : "");
   }
   size_t step = std::max<size_t>(1, n / 10);
   for (size_t i = 0; i < n; i += step) {
-    s += fmt::format("<text x='{:.1f}' y='{}' class='tick' text-anchor='middle'>{}</text>", x(i), H - 8,
-                     Esc(recs[i]->chunk_key.substr(0, 24)));
+    s += fmt::format("<text x='{:.1f}' y='{}' class='tick' text-anchor='middle'>{}</text>", x(i),
+                     H - 8, Esc(recs[i]->chunk_key.substr(0, 24)));
   }
   s += "</svg>";
   return s;
@@ -103,24 +121,30 @@ std::string DistributionSvg(const Distribution& d) {
   for (size_t i = 0; i < n; ++i) mx = std::max({mx, d.reference[i], d.analysis[i]});
   if (mx <= 0) mx = 1;
   double bw = (W - L - 10) / n;
-  std::string s = fmt::format("<svg viewBox='0 0 {} {}' width='{}' height='{}' class='plot'>", W, H, W, H);
+  std::string s =
+      fmt::format("<svg viewBox='0 0 {} {}' width='{}' height='{}' class='plot'>", W, H, W, H);
   for (size_t i = 0; i < n; ++i) {
     double x0 = L + bw * i;
     double hr = (H - T - B) * d.reference[i] / mx, ha = (H - T - B) * d.analysis[i] / mx;
-    s += fmt::format("<rect x='{:.1f}' y='{:.1f}' width='{:.1f}' height='{:.1f}' fill='#9bbbe0'><title>{} reference "
-                     "{:.4f}</title></rect>",
-                     x0 + 1, H - B - hr, bw / 2 - 1, hr, Esc(d.labels[i]), d.reference[i]);
-    s += fmt::format("<rect x='{:.1f}' y='{:.1f}' width='{:.1f}' height='{:.1f}' fill='#e07b39'><title>{} analysis "
-                     "{:.4f}</title></rect>",
-                     x0 + bw / 2, H - B - ha, bw / 2 - 1, ha, Esc(d.labels[i]), d.analysis[i]);
+    s += fmt::format(
+        "<rect x='{:.1f}' y='{:.1f}' width='{:.1f}' height='{:.1f}' fill='#9bbbe0'><title>{} "
+        "reference "
+        "{:.4f}</title></rect>",
+        x0 + 1, H - B - hr, bw / 2 - 1, hr, Esc(d.labels[i]), d.reference[i]);
+    s += fmt::format(
+        "<rect x='{:.1f}' y='{:.1f}' width='{:.1f}' height='{:.1f}' fill='#e07b39'><title>{} "
+        "analysis "
+        "{:.4f}</title></rect>",
+        x0 + bw / 2, H - B - ha, bw / 2 - 1, ha, Esc(d.labels[i]), d.analysis[i]);
     if (n <= 24 || i % (n / 12 + 1) == 0) {
-      s += fmt::format("<text x='{:.1f}' y='{}' class='tick' text-anchor='middle'>{}</text>", x0 + bw / 2, H - B + 14,
-                       Esc(d.labels[i].substr(0, 12)));
+      s += fmt::format("<text x='{:.1f}' y='{}' class='tick' text-anchor='middle'>{}</text>",
+                       x0 + bw / 2, H - B + 14, Esc(d.labels[i].substr(0, 12)));
     }
   }
-  s += fmt::format("<text x='{}' y='{}' class='lbl'><tspan fill='#9bbbe0'>■</tspan> reference "
-                   "<tspan fill='#e07b39'>■</tspan> analysis (whole period)</text>",
-                   L, H - 6);
+  s += fmt::format(
+      "<text x='{}' y='{}' class='lbl'><tspan fill='#9bbbe0'>■</tspan> reference "
+      "<tspan fill='#e07b39'>■</tspan> analysis (whole period)</text>",
+      L, H - 6);
   s += "</svg>";
   return s;
 }
@@ -132,32 +156,38 @@ std::string RenderReport(const MonitorResult& result, const MonitorConfig& confi
   h += "<!DOCTYPE html><html><head><meta charset='utf-8'><title>cairn monitor report</title><style>"
        "body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}"
        "table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left}"
-       "th{background:#f5f5f5}.alert{color:#d62728;font-weight:600}.plot{display:block;margin:6px 0 18px}"
+       "th{background:#f5f5f5}.alert{color:#d62728;font-weight:600}.plot{display:block;margin:6px "
+       "0 18px}"
        ".tick{font-size:10px;fill:#555}.lbl{font-size:11px;fill:#333}h3{margin-bottom:2px}"
        "</style></head><body>";
   h += "<h1>cairn monitor report</h1>";
-  h += fmt::format("<p>Reference <code>{}</code>: {} rows in {} chunks. Analysis <code>{}</code>: {} rows in {} "
-                   "chunks. <span class='{}'>{} alerts</span> in the analysis period.</p>",
-                   Esc(config.reference), result.reference_rows, result.reference_chunks, Esc(config.analysis),
-                   result.analysis_rows, result.analysis_chunks, result.alert_count ? "alert" : "",
-                   result.alert_count);
+  h += fmt::format(
+      "<p>Reference <code>{}</code>: {} rows in {} chunks. Analysis <code>{}</code>: {} rows in {} "
+      "chunks. <span class='{}'>{} alerts</span> in the analysis period.</p>",
+      Esc(config.reference), result.reference_rows, result.reference_chunks, Esc(config.analysis),
+      result.analysis_rows, result.analysis_chunks, result.alert_count ? "alert" : "",
+      result.alert_count);
   for (const auto& w : result.warnings) h += "<p>⚠ " + Esc(w) + "</p>";
 
   // Summary table: columns ranked by alerts.
   std::vector<ColumnInfo> cols = result.columns;
-  std::stable_sort(cols.begin(), cols.end(), [](const ColumnInfo& a, const ColumnInfo& b) { return a.alerts > b.alerts; });
+  std::stable_sort(cols.begin(), cols.end(),
+                   [](const ColumnInfo& a, const ColumnInfo& b) { return a.alerts > b.alerts; });
   std::map<std::string, std::map<std::string, int64_t>> per_metric;
   for (const auto& r : result.records) {
     if (r.period == "analysis" && r.alert) ++per_metric[r.column][r.metric];
   }
-  h += "<h2>Columns ranked by alerts</h2><table><tr><th>rank</th><th>column</th><th>type</th><th>alerts</th>"
+  h += "<h2>Columns ranked by "
+       "alerts</h2><table><tr><th>rank</th><th>column</th><th>type</th><th>alerts</th>"
        "<th>alerting metrics</th></tr>";
   int rank = 0;
   for (const auto& c : cols) {
     std::string metrics;
-    for (const auto& [m, k] : per_metric[c.name]) metrics += fmt::format("{}{} ({})", metrics.empty() ? "" : ", ", m, k);
-    h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td class='{}'>{}</td><td>{}</td></tr>", ++rank,
-                     Esc(c.name), ColumnTypeName(c.type), c.alerts ? "alert" : "", c.alerts, Esc(metrics));
+    for (const auto& [m, k] : per_metric[c.name])
+      metrics += fmt::format("{}{} ({})", metrics.empty() ? "" : ", ", m, k);
+    h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td class='{}'>{}</td><td>{}</td></tr>",
+                     ++rank, Esc(c.name), ColumnTypeName(c.type), c.alerts ? "alert" : "", c.alerts,
+                     Esc(metrics));
   }
   if (!per_metric["*"].empty()) {
     std::string metrics;
@@ -166,8 +196,9 @@ std::string RenderReport(const MonitorResult& result, const MonitorConfig& confi
       metrics += fmt::format("{}{} ({})", metrics.empty() ? "" : ", ", m, k);
       total += k;
     }
-    h += fmt::format("<tr><td></td><td>(whole rows)</td><td></td><td class='alert'>{}</td><td>{}</td></tr>", total,
-                     Esc(metrics));
+    h += fmt::format(
+        "<tr><td></td><td>(whole rows)</td><td></td><td class='alert'>{}</td><td>{}</td></tr>",
+        total, Esc(metrics));
   }
   h += "</table>";
 
@@ -187,7 +218,8 @@ std::string RenderReport(const MonitorResult& result, const MonitorConfig& confi
     for (const Record* r : recs) any_alert |= (r->period == "analysis" && r->alert);
     const std::string& kind = recs.front()->kind;
     if (!any_alert && kind != "drift" && kind != "multivariate") continue;
-    h += fmt::format("<h3>{} — {}{}</h3>", Esc(key.first), Esc(key.second), any_alert ? " <span class='alert'>alert</span>" : "");
+    h += fmt::format("<h3>{} — {}{}</h3>", Esc(key.first), Esc(key.second),
+                     any_alert ? " <span class='alert'>alert</span>" : "");
     h += SeriesSvg(recs);
   }
   // Distributions of drifting columns.
@@ -195,7 +227,8 @@ std::string RenderReport(const MonitorResult& result, const MonitorConfig& confi
   for (const auto& d : result.distributions) {
     bool drifting = false;
     for (const auto& r : result.records) {
-      if (r.column == d.column && r.kind == "drift" && r.period == "analysis" && r.alert) drifting = true;
+      if (r.column == d.column && r.kind == "drift" && r.period == "analysis" && r.alert)
+        drifting = true;
     }
     if (!drifting) continue;
     h += fmt::format("<h3>{}</h3>", Esc(d.column));

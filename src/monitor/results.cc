@@ -1,11 +1,11 @@
 #include "monitor/results.h"
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "monitor/data_source.h"
 
@@ -16,14 +16,26 @@ void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
   for (char c : s) {
     switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\t': *out += "\\t"; break;
+      case '"':
+        *out += "\\\"";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) *out += fmt::format("\\u{:04x}", static_cast<int>(c));
-        else out->push_back(c);
+        if (static_cast<unsigned char>(c) < 0x20)
+          *out += fmt::format("\\u{:04x}", static_cast<int>(c));
+        else
+          out->push_back(c);
     }
   }
   out->push_back('"');
@@ -38,13 +50,17 @@ void AppendNumber(std::string* out, double v) {
 }
 
 void AppendOpt(std::string* out, const std::optional<double>& v) {
-  if (!v) *out += "null";
-  else AppendNumber(out, *v);
+  if (!v)
+    *out += "null";
+  else
+    AppendNumber(out, *v);
 }
 
 void AppendTs(std::string* out, int64_t ts) {
-  if (ts == kMissingTimestamp) *out += "null";
-  else AppendJsonString(out, FormatTimestamp(ts));
+  if (ts == kMissingTimestamp)
+    *out += "null";
+  else
+    AppendJsonString(out, FormatTimestamp(ts));
 }
 
 }  // namespace
@@ -55,8 +71,8 @@ std::string JsonString(std::string_view s) {
   return out;
 }
 
-Record MakeRecord(const std::string& period, const Chunk& chunk, const std::string& column, const std::string& metric,
-                  const std::string& kind) {
+Record MakeRecord(const std::string& period, const Chunk& chunk, const std::string& column,
+                  const std::string& metric, const std::string& kind) {
   Record r;
   r.period = period;
   r.chunk_index = chunk.index;
@@ -85,7 +101,8 @@ std::string ResultsToJson(const std::vector<Record>& records, const std::string&
     AppendJsonString(&out, r.period);
     out += fmt::format(",\"chunk_index\":{},\"chunk_key\":", r.chunk_index);
     AppendJsonString(&out, r.chunk_key);
-    out += fmt::format(",\"start_index\":{},\"end_index\":{},\"start_date\":", r.start_index, r.end_index);
+    out += fmt::format(",\"start_index\":{},\"end_index\":{},\"start_date\":", r.start_index,
+                       r.end_index);
     AppendTs(&out, r.start_ts);
     out += ",\"end_date\":";
     AppendTs(&out, r.end_ts);

@@ -1,12 +1,11 @@
 #include "monitor/statistics.h"
 
 #include <algorithm>
+#include <boost/math/distributions/chi_squared.hpp>
+#include <boost/math/special_functions/binomial.hpp>
 #include <cmath>
 #include <limits>
 #include <numeric>
-
-#include <boost/math/distributions/chi_squared.hpp>
-#include <boost/math/special_functions/binomial.hpp>
 
 namespace cairn::monitor {
 namespace {
@@ -46,8 +45,9 @@ double RelEntr(double x, double y) {
 
 double LogNFactorialDivNPowN(double n) {
   // scipy.stats._ksstats._log_nfactorial_div_n_pow_n
-  static const double kStirling[] = {-2.955065359477124183e-2, 6.4102564102564102564e-3, -1.9175269175269175269e-3,
-                                     8.4175084175084175084e-4, -5.952380952380952381e-4, 7.9365079365079365079e-4,
+  static const double kStirling[] = {-2.955065359477124183e-2,  6.4102564102564102564e-3,
+                                     -1.9175269175269175269e-3, 8.4175084175084175084e-4,
+                                     -5.952380952380952381e-4,  7.9365079365079365079e-4,
                                      -2.7777777777777777778e-3, 8.3333333333333333333e-2};
   double rn = 1.0 / n;
   double x = rn / n;
@@ -67,7 +67,9 @@ double KolmognDmtwCdf(int64_t n, double d) {
   double h = k - nd;
   int m = 2 * k - 1;
   std::vector<double> H(static_cast<size_t>(m) * m, 0.0);
-  auto at = [&](std::vector<double>& M, int i, int j) -> double& { return M[static_cast<size_t>(i) * m + j]; };
+  auto at = [&](std::vector<double>& M, int i, int j) -> double& {
+    return M[static_cast<size_t>(i) * m + j];
+  };
   std::vector<double> v(m), w(m);
   double fac = 1.0;
   for (int j = 1; j <= m; ++j) {
@@ -143,7 +145,8 @@ double KolmognPelzGoodCdf(int64_t n, double x) {
   for (int k = maxk; k > 0; --k) {
     double m = 2 * k - 1, m2 = m * m, m4 = m2 * m2, m6 = m4 * m2;
     double qp = std::pow(q, 8 * k);
-    double c[4] = {1.0, k1a + k1b * m2, k2a + k2b * m2 + k2c * m4, k3a + k3b * m2 + k3c * m4 + k3d * m6};
+    double c[4] = {1.0, k1a + k1b * m2, k2a + k2b * m2 + k2c * m4,
+                   k3a + k3b * m2 + k3c * m4 + k3d * m6};
     for (int i = 0; i < 4; ++i) K[i] = K[i] * qp + c[i];
   }
   const double sqrt2pi = std::sqrt(2 * M_PI);
@@ -183,16 +186,19 @@ double OuterProbInsideMethod(int64_t m, int64_t n, int64_t g, int64_t h) {
   if (m < n) std::swap(m, n);
   int64_t mg = m / g, ng = n / g;
   int64_t minj = 0;
-  int64_t maxj = std::min<int64_t>(static_cast<int64_t>(std::ceil(static_cast<double>(h) / mg)), n + 1);
+  int64_t maxj =
+      std::min<int64_t>(static_cast<int64_t>(std::ceil(static_cast<double>(h) / mg)), n + 1);
   int64_t curlen = maxj - minj;
   int64_t len_a = std::min<int64_t>(2 * maxj + 2, n + 1);
   std::vector<double> A(static_cast<size_t>(len_a), 1.0);
   for (int64_t j = minj; j < maxj; ++j) A[j] = 0.0;
   for (int64_t i = 1; i <= m; ++i) {
     int64_t lastminj = minj, lastlen = curlen;
-    minj = std::max<int64_t>(static_cast<int64_t>(std::floor(static_cast<double>(ng * i - h) / mg)) + 1, 0);
+    minj = std::max<int64_t>(
+        static_cast<int64_t>(std::floor(static_cast<double>(ng * i - h) / mg)) + 1, 0);
     minj = std::min(minj, n);
-    maxj = std::min<int64_t>(static_cast<int64_t>(std::ceil(static_cast<double>(ng * i + h) / mg)), n + 1);
+    maxj = std::min<int64_t>(static_cast<int64_t>(std::ceil(static_cast<double>(ng * i + h) / mg)),
+                             n + 1);
     if (maxj <= minj) return 1.0;
     double val = minj == 0 ? 0.0 : 1.0;
     for (int64_t jj = 0; jj < maxj - minj; ++jj) {
@@ -202,7 +208,8 @@ double OuterProbInsideMethod(int64_t m, int64_t n, int64_t g, int64_t h) {
     }
     curlen = maxj - minj;
     if (lastlen > curlen) {
-      for (int64_t t = maxj - minj; t < maxj - minj + (lastlen - curlen) && t < len_a; ++t) A[t] = 1;
+      for (int64_t t = maxj - minj; t < maxj - minj + (lastlen - curlen) && t < len_a; ++t)
+        A[t] = 1;
     }
   }
   return A[maxj - minj - 1];
@@ -222,7 +229,8 @@ std::vector<double> Linspace(double start, double stop, int64_t num) {
   if (div > 0) {
     double step = delta / div;
     for (int64_t i = 0; i < num; ++i) {
-      y[i] = step == 0 ? (static_cast<double>(i) / div) * delta + start : static_cast<double>(i) * step + start;
+      y[i] = step == 0 ? (static_cast<double>(i) / div) * delta + start
+                       : static_cast<double>(i) * step + start;
     }
     y[num - 1] = stop;
   } else {
@@ -256,7 +264,8 @@ std::vector<double> DoaneEdges(std::span<const double> x) {
         t[i] = z * z * z;  // np.power(z, 3) up to an ulp; only feeds a log2 of the bin count
       }
       double g1 = PairwiseSum(t) / n;
-      width = (hi - lo) / (1.0 + std::log2(static_cast<double>(n)) + std::log2(1.0 + std::abs(g1) / sg1));
+      width = (hi - lo) /
+              (1.0 + std::log2(static_cast<double>(n)) + std::log2(1.0 + std::abs(g1) / sg1));
     }
   }
   int64_t nbins = 1;
@@ -264,8 +273,8 @@ std::vector<double> DoaneEdges(std::span<const double> x) {
   return Linspace(first, last, nbins + 1);
 }
 
-void Histogram(std::span<const double> x, const std::vector<double>& edges, std::vector<int64_t>* counts,
-               int64_t* below) {
+void Histogram(std::span<const double> x, const std::vector<double>& edges,
+               std::vector<int64_t>* counts, int64_t* below) {
   const int64_t nb = static_cast<int64_t>(edges.size()) - 1;
   counts->assign(static_cast<size_t>(std::max<int64_t>(nb, 0)), 0);
   if (below) *below = 0;
@@ -274,7 +283,8 @@ void Histogram(std::span<const double> x, const std::vector<double>& edges, std:
   const double scale = hi > lo ? nb / (hi - lo) : 0.0;
   // Positions within `tol` bins of an edge are settled against the actual edges (the
   // arithmetic guess can be off by rounding there); elsewhere the guess is exact.
-  const double tol = 1e-9 + 16 * std::numeric_limits<double>::epsilon() * (std::abs(lo) + std::abs(hi)) * scale;
+  const double tol =
+      1e-9 + 16 * std::numeric_limits<double>::epsilon() * (std::abs(lo) + std::abs(hi)) * scale;
   const double* e = edges.data();
   int64_t* c = counts->data();
   int64_t nbelow = 0;
@@ -328,11 +338,14 @@ double KsStatistic(std::span<const double> a, std::span<const double> b) {
   const size_t n1 = a.size(), n2 = b.size();
   if (n1 == 0 || n2 == 0) return kNaN;
   size_t i = 0, j = 0;
-  double max_s = -std::numeric_limits<double>::infinity(), min_s = std::numeric_limits<double>::infinity();
+  double max_s = -std::numeric_limits<double>::infinity(),
+         min_s = std::numeric_limits<double>::infinity();
   while (i < n1 || j < n2) {
     double v;
-    if (j >= n2 || (i < n1 && a[i] <= b[j])) v = a[i];
-    else v = b[j];
+    if (j >= n2 || (i < n1 && a[i] <= b[j]))
+      v = a[i];
+    else
+      v = b[j];
     while (i < n1 && a[i] <= v) ++i;
     while (j < n2 && b[j] <= v) ++j;
     double diff = static_cast<double>(i) / n1 - static_cast<double>(j) / n2;
@@ -347,7 +360,8 @@ double SmirnovSf(int64_t n, double d) {
   if (std::isnan(d)) return kNaN;
   if (d <= 0) return 1.0;
   if (d >= 1) return 0.0;
-  // Birnbaum-Tingey: P(D+ >= d) = d * sum_{j=0}^{floor(n(1-d))} C(n,j) (1-d-j/n)^(n-j) (d+j/n)^(j-1)
+  // Birnbaum-Tingey: P(D+ >= d) = d * sum_{j=0}^{floor(n(1-d))} C(n,j) (1-d-j/n)^(n-j)
+  // (d+j/n)^(j-1)
   int64_t jmax = static_cast<int64_t>(std::floor(n * (1 - d)));
   double lgn1 = std::lgamma(n + 1.0);
   double sum = 0;
@@ -391,9 +405,12 @@ double KolmogorovSf(int64_t n, double x) {
   if (nxsquared >= 370.0) return 0.0;
   if (nxsquared >= 2.2) return Clip01(2 * SmirnovSf(n, x));
   double cdf;
-  if (nxsquared >= 18.0) cdf = 1.0;
-  else if (n <= 100000 && n * std::pow(x, 1.5) <= 1.4) cdf = KolmognDmtwCdf(n, x);
-  else cdf = KolmognPelzGoodCdf(n, x);
+  if (nxsquared >= 18.0)
+    cdf = 1.0;
+  else if (n <= 100000 && n * std::pow(x, 1.5) <= 1.4)
+    cdf = KolmognDmtwCdf(n, x);
+  else
+    cdf = KolmognPelzGoodCdf(n, x);
   return Clip01(1.0 - cdf);
 }
 
@@ -401,7 +418,8 @@ double KsPValue(double d, int64_t n1, int64_t n2, KsMethod method) {
   if (n1 <= 0 || n2 <= 0 || std::isnan(d)) return kNaN;
   int64_t g = std::gcd(n1, n2);
   int64_t n1g = n1 / g, n2g = n2 / g;
-  bool exact = method == KsMethod::kExact || (method == KsMethod::kAuto && std::max(n1, n2) <= 10000);
+  bool exact =
+      method == KsMethod::kExact || (method == KsMethod::kAuto && std::max(n1, n2) <= 10000);
   if (exact && n1g >= std::numeric_limits<int32_t>::max() / n2g) exact = false;
   if (exact) {
     int64_t lcm = n1g * n2;

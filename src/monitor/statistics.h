@@ -20,8 +20,8 @@ std::vector<double> DoaneEdges(std::span<const double> x);
 // np.histogram(x, bins=edges)[0]: bins [e_i, e_{i+1}), the last one closed; values outside
 // [edges.front(), edges.back()] are not counted. `counts` is resized to edges.size()-1.
 // Also returns how many values fell below edges.front() in *below (may be null).
-void Histogram(std::span<const double> x, const std::vector<double>& edges, std::vector<int64_t>* counts,
-               int64_t* below = nullptr);
+void Histogram(std::span<const double> x, const std::vector<double>& edges,
+               std::vector<int64_t>* counts, int64_t* below = nullptr);
 
 // scipy.spatial.distance.jensenshannon(p, q, base): p and q are normalised first.
 double JensenShannonDistance(std::span<const double> p, std::span<const double> q, double base);

@@ -7,10 +7,14 @@ namespace cairn::monitor {
 
 std::string_view ColumnTypeName(ColumnType type) {
   switch (type) {
-    case ColumnType::kContinuous: return "continuous";
-    case ColumnType::kCategorical: return "categorical";
-    case ColumnType::kBoolean: return "boolean";
-    case ColumnType::kTimestamp: return "timestamp";
+    case ColumnType::kContinuous:
+      return "continuous";
+    case ColumnType::kCategorical:
+      return "categorical";
+    case ColumnType::kBoolean:
+      return "boolean";
+    case ColumnType::kTimestamp:
+      return "timestamp";
   }
   return "unknown";
 }
@@ -32,17 +36,23 @@ bool ParseColumnType(std::string_view name, ColumnType* type) {
 
 bool Column::IsMissing(size_t row) const {
   switch (type) {
-    case ColumnType::kContinuous: return std::isnan(numbers[row]);
-    case ColumnType::kTimestamp: return timestamps[row] == kMissingTimestamp;
-    default: return codes[row] == kMissingCode;
+    case ColumnType::kContinuous:
+      return std::isnan(numbers[row]);
+    case ColumnType::kTimestamp:
+      return timestamps[row] == kMissingTimestamp;
+    default:
+      return codes[row] == kMissingCode;
   }
 }
 
 size_t Column::size() const {
   switch (type) {
-    case ColumnType::kContinuous: return numbers.size();
-    case ColumnType::kTimestamp: return timestamps.size();
-    default: return codes.size();
+    case ColumnType::kContinuous:
+      return numbers.size();
+    case ColumnType::kTimestamp:
+      return timestamps.size();
+    default:
+      return codes.size();
   }
 }
 

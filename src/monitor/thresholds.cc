@@ -7,8 +7,9 @@
 
 namespace cairn::monitor {
 
-Bounds ComputeThresholds(const ThresholdSpec& spec, std::span<const double> values, std::optional<double> lower_limit,
-                         std::optional<double> upper_limit, bool override_using_none) {
+Bounds ComputeThresholds(const ThresholdSpec& spec, std::span<const double> values,
+                         std::optional<double> lower_limit, std::optional<double> upper_limit,
+                         bool override_using_none) {
   Bounds b;
   if (spec.kind == ThresholdKind::kConstant) {
     b.lower = spec.lower;

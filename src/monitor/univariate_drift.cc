@@ -1,8 +1,8 @@
 #include "monitor/univariate_drift.h"
 
 #include <algorithm>
-#include <iterator>
 #include <cmath>
+#include <iterator>
 #include <limits>
 
 #include "monitor/statistics.h"
@@ -52,11 +52,13 @@ ContinuousDrift::ContinuousDrift(std::vector<double> ref, std::vector<std::strin
                                  const std::string& ks_calculation)
     : methods_(std::move(methods)), ref_n_(ref.size()) {
   if (ref.empty()) return;
-  estimated_ = ks_calculation == "estimated" || (ks_calculation == "auto" && ref.size() >= kExactBelow);
+  estimated_ =
+      ks_calculation == "estimated" || (ks_calculation == "auto" && ref.size() >= kExactBelow);
   bool need_js = false, need_binned = false, need_sorted = false;
   for (const auto& m : methods_) {
     if (m == "jensen_shannon" || m == "hellinger") need_js = true;
-    if (m == "kolmogorov_smirnov" || m == "wasserstein") (estimated_ ? need_binned : need_sorted) = true;
+    if (m == "kolmogorov_smirnov" || m == "wasserstein")
+      (estimated_ ? need_binned : need_sorted) = true;
     if (m == "psi") need_sorted = true;
   }
   if (need_js) {
@@ -64,7 +66,8 @@ ContinuousDrift::ContinuousDrift(std::vector<double> ref, std::vector<std::strin
     std::vector<int64_t> counts;
     Histogram(ref, doane_edges_, &counts);
     ref_doane_probs_.resize(counts.size());
-    for (size_t i = 0; i < counts.size(); ++i) ref_doane_probs_[i] = counts[i] / static_cast<double>(ref.size());
+    for (size_t i = 0; i < counts.size(); ++i)
+      ref_doane_probs_[i] = counts[i] / static_cast<double>(ref.size());
   }
   auto [mn_it, mx_it] = std::minmax_element(ref.begin(), ref.end());
   const double mn = *mn_it, mx = *mx_it;
@@ -87,11 +90,13 @@ ContinuousDrift::ContinuousDrift(std::vector<double> ref, std::vector<std::strin
     ref_sorted_ = std::move(ref);
     std::sort(ref_sorted_.begin(), ref_sorted_.end());
     ref_unique_ = ref_sorted_.empty() ? 0 : 1;
-    for (size_t i = 1; i < ref_sorted_.size(); ++i) ref_unique_ += ref_sorted_[i] != ref_sorted_[i - 1];
+    for (size_t i = 1; i < ref_sorted_.size(); ++i)
+      ref_unique_ += ref_sorted_[i] != ref_sorted_[i - 1];
   }
 }
 
-double ContinuousDrift::JsOrHellinger(const std::vector<int64_t>& counts, size_t nvalues, bool js) const {
+double ContinuousDrift::JsOrHellinger(const std::vector<int64_t>& counts, size_t nvalues,
+                                      bool js) const {
   std::vector<double> p(ref_doane_probs_), q(counts.size());
   const double n = static_cast<double>(nvalues);
   for (size_t i = 0; i < counts.size(); ++i) q[i] = counts[i] / n;
@@ -103,7 +108,8 @@ double ContinuousDrift::JsOrHellinger(const std::vector<int64_t>& counts, size_t
   return js ? JensenShannonDistance(p, q, 2.0) : HellingerDistance(p, q);
 }
 
-double ContinuousDrift::KsEstimated(const std::vector<int64_t>& hist, int64_t below, size_t n) const {
+double ContinuousDrift::KsEstimated(const std::vector<int64_t>& hist, int64_t below,
+                                    size_t n) const {
   const double dn = static_cast<double>(n);
   double lower = below / dn;
   double acc = 0, stat = 0;
@@ -120,8 +126,10 @@ double ContinuousDrift::WassersteinEstimated(const std::vector<double>& values,
   const double ref_min = wass_edges_.front(), ref_max = wass_edges_.back();
   std::vector<double> smaller, bigger;
   for (double v : values) {
-    if (v < ref_min) smaller.push_back(v);
-    else if (v > ref_max) bigger.push_back(v);
+    if (v < ref_min)
+      smaller.push_back(v);
+    else if (v > ref_max)
+      bigger.push_back(v);
   }
   // ECDF of a vector: unique sorted x and cumsum(counts)/len.
   auto ecdf = [](std::vector<double> vec, std::vector<double>* x, std::vector<double>* y) {
@@ -168,7 +176,8 @@ double ContinuousDrift::WassersteinEstimated(const std::vector<double>& values,
 double ContinuousDrift::Psi(const std::vector<double>& values) const {
   // Evidently get_binned_data: Sturges bins over reference ∪ current when the reference has
   // more than 20 unique values, else shares over the union of the observed values.
-  const double nr = static_cast<double>(ref_sorted_.size()), nc = static_cast<double>(values.size());
+  const double nr = static_cast<double>(ref_sorted_.size()),
+               nc = static_cast<double>(values.size());
   std::vector<double> r, c;
   if (ref_unique_ > 20) {
     double lo = std::min(ref_sorted_.front(), *std::min_element(values.begin(), values.end()));
@@ -186,7 +195,9 @@ double ContinuousDrift::Psi(const std::vector<double>& values) const {
     std::sort(cur.begin(), cur.end());
     size_t i = 0, j = 0;
     while (i < ref_sorted_.size() || j < cur.size()) {
-      double v = (j >= cur.size() || (i < ref_sorted_.size() && ref_sorted_[i] <= cur[j])) ? ref_sorted_[i] : cur[j];
+      double v = (j >= cur.size() || (i < ref_sorted_.size() && ref_sorted_[i] <= cur[j]))
+                     ? ref_sorted_[i]
+                     : cur[j];
       int64_t a = 0, b = 0;
       while (i < ref_sorted_.size() && ref_sorted_[i] == v) ++a, ++i;
       while (j < cur.size() && cur[j] == v) ++b, ++j;
@@ -237,7 +248,8 @@ std::vector<MethodValue> ContinuousDrift::Calculate(std::vector<double>& values,
         ensure_sorted();
         mv.value = KsStatistic(ref_sorted_, values);
       }
-      mv.p_value = KsPValue(mv.value, static_cast<int64_t>(ref_n_), static_cast<int64_t>(values.size()));
+      mv.p_value =
+          KsPValue(mv.value, static_cast<int64_t>(ref_n_), static_cast<int64_t>(values.size()));
     } else if (m == "wasserstein") {
       if (estimated_) {
         std::vector<int64_t> wh;
@@ -264,7 +276,8 @@ std::vector<MethodValue> ContinuousDrift::Calculate(std::vector<double>& values,
   return out;
 }
 
-CategoricalDrift::CategoricalDrift(std::vector<int64_t> ref_counts, std::vector<std::string> methods)
+CategoricalDrift::CategoricalDrift(std::vector<int64_t> ref_counts,
+                                   std::vector<std::string> methods)
     : methods_(std::move(methods)), ref_counts_(std::move(ref_counts)) {
   for (int64_t c : ref_counts_) ref_n_ += c;
   ref_probs_.resize(ref_counts_.size());
@@ -357,8 +370,8 @@ int64_t CountUnique(const std::vector<double>& sorted) {
 }
 
 // Counts of each distinct value of two sorted samples over their union, in ascending order.
-void UnionCounts(const std::vector<double>& a, const std::vector<double>& b, std::vector<double>* ca,
-                 std::vector<double>* cb) {
+void UnionCounts(const std::vector<double>& a, const std::vector<double>& b,
+                 std::vector<double>* ca, std::vector<double>* cb) {
   size_t i = 0, j = 0;
   while (i < a.size() || j < b.size()) {
     double v = (j >= b.size() || (i < a.size() && a[i] <= b[j])) ? a[i] : b[j];
@@ -391,7 +404,8 @@ double ZTestPValue(double ref_first, double ref_n, double cur_first, double cur_
 
 }  // namespace
 
-EvidentlyDrift EvidentlyDrift::ForContinuous(std::vector<double> ref, const std::vector<double>& analysis) {
+EvidentlyDrift EvidentlyDrift::ForContinuous(std::vector<double> ref,
+                                             const std::vector<double>& analysis) {
   EvidentlyDrift d;
   d.continuous_ = true;
   std::sort(ref.begin(), ref.end());
@@ -401,8 +415,10 @@ EvidentlyDrift EvidentlyDrift::ForContinuous(std::vector<double> ref, const std:
   std::merge(ref.begin(), ref.end(), ana.begin(), ana.end(), std::back_inserter(all));
   int64_t u = CountUnique(all);
   const bool small = ref.size() <= 1000;
-  if (small) d.test_ = u <= 5 ? (u > 2 ? "chisquare" : "z") : "ks";
-  else d.test_ = u <= 5 ? "jensenshannon" : "wasserstein";
+  if (small)
+    d.test_ = u <= 5 ? (u > 2 ? "chisquare" : "z") : "ks";
+  else
+    d.test_ = u <= 5 ? "jensenshannon" : "wasserstein";
   d.ref_unique_ = CountUnique(ref);
   if (!ref.empty()) {
     double mean = PairwiseSum(ref) / ref.size();
@@ -434,12 +450,16 @@ bool EvidentlyDrift::Drifted(double v) const {
 double EvidentlyDrift::Continuous(std::vector<double>& values) const {
   if (values.empty() || ref_sorted_.empty()) return kNaN;
   std::sort(values.begin(), values.end());
-  const double nr = static_cast<double>(ref_sorted_.size()), nc = static_cast<double>(values.size());
-  if (test_ == "ks") return KsPValue(KsStatistic(ref_sorted_, values), ref_sorted_.size(), values.size());
-  if (test_ == "wasserstein") return WassersteinExact(ref_sorted_, values) / std::max(ref_std_, 0.001);
+  const double nr = static_cast<double>(ref_sorted_.size()),
+               nc = static_cast<double>(values.size());
+  if (test_ == "ks")
+    return KsPValue(KsStatistic(ref_sorted_, values), ref_sorted_.size(), values.size());
+  if (test_ == "wasserstein")
+    return WassersteinExact(ref_sorted_, values) / std::max(ref_std_, 0.001);
   std::vector<double> r, c;
   if (test_ == "jensenshannon" && ref_unique_ > 20) {
-    double lo = std::min(ref_sorted_.front(), values.front()), hi = std::max(ref_sorted_.back(), values.back());
+    double lo = std::min(ref_sorted_.front(), values.front()),
+           hi = std::max(ref_sorted_.back(), values.back());
     std::vector<double> edges = SturgesEdges(lo, hi, ref_sorted_.size() + values.size());
     std::vector<int64_t> rc, cc;
     Histogram(ref_sorted_, edges, &rc);
@@ -463,7 +483,8 @@ double EvidentlyDrift::Continuous(std::vector<double>& values) const {
   return ZTestPValue(r[0], nr, c[0], nc);
 }
 
-double EvidentlyDrift::Categorical(const std::vector<int64_t>& counts, const std::vector<int64_t>& unseen) const {
+double EvidentlyDrift::Categorical(const std::vector<int64_t>& counts,
+                                   const std::vector<int64_t>& unseen) const {
   std::vector<double> r, c;
   double nr = 0, nc = 0;
   for (size_t i = 0; i < ref_counts_.size(); ++i) {

@@ -27,12 +27,14 @@ class ContinuousDrift {
  public:
   // `ref`: the finite reference values (any order). `ks_calculation`: auto|exact|estimated
   // (applies to kolmogorov_smirnov and wasserstein).
-  ContinuousDrift(std::vector<double> ref, std::vector<std::string> methods, const std::string& ks_calculation);
+  ContinuousDrift(std::vector<double> ref, std::vector<std::string> methods,
+                  const std::string& ks_calculation);
 
   // One value per method, in the constructor's order. `values` holds the chunk's finite
   // values; it may be reordered. When `doane_counts` is given and the Doane bins are in use,
   // the chunk's counts per Doane bin are added to it (resized as needed).
-  std::vector<MethodValue> Calculate(std::vector<double>& values, std::vector<int64_t>* doane_counts = nullptr) const;
+  std::vector<MethodValue> Calculate(std::vector<double>& values,
+                                     std::vector<int64_t>* doane_counts = nullptr) const;
 
   const std::vector<double>& doane_edges() const { return doane_edges_; }
   const std::vector<double>& reference_doane_probs() const { return ref_doane_probs_; }
@@ -40,7 +42,8 @@ class ContinuousDrift {
  private:
   double JsOrHellinger(const std::vector<int64_t>& counts, size_t n, bool js) const;
   double KsEstimated(const std::vector<int64_t>& hist, int64_t below, size_t n) const;
-  double WassersteinEstimated(const std::vector<double>& values, const std::vector<int64_t>& hist) const;
+  double WassersteinEstimated(const std::vector<double>& values,
+                              const std::vector<int64_t>& hist) const;
   double Psi(const std::vector<double>& values) const;
 
   std::vector<std::string> methods_;
@@ -66,7 +69,8 @@ class CategoricalDrift {
 
   // `counts[c]`: the chunk's count of reference category c; `unseen`: the counts of each
   // category absent from the reference.
-  std::vector<MethodValue> Calculate(const std::vector<int64_t>& counts, const std::vector<int64_t>& unseen) const;
+  std::vector<MethodValue> Calculate(const std::vector<int64_t>& counts,
+                                     const std::vector<int64_t>& unseen) const;
 
   const std::vector<double>& reference_probs() const { return ref_probs_; }
 

@@ -49,8 +49,9 @@ TEST(ChunkerTest, TooLargeChunksAreErrors) {
   s.size = 100;
   auto r = MakeChunks(s, 50, nullptr, "analysis");
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("chunking.size 100 is larger than the analysis data (50 rows)"),
-            std::string::npos);
+  EXPECT_NE(
+      r.status().message().find("chunking.size 100 is larger than the analysis data (50 rows)"),
+      std::string::npos);
   s.kind = ChunkingKind::kNumber;
   s.number = 20;
   EXPECT_FALSE(MakeChunks(s, 5, nullptr, "analysis").ok());
@@ -59,7 +60,8 @@ TEST(ChunkerTest, TooLargeChunksAreErrors) {
 
 TEST(ChunkerTest, PeriodKeysFollowPandas) {
   std::vector<int64_t> ts;
-  for (const char* s : {"2018-01-01 10:00:00", "2018-01-07 23:00:00", "2018-01-08", "2018-02-01", "2018-04-02"}) {
+  for (const char* s :
+       {"2018-01-01 10:00:00", "2018-01-07 23:00:00", "2018-01-08", "2018-02-01", "2018-04-02"}) {
     int64_t t;
     ASSERT_TRUE(ParseTimestamp(s, &t));
     ts.push_back(t);
@@ -73,9 +75,11 @@ TEST(ChunkerTest, PeriodKeysFollowPandas) {
                                                 "2018-01-29/2018-02-04", "2018-04-02/2018-04-08"}));
   EXPECT_EQ((*w)[0].size(), 2);
   s.period = "M";
-  EXPECT_EQ(Keys(*MakeChunks(s, 5, &ts, "analysis")), (std::vector<std::string>{"2018-01", "2018-02", "2018-04"}));
+  EXPECT_EQ(Keys(*MakeChunks(s, 5, &ts, "analysis")),
+            (std::vector<std::string>{"2018-01", "2018-02", "2018-04"}));
   s.period = "Q";
-  EXPECT_EQ(Keys(*MakeChunks(s, 5, &ts, "analysis")), (std::vector<std::string>{"2018Q1", "2018Q2"}));
+  EXPECT_EQ(Keys(*MakeChunks(s, 5, &ts, "analysis")),
+            (std::vector<std::string>{"2018Q1", "2018Q2"}));
   s.period = "D";
   EXPECT_EQ(MakeChunks(s, 5, &ts, "analysis")->front().key, "2018-01-01");
 }

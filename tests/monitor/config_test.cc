@@ -42,10 +42,12 @@ on_bad_rows: skip
 }
 
 TEST(ConfigTest, UnknownKeyNamesKeyAndLine) {
-  auto cfg = ParseMonitorConfig("reference: a.csv\nanalysis: b.csv\nchunking:\n  sise: 10\n", "c.yaml", "");
+  auto cfg = ParseMonitorConfig("reference: a.csv\nanalysis: b.csv\nchunking:\n  sise: 10\n",
+                                "c.yaml", "");
   ASSERT_FALSE(cfg.ok());
   EXPECT_EQ(cfg.status().code(), Code::kInvalidArgument);
-  EXPECT_NE(cfg.status().message().find("c.yaml:4: unknown key 'sise' in 'chunking'"), std::string::npos)
+  EXPECT_NE(cfg.status().message().find("c.yaml:4: unknown key 'sise' in 'chunking'"),
+            std::string::npos)
       << cfg.status().message();
   auto top = ParseMonitorConfig("reference: a.csv\nanalysis: b.csv\nfeatrues: [x]\n", "c.yaml", "");
   ASSERT_FALSE(top.ok());
@@ -54,12 +56,13 @@ TEST(ConfigTest, UnknownKeyNamesKeyAndLine) {
 }
 
 TEST(ConfigTest, RejectsBadValues) {
-  for (const char* text : {"reference: a\nanalysis: b\nchunking: {size: -1}\n",
-                           "reference: a\nanalysis: b\nchunking: {size: 5, number: 3}\n",
-                           "reference: a\nanalysis: b\nchunking: {period: M}\n",  // no timestamp column
-                           "reference: a\nanalysis: b\ndrift: {continuous: [chi2]}\n",
-                           "reference: a\nanalysis: b\ncolumn_types: {x: text}\n", "analysis: b\n",
-                           "reference: [a\n"}) {
+  for (const char* text :
+       {"reference: a\nanalysis: b\nchunking: {size: -1}\n",
+        "reference: a\nanalysis: b\nchunking: {size: 5, number: 3}\n",
+        "reference: a\nanalysis: b\nchunking: {period: M}\n",  // no timestamp column
+        "reference: a\nanalysis: b\ndrift: {continuous: [chi2]}\n",
+        "reference: a\nanalysis: b\ncolumn_types: {x: text}\n", "analysis: b\n",
+        "reference: [a\n"}) {
     auto cfg = ParseMonitorConfig(text, "c.yaml", "");
     EXPECT_FALSE(cfg.ok()) << text;
     if (!cfg.ok()) {

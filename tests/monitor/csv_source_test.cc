@@ -1,10 +1,9 @@
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-
-#include <zlib.h>
 
 #include "monitor/data_source.h"
 
@@ -17,7 +16,8 @@ StatusOr<Table> ReadText(const std::string& text, ReadOptions opts = {}) {
 }
 
 TEST(CsvSourceTest, InfersTypesAndStoresColumns) {
-  auto t = ReadText("id,x,cat,flag,ts\n1,1.5,a,True,2018-01-01 00:08:43.152\n2,,b,False,2018-01-02\n3,NaN,a,,\n");
+  auto t = ReadText(
+      "id,x,cat,flag,ts\n1,1.5,a,True,2018-01-01 00:08:43.152\n2,,b,False,2018-01-02\n3,NaN,a,,\n");
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   ASSERT_EQ(t->num_rows, 3u);
   EXPECT_EQ(t->Find("id")->type, ColumnType::kContinuous);
@@ -72,12 +72,14 @@ TEST(CsvSourceTest, MixedTypesInAStrictColumnNameFileLineAndColumn) {
   // Inferred continuous from the first rows; a later text cell is an error in a column whose
   // type is inferred.
   std::string text = "id,x\n";
-  for (int i = 0; i < kInferenceRows + 5; ++i) text += std::to_string(i) + "," + std::to_string(i * 0.5) + "\n";
+  for (int i = 0; i < kInferenceRows + 5; ++i)
+    text += std::to_string(i) + "," + std::to_string(i * 0.5) + "\n";
   text += "99999,oops\n";
   auto t = ReadText(text);
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.status().code(), Code::kInvalidArgument);
-  EXPECT_NE(t.status().message().find("t.csv:" + std::to_string(kInferenceRows + 7)), std::string::npos)
+  EXPECT_NE(t.status().message().find("t.csv:" + std::to_string(kInferenceRows + 7)),
+            std::string::npos)
       << t.status().message();
   EXPECT_NE(t.status().message().find("column 'x'"), std::string::npos) << t.status().message();
   EXPECT_NE(t.status().message().find("oops"), std::string::npos);
@@ -87,7 +89,8 @@ TEST(CsvSourceTest, MalformedRowIsAnErrorOrSkippedAndCounted) {
   std::string text = "a,b\n1,2\n3\n4,5\n\"open,6\n";
   auto t = ReadText(text);
   ASSERT_FALSE(t.ok());
-  EXPECT_NE(t.status().message().find("t.csv:3: malformed row: expected 2 fields"), std::string::npos)
+  EXPECT_NE(t.status().message().find("t.csv:3: malformed row: expected 2 fields"),
+            std::string::npos)
       << t.status().message();
   ReadOptions skip;
   skip.on_bad_rows = BadRowPolicy::kSkip;

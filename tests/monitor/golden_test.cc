@@ -32,8 +32,10 @@ void CheckGolden(const std::string& name, double value_abs_tol = 0) {
   for (const auto& r : result->records) index[{r.period, r.chunk_index, r.column, r.metric}] = &r;
 
   ReadOptions opts;
-  for (const char* c : {"period", "key", "column", "metric"}) opts.types[c] = ColumnType::kCategorical;
-  for (const char* c : {"chunk_index", "start_index", "end_index", "value", "lower", "upper", "alert", "p_value"}) {
+  for (const char* c : {"period", "key", "column", "metric"})
+    opts.types[c] = ColumnType::kCategorical;
+  for (const char* c :
+       {"chunk_index", "start_index", "end_index", "value", "lower", "upper", "alert", "p_value"}) {
     opts.types[c] = ColumnType::kContinuous;
   }
   auto golden = OpenCsvFile(GoldenDir() + name + ".csv.gz")->Read(opts);
@@ -47,10 +49,11 @@ void CheckGolden(const std::string& name, double value_abs_tol = 0) {
   ASSERT_GE(g.num_rows, 8u);
   int alerts = 0;
   for (size_t i = 0; i < g.num_rows; ++i) {
-    std::string what = name + " " + str("period", i) + " chunk " + std::to_string(int(num("chunk_index", i))) + " " +
-                       str("column", i) + " " + str("metric", i);
-    auto it = index.find({str("period", i), static_cast<int64_t>(num("chunk_index", i)), str("column", i),
-                          str("metric", i)});
+    std::string what = name + " " + str("period", i) + " chunk " +
+                       std::to_string(int(num("chunk_index", i))) + " " + str("column", i) + " " +
+                       str("metric", i);
+    auto it = index.find({str("period", i), static_cast<int64_t>(num("chunk_index", i)),
+                          str("column", i), str("metric", i)});
     ASSERT_NE(it, index.end()) << "no cairn record for " << what;
     const Record& r = *it->second;
     std::string key = str("key", i);
@@ -82,7 +85,8 @@ void CheckGolden(const std::string& name, double value_abs_tol = 0) {
     double p = num("p_value", i);
     if (!std::isnan(p)) {
       ASSERT_TRUE(r.p_value.has_value()) << what;
-      EXPECT_TRUE(Close(p, *r.p_value, 1e-6, 1e-300)) << what << ": scipy p " << p << " cairn " << *r.p_value;
+      EXPECT_TRUE(Close(p, *r.p_value, 1e-6, 1e-300))
+          << what << ": scipy p " << p << " cairn " << *r.p_value;
     }
   }
   EXPECT_GT(alerts, 0) << name << ": the golden should exercise alerts";

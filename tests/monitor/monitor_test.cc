@@ -20,8 +20,9 @@ namespace fs = std::filesystem;
 class MonitorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) / ("cairn_monitor_" + std::to_string(::getpid()) + "_" +
-                                              ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::path(::testing::TempDir()) /
+           ("cairn_monitor_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -36,9 +37,11 @@ class MonitorTest : public ::testing::Test {
   void WriteData(bool shift) {
     std::string ref = "id,x,c\n", ana = "id,x,c\n";
     for (int i = 0; i < 60; ++i) {
-      ref += std::to_string(i) + "," + std::to_string((i * 37) % 60 / 10.0) + "," + (i % 3 ? "a" : "b") + "\n";
+      ref += std::to_string(i) + "," + std::to_string((i * 37) % 60 / 10.0) + "," +
+             (i % 3 ? "a" : "b") + "\n";
       double x = (i * 37) % 60 / 10.0 + (shift ? 4.0 : 0.0);
-      ana += std::to_string(i) + "," + std::to_string(x) + "," + (shift && i % 5 == 0 ? "z" : (i % 3 ? "a" : "b")) + "\n";
+      ana += std::to_string(i) + "," + std::to_string(x) + "," +
+             (shift && i % 5 == 0 ? "z" : (i % 3 ? "a" : "b")) + "\n";
     }
     Write("ref.csv", ref);
     Write("ana.csv", ana);
@@ -52,8 +55,8 @@ class MonitorTest : public ::testing::Test {
 
   int Cli(const std::string& args) {
     if (!fs::exists(CAIRN_BINARY)) return -1;
-    std::string cmd = std::string(CAIRN_BINARY) + " " + args + " > " + (dir_ / "out.txt").string() + " 2> " +
-                      (dir_ / "err.txt").string();
+    std::string cmd = std::string(CAIRN_BINARY) + " " + args + " > " + (dir_ / "out.txt").string() +
+                      " 2> " + (dir_ / "err.txt").string();
     int rc = std::system(cmd.c_str());
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -2;
   }
@@ -67,7 +70,8 @@ class MonitorTest : public ::testing::Test {
 
 constexpr const char* kBase =
     "reference: ref.csv\nanalysis: ana.csv\nid_columns: [id]\nchunking: {size: 10}\n"
-    "drift: {continuous: [kolmogorov_smirnov, jensen_shannon], categorical: [chi2, jensen_shannon]}\n";
+    "drift: {continuous: [kolmogorov_smirnov, jensen_shannon], categorical: [chi2, "
+    "jensen_shannon]}\n";
 
 TEST_F(MonitorTest, DetectsShiftAndUnseenCategory) {
   WriteData(true);
@@ -106,13 +110,15 @@ TEST_F(MonitorTest, BadInputsGiveOneLineErrors) {
       {"reference: nope.csv\nanalysis: ana.csv\n", "nope.csv: cannot open"},
       {std::string(kBase) + "features: [x, nope]\n", "unknown column 'nope'"},
       {std::string(kBase) + "chunkin: {size: 5}\n", "c.yaml:6: unknown key 'chunkin'"},
-      {"reference: ref.csv\nanalysis: ana.csv\nchunking: {size: 1000}\n", "chunking.size 1000 is larger than"},
+      {"reference: ref.csv\nanalysis: ana.csv\nchunking: {size: 1000}\n",
+       "chunking.size 1000 is larger than"},
   };
   for (const auto& c : cases) {
     auto r = Run(c.yaml);
     ASSERT_FALSE(r.ok()) << c.yaml;
     EXPECT_NE(r.status().message().find(c.expect), std::string::npos) << r.status().message();
-    EXPECT_EQ(r.status().message().find('\n'), std::string::npos) << "one line: " << r.status().message();
+    EXPECT_EQ(r.status().message().find('\n'), std::string::npos)
+        << "one line: " << r.status().message();
   }
 }
 
@@ -126,7 +132,8 @@ TEST_F(MonitorTest, AllMissingColumnAndMixedTypes) {
   Write("ana.csv", ana);
   auto r = Run("reference: ref.csv\nanalysis: ana.csv\nchunking: {size: 10}\n");
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("column 'y' has no values"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("column 'y' has no values"), std::string::npos)
+      << r.status().message();
 
   std::string mixed = "x\n";
   for (int i = 0; i < kInferenceRows + 10; ++i) mixed += std::to_string(i) + "\n";
@@ -134,14 +141,16 @@ TEST_F(MonitorTest, AllMissingColumnAndMixedTypes) {
   Write("ref.csv", mixed);
   auto m = Run("reference: ref.csv\nanalysis: ana.csv\nchunking: {size: 10}\n");
   ASSERT_FALSE(m.ok());
-  EXPECT_NE(m.status().message().find(":" + std::to_string(kInferenceRows + 12) + ": column 'x'"), std::string::npos)
+  EXPECT_NE(m.status().message().find(":" + std::to_string(kInferenceRows + 12) + ": column 'x'"),
+            std::string::npos)
       << m.status().message();
 }
 
 TEST_F(MonitorTest, UnparseableAnalysisCellsAreCountedAndAlert) {
   WriteData(false);
   std::string ana = "id,x,c\n";
-  for (int i = 0; i < 60; ++i) ana += std::to_string(i) + "," + (i == 15 ? "n/a?" : std::to_string(i % 6)) + ",a\n";
+  for (int i = 0; i < 60; ++i)
+    ana += std::to_string(i) + "," + (i == 15 ? "n/a?" : std::to_string(i % 6)) + ",a\n";
   Write("ana.csv", ana);
   auto r = Run(kBase);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -167,8 +176,9 @@ TEST_F(MonitorTest, NaNAndInfAreDroppedFromDriftAndEmptyColumnsInAChunkGiveNaN) 
   }
   Write("ref.csv", ref);
   Write("ana.csv", ana);
-  auto r = Run("reference: ref.csv\nanalysis: ana.csv\nchunking: {size: 10}\n"
-               "drift: {continuous: [kolmogorov_smirnov, wasserstein, jensen_shannon, psi]}\n");
+  auto r =
+      Run("reference: ref.csv\nanalysis: ana.csv\nchunking: {size: 10}\n"
+          "drift: {continuous: [kolmogorov_smirnov, wasserstein, jensen_shannon, psi]}\n");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   int checked = 0;
   for (const auto& rec : r->records) {
@@ -183,7 +193,8 @@ TEST_F(MonitorTest, NaNAndInfAreDroppedFromDriftAndEmptyColumnsInAChunkGiveNaN) 
   }
   EXPECT_EQ(checked, 4 * 8);
   for (const auto& rec : r->records) {
-    if (rec.column == "x" && rec.metric == "missing_values_rate" && rec.period == "analysis" && rec.chunk_index == 1) {
+    if (rec.column == "x" && rec.metric == "missing_values_rate" && rec.period == "analysis" &&
+        rec.chunk_index == 1) {
       EXPECT_EQ(rec.value, 1.0);
     }
   }
@@ -193,19 +204,21 @@ TEST_F(MonitorTest, PValueThresholdsAndDuplicateKeys) {
   WriteData(true);
   // Duplicate ids in the analysis period's first chunk.
   std::string ana = "id,x,c\n";
-  for (int i = 0; i < 60; ++i) ana += std::to_string(i < 10 ? i % 5 : i) + "," + std::to_string(i % 7) + ",a\n";
+  for (int i = 0; i < 60; ++i)
+    ana += std::to_string(i < 10 ? i % 5 : i) + "," + std::to_string(i % 7) + ",a\n";
   Write("ana.csv", ana);
   auto r = Run(std::string(kBase) +
                "data_quality: {duplicates_key: [id]}\n"
                "drift:\n  continuous: [kolmogorov_smirnov]\n  categorical: [chi2]\n"
                "  thresholds: {kolmogorov_smirnov: {type: p_value, alpha: 0.01}}\n");
   ASSERT_FALSE(r.ok());  // 'drift' given twice: duplicate keys are rejected
-  EXPECT_NE(r.status().message().find("duplicate key 'drift'"), std::string::npos) << r.status().message();
-  r = Run(
-      "reference: ref.csv\nanalysis: ana.csv\nid_columns: [id]\nchunking: {size: 10}\n"
-      "data_quality: {duplicates_key: [id]}\n"
-      "drift:\n  continuous: [kolmogorov_smirnov]\n  categorical: [chi2]\n"
-      "  thresholds: {kolmogorov_smirnov: {type: p_value, alpha: 0.01}}\n");
+  EXPECT_NE(r.status().message().find("duplicate key 'drift'"), std::string::npos)
+      << r.status().message();
+  r =
+      Run("reference: ref.csv\nanalysis: ana.csv\nid_columns: [id]\nchunking: {size: 10}\n"
+          "data_quality: {duplicates_key: [id]}\n"
+          "drift:\n  continuous: [kolmogorov_smirnov]\n  categorical: [chi2]\n"
+          "  thresholds: {kolmogorov_smirnov: {type: p_value, alpha: 0.01}}\n");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   int ks = 0, dup = 0;
   for (const auto& rec : r->records) {
@@ -246,7 +259,8 @@ TEST_F(MonitorTest, CliExitCodesAndOutputs) {
   EXPECT_NE(Stderr().find("/nonexistent.yaml"), std::string::npos);
   EXPECT_EQ(Cli("monitor run"), 2);
   Write("bad.csv", "id,x,c\n1,2\n");
-  std::string bad = Write("bad.yaml", "reference: ref.csv\nanalysis: bad.csv\nchunking: {size: 10}\n");
+  std::string bad =
+      Write("bad.yaml", "reference: ref.csv\nanalysis: bad.csv\nchunking: {size: 10}\n");
   EXPECT_EQ(Cli("monitor run " + bad + " --out " + out), 1);
   EXPECT_NE(Stderr().find("bad.csv:2: malformed row"), std::string::npos) << Stderr();
   // Skipping: the malformed row is dropped and counted in the summary and on stderr.

@@ -12,15 +12,24 @@ namespace cairn::monitor {
 namespace {
 
 std::string Mutate(std::string s, std::mt19937& rng) {
-  static const char kBytes[] = {',', '"', '\n', '\r', ' ', 'x', '1', '.', '-', 'e', '\0', '\xff', ':', '#', '{', '['};
+  static const char kBytes[] = {',', '"', '\n', '\r',   ' ', 'x', '1', '.',
+                                '-', 'e', '\0', '\xff', ':', '#', '{', '['};
   int edits = 1 + static_cast<int>(rng() % 6);
   for (int e = 0; e < edits && !s.empty(); ++e) {
     size_t pos = rng() % s.size();
     switch (rng() % 4) {
-      case 0: s[pos] = kBytes[rng() % sizeof(kBytes)]; break;
-      case 1: s.insert(pos, 1, kBytes[rng() % sizeof(kBytes)]); break;
-      case 2: s.erase(pos, 1 + rng() % 3); break;
-      default: s.resize(pos); break;
+      case 0:
+        s[pos] = kBytes[rng() % sizeof(kBytes)];
+        break;
+      case 1:
+        s.insert(pos, 1, kBytes[rng() % sizeof(kBytes)]);
+        break;
+      case 2:
+        s.erase(pos, 1 + rng() % 3);
+        break;
+      default:
+        s.resize(pos);
+        break;
     }
   }
   return s;
@@ -28,7 +37,8 @@ std::string Mutate(std::string s, std::mt19937& rng) {
 
 TEST(RobustnessTest, MutatedCsvNeverCrashes) {
   const std::string seed =
-      "id,x,cat,flag,ts\n1,1.5,a,True,2018-01-01 00:00:00\n2,\"2,5\",\"b \"\"q\"\"\",False,2018-01-02\n"
+      "id,x,cat,flag,ts\n1,1.5,a,True,2018-01-01 00:00:00\n2,\"2,5\",\"b "
+      "\"\"q\"\"\",False,2018-01-02\n"
       "3,NaN,a,,\n4,-7e3,c,True,2018-01-03T04:05:06.789Z\n";
   std::mt19937 rng(12345);
   int ok = 0, failed = 0;
@@ -56,9 +66,12 @@ TEST(RobustnessTest, MutatedCsvNeverCrashes) {
 
 TEST(RobustnessTest, MutatedConfigNeverCrashes) {
   const std::string seed =
-      "reference: r.csv\nanalysis: a.csv\ntimestamp_column: ts\nchunking: {size: 10, incomplete: keep}\n"
-      "features: [a, b]\ncolumn_types: {b: categorical}\ndrift:\n  continuous: [kolmogorov_smirnov]\n"
-      "  thresholds: {kolmogorov_smirnov: {type: std, upper: 3}}\nmultivariate: {pca: {variance: 0.5}}\n";
+      "reference: r.csv\nanalysis: a.csv\ntimestamp_column: ts\nchunking: {size: 10, incomplete: "
+      "keep}\n"
+      "features: [a, b]\ncolumn_types: {b: categorical}\ndrift:\n  continuous: "
+      "[kolmogorov_smirnov]\n"
+      "  thresholds: {kolmogorov_smirnov: {type: std, upper: 3}}\nmultivariate: {pca: {variance: "
+      "0.5}}\n";
   std::mt19937 rng(777);
   int ok = 0, failed = 0;
   for (int i = 0; i < 3000; ++i) {

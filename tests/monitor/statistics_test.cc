@@ -2,8 +2,6 @@
 // goldens/make_scipy_goldens.py).
 #include "monitor/statistics.h"
 
-#include "monitor/domain_classifier.h"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,6 +9,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "monitor/domain_classifier.h"
 
 namespace cairn::monitor {
 namespace {
@@ -49,8 +49,10 @@ std::vector<Case> LoadCases() {
 
 std::vector<double> Gen(const std::vector<double>& spec) {
   std::vector<double> v;
-  int64_t n = static_cast<int64_t>(spec[0]), mult = static_cast<int64_t>(spec[1]), mod = static_cast<int64_t>(spec[2]);
-  for (int64_t i = 0; i < n; ++i) v.push_back(static_cast<double>((i * mult) % mod) / static_cast<double>(mod) + spec[3]);
+  int64_t n = static_cast<int64_t>(spec[0]), mult = static_cast<int64_t>(spec[1]),
+          mod = static_cast<int64_t>(spec[2]);
+  for (int64_t i = 0; i < n; ++i)
+    v.push_back(static_cast<double>((i * mult) % mod) / static_cast<double>(mod) + spec[3]);
   return v;
 }
 
@@ -87,7 +89,8 @@ TEST(StatisticsTest, MatchesScipyGoldens) {
     } else if (c.kind == "doane") {
       std::vector<double> edges = DoaneEdges(c.a);
       ASSERT_EQ(edges.size(), c.expected.size()) << what;
-      for (size_t k = 0; k < edges.size(); ++k) EXPECT_EQ(edges[k], c.expected[k]) << what << " edge " << k;
+      for (size_t k = 0; k < edges.size(); ++k)
+        EXPECT_EQ(edges[k], c.expected[k]) << what << " edge " << k;
     } else if (c.kind == "kstwo_sf") {
       ExpectClose(c.expected[0], KolmogorovSf(static_cast<int64_t>(c.a[0]), c.a[1]), 1e-9,
                   what + " n=" + std::to_string(c.a[0]) + " d=" + std::to_string(c.a[1]));
@@ -105,7 +108,8 @@ TEST(StatisticsTest, MatchesScipyGoldens) {
       std::vector<float> y(c.a.begin(), c.a.end());
       std::vector<int> folds = StratifiedFolds(y, 5);
       ASSERT_EQ(folds.size(), c.expected.size());
-      for (size_t k = 0; k < folds.size(); ++k) EXPECT_EQ(folds[k], static_cast<int>(c.expected[k])) << what << " " << k;
+      for (size_t k = 0; k < folds.size(); ++k)
+        EXPECT_EQ(folds[k], static_cast<int>(c.expected[k])) << what << " " << k;
     } else if (c.kind == "quantile") {
       ExpectClose(c.expected[0], Quantile(c.a, c.b[0]), 1e-15, what);
     } else {
