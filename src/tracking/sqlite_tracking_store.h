@@ -1,5 +1,5 @@
 // SqliteTrackingStore: the TrackingStore on one SQLite file (store::ConnectionPool), with the
-// agreed schema (docs/tracking-schema.md) created by versioned migrations.
+// agreed schema (tracking/tracking_schema.cc) created by versioned migrations.
 //
 // Writes go through the pool's group commit: each request is one savepoint inside a shared
 // transaction, so a request is applied whole or not at all, and concurrent log-batch requests

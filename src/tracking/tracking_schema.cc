@@ -1,6 +1,7 @@
-// The tracking schema as versioned migrations (see docs/tracking-schema.md for the agreed
-// names; the search compiler generates SQL against them). Append new migrations; never edit
-// one that has shipped.
+// The tracking schema as versioned migrations: the names agreed with the search compiler
+// (tracking/search), which generates SQL against them. Versions are one global sequence shared
+// with the other modules' migrations (tracking has 1, registry 2, ...). Append new migrations;
+// never edit one that has shipped.
 #include "tracking/sqlite_tracking_store.h"
 
 namespace cairn::tracking {
