@@ -7,7 +7,10 @@
 //   psi.
 // Categorical: chi2 (contingency statistic; p-value reported), jensen_shannon (reference
 //   categories + one bin for unseen ones), hellinger, l_infinity, psi.
-// An empty chunk yields NaN.
+// An empty chunk yields NaN. p-values: chi2's from the contingency table (scipy's
+// chi2_contingency); kolmogorov_smirnov's is scipy's ks_2samp p-value for the reported D and
+// the two sample sizes, so in the binned mode (where D is nannyML's estimate) it is an
+// approximation.
 //
 // Thread-safety: Calculate() is const and may run concurrently on one fitted object.
 #pragma once
