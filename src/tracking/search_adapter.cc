@@ -38,13 +38,31 @@ StatusOr<Query> CompileExperiments(const std::string& filter,
   return FromSql(std::move(q));
 }
 
-StatusOr<Query> CompileLoggedModels(const std::string& filter,
-                                    const std::vector<LoggedModelOrderBy>& order_by,
-                                    const std::vector<LoggedModelDatasetFilter>& datasets) {
+namespace {
+std::vector<search::LoggedModelOrderBy> ToSearchOrderBy(
+    const std::vector<LoggedModelOrderBy>& order_by) {
   std::vector<search::LoggedModelOrderBy> ob;
   for (const auto& o : order_by) {
     ob.push_back({o.field_name, o.ascending, o.dataset_name, o.dataset_digest});
   }
+  return ob;
+}
+}  // namespace
+
+std::string EncodeLoggedModelPageToken(const SearchLoggedModelsRequest& request, int64_t offset) {
+  return search::EncodeLoggedModelPageToken(request.experiment_ids, request.filter,
+                                            ToSearchOrderBy(request.order_by), offset);
+}
+
+StatusOr<int64_t> DecodeLoggedModelPageToken(const SearchLoggedModelsRequest& request) {
+  return search::DecodeLoggedModelPageToken(request.page_token, request.experiment_ids,
+                                            request.filter, ToSearchOrderBy(request.order_by));
+}
+
+StatusOr<Query> CompileLoggedModels(const std::string& filter,
+                                    const std::vector<LoggedModelOrderBy>& order_by,
+                                    const std::vector<LoggedModelDatasetFilter>& datasets) {
+  std::vector<search::LoggedModelOrderBy> ob = ToSearchOrderBy(order_by);
   std::vector<search::LoggedModelDatasetFilter> ds;
   for (const auto& d : datasets) ds.push_back({d.dataset_name, d.dataset_digest});
   ASSIGN_OR_RETURN(search::SqlQuery q,
@@ -153,6 +171,14 @@ StatusOr<int64_t> DecodePageToken(const std::string& token) {
     }
   }
   return InvalidArgument("Invalid page token, could not base64-decode");
+}
+
+std::string EncodeLoggedModelPageToken(const SearchLoggedModelsRequest&, int64_t offset) {
+  return EncodePageToken(offset);
+}
+
+StatusOr<int64_t> DecodeLoggedModelPageToken(const SearchLoggedModelsRequest& request) {
+  return DecodePageToken(request.page_token);
 }
 
 #endif  // CAIRN_HAVE_TRACKING_SEARCH

@@ -37,6 +37,12 @@ StatusOr<Query> CompileLoggedModels(const std::string& filter,
 StatusOr<int64_t> DecodePageToken(const std::string& token);
 std::string EncodePageToken(int64_t offset);
 
+// Logged-model page tokens in MLflow's format (they repeat the request's experiment ids,
+// filter and order_by, and decoding checks that the request still matches). Without the
+// search grammar these are plain offset tokens.
+std::string EncodeLoggedModelPageToken(const SearchLoggedModelsRequest& request, int64_t offset);
+StatusOr<int64_t> DecodeLoggedModelPageToken(const SearchLoggedModelsRequest& request);
+
 // True when the search grammar is compiled in.
 bool HaveSearchGrammar();
 

@@ -1414,7 +1414,7 @@ StatusOr<SearchLoggedModelsResult> SqliteTrackingStore::SearchLoggedModels(
   ASSIGN_OR_RETURN(search_adapter::Query q,
                    search_adapter::CompileLoggedModels(request.filter, request.order_by,
                                                        request.datasets));
-  ASSIGN_OR_RETURN(int64_t offset, search_adapter::DecodePageToken(request.page_token));
+  ASSIGN_OR_RETURN(int64_t offset, search_adapter::DecodeLoggedModelPageToken(request));
   std::vector<int64_t> experiment_ids;
   for (const std::string& e : request.experiment_ids) {
     if (auto id = ParseInt64(e)) experiment_ids.push_back(*id);
@@ -1441,7 +1441,8 @@ StatusOr<SearchLoggedModelsResult> SqliteTrackingStore::SearchLoggedModels(
     }
     if (static_cast<int>(ids.size()) > max_results) {
       ids.resize(max_results);
-      result.next_page_token = search_adapter::EncodePageToken(offset + max_results);
+      result.next_page_token =
+          search_adapter::EncodeLoggedModelPageToken(request, offset + max_results);
     }
     for (const std::string& id : ids) {
       ASSIGN_OR_RETURN(LoggedModel m, LoadLoggedModel(db, id));

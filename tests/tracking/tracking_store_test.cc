@@ -496,6 +496,12 @@ TEST_F(TrackingStoreTest, LoggedModelLifecycle) {
   ASSERT_EQ(page2->models.size(), 1u);
   EXPECT_TRUE(page2->next_page_token.empty());
   EXPECT_NE(page1->models[0].model_id, page2->models[0].model_id);
+  if (search_adapter::HaveSearchGrammar()) {
+    // MLflow's logged-model tokens remember the query they belong to.
+    SearchLoggedModelsRequest other = search;
+    other.filter = "name = 'model'";
+    EXPECT_EQ(store_->SearchLoggedModels(other).status().code(), Code::kInvalidArgument);
+  }
 
   ASSERT_TRUE(store_->DeleteLoggedModel(m->model_id).ok());
   EXPECT_EQ(store_->GetLoggedModel(m->model_id).status().code(), Code::kNotFound);
