@@ -106,6 +106,46 @@ TEST(SpecTest, MalformedYamlNamesLineAndColumn) {
   EXPECT_NE(msg.find("malformed YAML"), std::string::npos) << msg;
 }
 
+TEST(SpecTest, HostileInputGivesErrorsNotCrashes) {
+  const std::string valid = R"(params:
+  lr: {type: float, default: 0.1}
+  regions: [eu, us]
+steps:
+  a: {run: "x ${params.lr}", outputs: [o.txt], retries: {limit: 2, backoff: 1s}}
+  b:
+    needs: [a]
+    foreach: ${params.regions}
+    when: steps.a.outputs.auc > 0.8 and (params.lr < 1 or not true)
+    run: [prog, "${item}"]
+    timeout: 10s
+)";
+  ASSERT_TRUE(Parse(valid).ok());
+  // Every prefix, and bytes replaced by YAML's structural characters (fixed seed): each
+  // result is either a spec or an error naming the file.
+  std::vector<std::string> cases;
+  for (size_t n = 0; n < valid.size(); ++n) cases.push_back(valid.substr(0, n));
+  const char kChars[] = "[]{}:,-'\"#&*!|>%@` \n\t$.0";
+  uint64_t x = 88172645463325252ull;  // xorshift64
+  for (int i = 0; i < 3000; ++i) {
+    std::string m = valid;
+    for (int k = 0; k < 3; ++k) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      m[x % m.size()] = kChars[(x >> 32) % (sizeof(kChars) - 1)];
+    }
+    cases.push_back(m);
+  }
+  cases.push_back("steps: " + std::string(100000, '['));
+  cases.push_back("steps: " + std::string(20000, '{') + "a: 1");
+  cases.push_back(std::string("\0\xff\xfe", 3));
+  for (const auto& c : cases) {
+    auto spec = Parse(c);
+    if (!spec.ok()) {
+      EXPECT_EQ(spec.status().code(), Code::kInvalidArgument) << c;
+      EXPECT_EQ(spec.status().message().rfind("p.yaml", 0), 0u) << spec.status().message();
+    }
+  }
+}
+
 TEST(SpecTest, CycleIsNamed) {
   std::string msg = ErrorOf(R"(steps:
   a:
