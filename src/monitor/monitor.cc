@@ -17,6 +17,7 @@
 #include "monitor/domain_classifier.h"
 #include "monitor/pca_drift.h"
 #include "monitor/statistics.h"
+#include "monitor/performance.h"
 #include "monitor/thresholds.h"
 #include "monitor/univariate_drift.h"
 
@@ -513,6 +514,10 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
           fmt::format("{}: column '{}' has no values (every cell is missing)", rt.source, n));
     }
   }
+  const bool performance = WantsPerformance(cfg, ana_names);
+  if (performance) {
+    RETURN_IF_ERROR(AttachTargets(cfg, ref_src, ana_src, &rt, &at, &result.warnings));
+  }
   SortByTimestamp(&rt, cfg.timestamp_column);
   SortByTimestamp(&at, cfg.timestamp_column);
   const std::vector<int64_t>* rts = nullptr;
@@ -692,6 +697,10 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
   for (auto& r : row_records) result.records.push_back(std::move(r));
   for (auto& r : pca_records) result.records.push_back(std::move(r));
   for (auto& r : dc_records) result.records.push_back(std::move(r));
+  if (performance) {
+    for (auto& r : ComputePerformance(cfg, rt, ref_chunks, at, ana_chunks))
+      result.records.push_back(std::move(r));
+  }
   for (const auto& r : result.records) {
     if (r.period == "analysis" && r.alert) ++result.alert_count;
   }

@@ -121,6 +121,10 @@ std::string ResultsToJson(const std::vector<Record>& records, const std::string&
     out += r.alert ? ",\"alert\":true" : ",\"alert\":false";
     out += ",\"p_value\":";
     AppendOpt(&out, r.p_value);
+    if (!r.reason.empty()) {
+      out += ",\"reason\":";
+      AppendJsonString(&out, r.reason);
+    }
     out += "}";
   }
   out += "\n]}\n";

@@ -29,6 +29,7 @@ struct Record {
   std::optional<double> upper;
   bool alert = false;
   std::optional<double> p_value;
+  std::string reason;  // why `value` is undefined (NaN), when known; "" otherwise
 };
 
 // Fills the chunk fields of a record.

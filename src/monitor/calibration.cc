@@ -1,0 +1,71 @@
+#include "monitor/calibration.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <vector>
+
+#include "monitor/statistics.h"
+
+namespace cairn::monitor {
+namespace {
+
+void Clean(std::span<const double> y, std::span<const double> p, std::vector<double>* ys,
+           std::vector<double>* ps) {
+  for (size_t i = 0; i < y.size() && i < p.size(); ++i) {
+    if (std::isnan(y[i]) || std::isnan(p[i])) continue;
+    ys->push_back(y[i]);
+    ps->push_back(p[i]);
+  }
+}
+
+}  // namespace
+
+double ExpectedCalibrationError(std::span<const double> y_true, std::span<const double> proba,
+                                int bins, bool equal_count) {
+  std::vector<double> y, p;
+  Clean(y_true, proba, &y, &p);
+  const size_t n = p.size();
+  if (n == 0 || bins <= 0) return std::numeric_limits<double>::quiet_NaN();
+  std::vector<std::vector<size_t>> members(static_cast<size_t>(bins));
+  if (equal_count) {
+    std::vector<size_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p[a] < p[b]; });
+    size_t base = n / bins, extra = n % bins, pos = 0;
+    for (size_t b = 0; b < static_cast<size_t>(bins); ++b) {
+      size_t len = base + (b < extra ? 1 : 0);
+      members[b].assign(order.begin() + pos, order.begin() + pos + len);
+      pos += len;
+    }
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      int b = std::min(static_cast<int>(p[i] * bins), bins - 1);
+      members[static_cast<size_t>(std::max(b, 0))].push_back(i);
+    }
+  }
+  double total = 0;
+  for (const auto& m : members) {
+    if (m.empty()) continue;
+    std::vector<double> pb, yb;
+    for (size_t i : m) {
+      pb.push_back(p[i]);
+      yb.push_back(y[i]);
+    }
+    double gap = std::abs(PairwiseSum(pb) / m.size() - PairwiseSum(yb) / m.size());
+    total += static_cast<double>(m.size()) / n * gap;
+  }
+  return total;
+}
+
+double BrierScore(std::span<const double> y_true, std::span<const double> proba) {
+  std::vector<double> y, p;
+  Clean(y_true, proba, &y, &p);
+  if (p.empty()) return std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> sq(p.size());
+  for (size_t i = 0; i < p.size(); ++i) sq[i] = (p[i] - y[i]) * (p[i] - y[i]);
+  return PairwiseSum(sq) / p.size();
+}
+
+}  // namespace cairn::monitor

@@ -1,0 +1,442 @@
+#include "monitor/performance.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <unordered_map>
+
+#include "monitor/calibration.h"
+#include "monitor/statistics.h"
+#include "monitor/thresholds.h"
+
+namespace cairn::monitor {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr const char* kProbaColumn = "__cairn_y_pred_proba";
+constexpr const char* kPredColumn = "__cairn_y_pred";
+
+MetricValue Undefined(std::string reason) { return {kNaN, std::move(reason)}; }
+MetricValue Value(double v) { return {v, ""}; }
+MetricValue Ratio(double num, double den, const char* what) {
+  if (den == 0) return Undefined(fmt::format("{} is zero in this chunk", what));
+  return Value(num / den);
+}
+
+std::string TargetName(const MonitorConfig& cfg) {
+  if (!cfg.target_column.empty()) return cfg.target_column;
+  if (cfg.targets && !cfg.targets->column.empty()) return cfg.targets->column;
+  return "";
+}
+
+// 1-based file line of a table row (header on line 1), assuming one line per record.
+std::string Where(const Table& t, size_t row, const std::string& column) {
+  if (t.skipped_rows == 0) return fmt::format("{}:{}: column '{}'", t.source, row + 2, column);
+  return fmt::format("{}: data row {}, column '{}'", t.source, row + 1, column);
+}
+
+// The numeric values of a column: numbers, boolean codes (False 0, True 1), or categorical
+// labels that parse as numbers. NaN for a missing value.
+StatusOr<std::vector<double>> Numeric(const Table& t, const Column& c) {
+  std::vector<double> out(c.size(), kNaN);
+  switch (c.type) {
+    case ColumnType::kContinuous:
+      return c.numbers;
+    case ColumnType::kBoolean:
+      for (size_t i = 0; i < c.size(); ++i)
+        if (c.codes[i] != kMissingCode) out[i] = c.codes[i];
+      return out;
+    case ColumnType::kCategorical: {
+      std::vector<double> dict(c.dictionary.size());
+      std::vector<bool> ok(c.dictionary.size());
+      for (size_t k = 0; k < dict.size(); ++k) ok[k] = ParseNumber(c.dictionary[k], &dict[k]);
+      for (size_t i = 0; i < c.size(); ++i) {
+        if (c.codes[i] == kMissingCode) continue;
+        if (!ok[c.codes[i]]) {
+          return InvalidArgument(fmt::format("{} holds '{}', which is not a number or True/False",
+                                             Where(t, i, c.name), c.dictionary[c.codes[i]]));
+        }
+        out[i] = dict[c.codes[i]];
+      }
+      return out;
+    }
+    case ColumnType::kTimestamp:
+      break;
+  }
+  return InvalidArgument(fmt::format(
+      "{}: column '{}' holds timestamps, not model outputs or targets", t.source, c.name));
+}
+
+Status CheckRange(const Table& t, const std::string& column, const std::vector<double>& v,
+                  bool binary_only, size_t first_row_offset = 0) {
+  for (size_t i = 0; i < v.size(); ++i) {
+    double x = v[i];
+    if (std::isnan(x)) continue;
+    if (binary_only ? (x != 0 && x != 1) : !(x >= 0 && x <= 1)) {
+      return InvalidArgument(fmt::format(
+          "{} holds {}, {}", Where(t, i + first_row_offset, column), x,
+          binary_only
+              ? "but a binary classifier's targets and labels must be 0 or 1 (or False/True)"
+              : "a probability outside [0, 1]"));
+    }
+  }
+  return OkStatus();
+}
+
+StatusOr<Table> ReadColumns(DataSource& src, std::vector<std::string> columns,
+                            std::map<std::string, ColumnType> types, BadRowPolicy policy) {
+  ReadOptions o;
+  o.columns = std::move(columns);
+  o.types = std::move(types);
+  o.on_bad_rows = policy;
+  return src.Read(o);
+}
+
+void AddNumeric(Table* t, const char* name, std::vector<double> values) {
+  Column c;
+  c.name = name;
+  c.type = ColumnType::kContinuous;
+  c.numbers = std::move(values);
+  t->columns.push_back(std::move(c));
+}
+
+double Mean(std::vector<double>& v) { return PairwiseSum(v) / static_cast<double>(v.size()); }
+
+// ROC AUC and average precision as scikit-learn (distinct thresholds, trapezoids; AP =
+// Σ (R_k − R_{k−1})·P_k). `pairs` is (score, label).
+void RankMetrics(std::vector<std::pair<double, double>> pairs, double positives, double negatives,
+                 double* auc, double* ap) {
+  std::stable_sort(pairs.begin(), pairs.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  double tp = 0, fp = 0, prev_tp = 0, prev_fp = 0, area = 0, apsum = 0;
+  for (size_t i = 0; i < pairs.size();) {
+    size_t j = i;
+    while (j < pairs.size() && pairs[j].first == pairs[i].first) {
+      if (pairs[j].second == 1)
+        tp += 1;
+      else
+        fp += 1;
+      ++j;
+    }
+    area += (fp - prev_fp) * (tp + prev_tp) / 2;
+    apsum += (tp - prev_tp) / positives * (tp / (tp + fp));
+    prev_tp = tp;
+    prev_fp = fp;
+    i = j;
+  }
+  *auc = area / (positives * negatives);
+  *ap = apsum;
+}
+
+}  // namespace
+
+std::vector<MetricInfo> BinaryMetricInfos(bool have_labels) {
+  std::vector<MetricInfo> m = {{"roc_auc", "performance", 0.0, 1.0},
+                               {"average_precision", "performance", 0.0, 1.0},
+                               {"log_loss", "performance", 0.0, std::nullopt}};
+  if (have_labels) {
+    for (const char* n : {"f1", "precision", "recall", "specificity", "accuracy"})
+      m.push_back({n, "performance", 0.0, 1.0});
+    for (const char* n : {"true_positive_count", "true_negative_count", "false_positive_count",
+                          "false_negative_count"})
+      m.push_back({n, "performance", 0.0, std::nullopt});
+    for (const char* n :
+         {"true_positive_rate", "false_positive_rate", "true_negative_rate", "false_negative_rate"})
+      m.push_back({n, "performance", 0.0, 1.0});
+  }
+  for (const char* n : {"brier_score", "ece_equal_width", "ece_equal_count"})
+    m.push_back({n, "calibration", 0.0, 1.0});
+  return m;
+}
+
+std::vector<MetricInfo> RegressionMetricInfos() {
+  std::vector<MetricInfo> m;
+  for (const char* n : {"mae", "mape", "mse", "rmse", "msle", "rmsle"})
+    m.push_back({n, "performance", 0.0, std::nullopt});
+  m.push_back({"r2", "performance", std::nullopt, 1.0});
+  return m;
+}
+
+std::vector<MetricValue> BinaryMetrics(std::span<const double> y_true,
+                                       std::span<const double> proba,
+                                       std::span<const double> y_pred) {
+  const bool labels = !y_pred.empty();
+  std::vector<MetricValue> out;
+  // Score metrics over rows with a target and a probability.
+  std::vector<std::pair<double, double>> pairs;
+  std::vector<double> ys, ps;
+  double pos = 0;
+  for (size_t i = 0; i < y_true.size(); ++i) {
+    if (std::isnan(y_true[i]) || std::isnan(proba[i])) continue;
+    pairs.emplace_back(proba[i], y_true[i]);
+    ys.push_back(y_true[i]);
+    ps.push_back(proba[i]);
+    pos += y_true[i];
+  }
+  const double n = static_cast<double>(pairs.size()), neg = n - pos;
+  if (pairs.empty()) {
+    for (int k = 0; k < 3; ++k)
+      out.push_back(Undefined("no rows with a known target in the chunk"));
+  } else {
+    if (pos == 0 || neg == 0) {
+      std::string why = fmt::format("the chunk's targets hold a single class ({} rows, all {})",
+                                    pairs.size(), pos == 0 ? 0 : 1);
+      out.push_back(Undefined(why));
+      out.push_back(pos == 0 ? Undefined(why) : Value(1.0));
+    } else {
+      double auc, ap;
+      RankMetrics(pairs, pos, neg, &auc, &ap);
+      out.push_back(Value(auc));
+      out.push_back(Value(ap));
+    }
+    const double eps = std::numeric_limits<double>::epsilon();
+    std::vector<double> loss(pairs.size());
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      double q = pairs[i].second == 1 ? pairs[i].first : 1 - pairs[i].first;
+      loss[i] = -std::log(std::clamp(q, eps, 1 - eps));
+    }
+    out.push_back(Value(Mean(loss)));
+  }
+  if (labels) {
+    double tp = 0, tn = 0, fp = 0, fn = 0;
+    for (size_t i = 0; i < y_true.size(); ++i) {
+      if (std::isnan(y_true[i]) || std::isnan(y_pred[i])) continue;
+      bool t = y_true[i] == 1, p = y_pred[i] == 1;
+      (t ? (p ? tp : fn) : (p ? fp : tn)) += 1;
+    }
+    const double m = tp + tn + fp + fn;
+    if (m == 0) {
+      for (int k = 0; k < 13; ++k)
+        out.push_back(Undefined("no rows with a known target in the chunk"));
+    } else {
+      out.push_back(Ratio(2 * tp, 2 * tp + fp + fn, "2·TP + FP + FN (F1's denominator)"));
+      out.push_back(Ratio(tp, tp + fp, "TP + FP (no positive predictions)"));
+      out.push_back(Ratio(tp, tp + fn, "TP + FN (no positive targets)"));
+      out.push_back(Ratio(tn, tn + fp, "TN + FP (no negative targets)"));
+      out.push_back(Value((tp + tn) / m));
+      for (double c : {tp, tn, fp, fn}) out.push_back(Value(c));
+      out.push_back(Ratio(tp, tp + fn, "TP + FN (no positive targets)"));
+      out.push_back(Ratio(fp, fp + tn, "FP + TN (no negative targets)"));
+      out.push_back(Ratio(tn, tn + fp, "TN + FP (no negative targets)"));
+      out.push_back(Ratio(fn, fn + tp, "FN + TP (no positive targets)"));
+    }
+  }
+  if (pairs.empty()) {
+    for (int k = 0; k < 3; ++k)
+      out.push_back(Undefined("no rows with a known target in the chunk"));
+  } else {
+    out.push_back(Value(BrierScore(ys, ps)));
+    out.push_back(Value(ExpectedCalibrationError(ys, ps, 10, false)));
+    out.push_back(Value(ExpectedCalibrationError(ys, ps, 10, true)));
+  }
+  return out;
+}
+
+std::vector<MetricValue> RegressionMetrics(std::span<const double> y_true,
+                                           std::span<const double> y_pred) {
+  std::vector<double> ae, ape, se, sle, ys;
+  bool negative = false;
+  const double eps = std::numeric_limits<double>::epsilon();
+  for (size_t i = 0; i < y_true.size(); ++i) {
+    double y = y_true[i], p = y_pred[i];
+    if (std::isnan(y) || std::isnan(p)) continue;
+    ys.push_back(y);
+    ae.push_back(std::abs(y - p));
+    ape.push_back(std::abs(y - p) / std::max(std::abs(y), eps));
+    se.push_back((y - p) * (y - p));
+    if (y < 0 || p < 0) negative = true;
+    double d = std::log1p(y) - std::log1p(p);
+    sle.push_back(d * d);
+  }
+  std::vector<MetricValue> out;
+  if (ys.empty()) {
+    for (int k = 0; k < 7; ++k)
+      out.push_back(Undefined("no rows with a known target in the chunk"));
+    return out;
+  }
+  double mse = Mean(se);
+  out.push_back(Value(Mean(ae)));
+  out.push_back(Value(Mean(ape)));
+  out.push_back(Value(mse));
+  out.push_back(Value(std::sqrt(mse)));
+  if (negative) {
+    const char* why = "a target or prediction in the chunk is negative (log error undefined)";
+    out.push_back(Undefined(why));
+    out.push_back(Undefined(why));
+  } else {
+    double msle = Mean(sle);
+    out.push_back(Value(msle));
+    out.push_back(Value(std::sqrt(msle)));
+  }
+  double mean = Mean(ys);
+  std::vector<double> dev(ys.size());
+  for (size_t i = 0; i < ys.size(); ++i) dev[i] = (ys[i] - mean) * (ys[i] - mean);
+  double ss_tot = PairwiseSum(dev), ss_res = PairwiseSum(se);
+  if (ss_tot == 0)
+    out.push_back(Undefined("the chunk's targets are all equal (R² undefined)"));
+  else
+    out.push_back(Value(1 - ss_res / ss_tot));
+  return out;
+}
+
+bool WantsPerformance(const MonitorConfig& cfg, const std::vector<std::string>& analysis_columns) {
+  const std::string target = TargetName(cfg);
+  if (target.empty() || (cfg.y_pred_proba.empty() && cfg.y_pred.empty())) return false;
+  return cfg.targets.has_value() || std::find(analysis_columns.begin(), analysis_columns.end(),
+                                              target) != analysis_columns.end();
+}
+
+Status AttachTargets(const MonitorConfig& cfg, DataSource& ref_src, DataSource& ana_src, Table* rt,
+                     Table* at, std::vector<std::string>* warnings) {
+  const std::string target = TargetName(cfg);
+  const bool binary = !cfg.y_pred_proba.empty();
+  // Model outputs (already loaded: they are monitored).
+  for (Table* t : {rt, at}) {
+    if (binary) {
+      const Column* c = t->Find(cfg.y_pred_proba);
+      if (c == nullptr)
+        return NotFound(fmt::format("{}: no column '{}'", t->source, cfg.y_pred_proba));
+      ASSIGN_OR_RETURN(auto p, Numeric(*t, *c));
+      RETURN_IF_ERROR(CheckRange(*t, cfg.y_pred_proba, p, false));
+      AddNumeric(t, kProbaColumn, std::move(p));
+    }
+    if (!cfg.y_pred.empty()) {
+      const Column* c = t->Find(cfg.y_pred);
+      if (c == nullptr) return NotFound(fmt::format("{}: no column '{}'", t->source, cfg.y_pred));
+      ASSIGN_OR_RETURN(auto p, Numeric(*t, *c));
+      if (binary) RETURN_IF_ERROR(CheckRange(*t, cfg.y_pred, p, true));
+      AddNumeric(t, kPredColumn, std::move(p));
+    }
+  }
+  // Reference targets.
+  {
+    ASSIGN_OR_RETURN(Table t, ReadColumns(ref_src, {target}, {}, cfg.on_bad_rows));
+    if (t.num_rows != rt->num_rows)
+      return Internal(fmt::format("{}: target column read {} rows, expected {}", t.source,
+                                  t.num_rows, rt->num_rows));
+    ASSIGN_OR_RETURN(auto y, Numeric(t, t.columns[0]));
+    if (binary) RETURN_IF_ERROR(CheckRange(t, target, y, true));
+    AddNumeric(rt, kTargetColumn, std::move(y));
+  }
+  // Analysis targets: the column itself, or the targets file joined on the key.
+  ASSIGN_OR_RETURN(auto ana_names, ana_src.ColumnNames());
+  if (std::find(ana_names.begin(), ana_names.end(), target) != ana_names.end()) {
+    ASSIGN_OR_RETURN(Table t, ReadColumns(ana_src, {target}, {}, cfg.on_bad_rows));
+    if (t.num_rows != at->num_rows)
+      return Internal(fmt::format("{}: target column read {} rows, expected {}", t.source,
+                                  t.num_rows, at->num_rows));
+    ASSIGN_OR_RETURN(auto y, Numeric(t, t.columns[0]));
+    if (binary) RETURN_IF_ERROR(CheckRange(t, target, y, true));
+    AddNumeric(at, kTargetColumn, std::move(y));
+    return OkStatus();
+  }
+  if (!cfg.targets) {
+    return InvalidArgument(fmt::format(
+        "{}: the analysis data has no '{}' column; configure 'targets' (path, join_key) to join "
+        "them, or leave 'target' out",
+        cfg.config_path, target));
+  }
+  const std::string& key = cfg.targets->join_key;
+  const std::string tcol = cfg.targets->column.empty() ? target : cfg.targets->column;
+  ASSIGN_OR_RETURN(Table keys,
+                   ReadColumns(ana_src, {key}, {{key, ColumnType::kCategorical}}, cfg.on_bad_rows));
+  if (keys.num_rows != at->num_rows)
+    return Internal(fmt::format("{}: key column read {} rows, expected {}", keys.source,
+                                keys.num_rows, at->num_rows));
+  auto tsrc = OpenCsvFile(cfg.targets->path);
+  ASSIGN_OR_RETURN(Table tt, ReadColumns(*tsrc, {key, tcol}, {{key, ColumnType::kCategorical}},
+                                         cfg.on_bad_rows));
+  ASSIGN_OR_RETURN(auto tv, Numeric(tt, *tt.Find(tcol)));
+  if (binary) RETURN_IF_ERROR(CheckRange(tt, tcol, tv, true));
+  const Column& tk = *tt.Find(key);
+  std::unordered_map<std::string, double> by_key;
+  int64_t duplicates = 0, missing_keys = 0;
+  for (size_t i = 0; i < tt.num_rows; ++i) {
+    if (tk.codes[i] == kMissingCode) {
+      ++missing_keys;
+      continue;
+    }
+    if (!by_key.emplace(tk.dictionary[tk.codes[i]], tv[i]).second) ++duplicates;
+  }
+  if (duplicates)
+    warnings->push_back(fmt::format("{}: {} rows repeat an earlier '{}'; the first is used",
+                                    tt.source, duplicates, key));
+  if (missing_keys)
+    warnings->push_back(
+        fmt::format("{}: {} rows have no '{}' and were ignored", tt.source, missing_keys, key));
+  const Column& ak = keys.columns[0];
+  std::vector<double> y(at->num_rows, kNaN);
+  int64_t unmatched = 0;
+  for (size_t i = 0; i < at->num_rows; ++i) {
+    auto it = ak.codes[i] == kMissingCode ? by_key.end() : by_key.find(ak.dictionary[ak.codes[i]]);
+    if (it == by_key.end()) {
+      ++unmatched;
+      continue;
+    }
+    y[i] = it->second;
+  }
+  if (unmatched) {
+    warnings->push_back(fmt::format(
+        "targets: {} of {} analysis rows have no target in {} (joined on '{}'); performance "
+        "uses the others",
+        unmatched, at->num_rows, tt.source, key));
+  }
+  AddNumeric(at, kTargetColumn, std::move(y));
+  return OkStatus();
+}
+
+std::vector<Record> ComputePerformance(const MonitorConfig& cfg, const Table& rt,
+                                       const std::vector<Chunk>& rc, const Table& at,
+                                       const std::vector<Chunk>& ac) {
+  const bool binary = !cfg.y_pred_proba.empty();
+  const bool labels = !cfg.y_pred.empty();
+  const std::vector<MetricInfo> infos =
+      binary ? BinaryMetricInfos(labels) : RegressionMetricInfos();
+  const std::string target = TargetName(cfg);
+  std::vector<std::vector<Record>> by_metric(infos.size());
+  std::vector<std::vector<double>> ref_values(infos.size());
+  const Table* tables[2] = {&rt, &at};
+  const std::vector<Chunk>* chunks[2] = {&rc, &ac};
+  for (int p = 0; p < 2; ++p) {
+    const Table& t = *tables[p];
+    std::span<const double> y = t.Find(kTargetColumn)->numbers;
+    std::span<const double> pred, proba;
+    if (labels) pred = t.Find(kPredColumn)->numbers;
+    if (binary) proba = t.Find(kProbaColumn)->numbers;
+    for (const Chunk& ch : *chunks[p]) {
+      auto sub = [&](std::span<const double> s) {
+        return s.empty() ? s : s.subspan(ch.begin, ch.size());
+      };
+      std::vector<MetricValue> v = binary ? BinaryMetrics(sub(y), sub(proba), sub(pred))
+                                          : RegressionMetrics(sub(y), sub(pred));
+      for (size_t m = 0; m < infos.size(); ++m) {
+        Record r =
+            MakeRecord(p == 0 ? "reference" : "analysis", ch, target, infos[m].name, infos[m].kind);
+        r.value = v[m].value;
+        r.reason = v[m].reason;
+        if (p == 0) ref_values[m].push_back(r.value);
+        by_metric[m].push_back(std::move(r));
+      }
+    }
+  }
+  ThresholdSpec spec;
+  spec.kind = ThresholdKind::kStd;
+  spec.lower = 3;
+  spec.upper = 3;
+  std::vector<Record> out;
+  for (size_t m = 0; m < infos.size(); ++m) {
+    Bounds b = ComputeThresholds(spec, ref_values[m], infos[m].lower_limit, infos[m].upper_limit);
+    for (auto& r : by_metric[m]) {
+      r.lower = b.lower;
+      r.upper = b.upper;
+      r.alert = IsAlert(r.value, b);
+      out.push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
+}  // namespace cairn::monitor

@@ -1,0 +1,81 @@
+// Realized performance per chunk once targets are known (nannyML's PerformanceCalculator and
+// scikit-learn's metrics), plus calibration (calibration.h) for binary classifiers.
+//
+// Problem type: a binary classifier when model_outputs.y_pred_proba is configured (y_pred
+// optional: the label metrics need it), a regression when only y_pred is. Reference targets
+// come from the reference column `target` (or targets.column); analysis targets from that
+// column in the analysis file when present, otherwise from the targets file joined on
+// targets.join_key. Rows whose target or prediction is missing are dropped per metric, as
+// nannyML does; analysis rows whose key has no target are counted in a summary warning.
+//
+// Records: kind "performance" (or "calibration"), column = the target name, one per
+// (chunk, metric), thresholds nanmean ± 3·nanstd (ddof 0) of the reference chunks clipped to
+// the metric's limits, alert strictly outside. An undefined value (a single class in the
+// chunk, no positive predictions, no targets) is NaN with Record::reason saying why.
+//
+// Thread-safety: free functions over const data.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "monitor/chunker.h"
+#include "monitor/config.h"
+#include "monitor/data_source.h"
+#include "monitor/results.h"
+#include "monitor/table.h"
+
+namespace cairn::monitor {
+
+// Name of the column AttachTargets appends to both tables (numeric target, NaN = unknown).
+inline constexpr const char* kTargetColumn = "__cairn_y_true";
+
+// A metric value, or NaN with the reason it is undefined.
+struct MetricValue {
+  double value = 0;
+  std::string reason;  // non-empty iff undefined
+};
+
+struct MetricInfo {
+  std::string name;
+  std::string kind;  // "performance" or "calibration"
+  std::optional<double> lower_limit, upper_limit;
+};
+
+// Metric names in output order.
+std::vector<MetricInfo> BinaryMetricInfos(bool have_labels);
+std::vector<MetricInfo> RegressionMetricInfos();
+
+// All binary metrics of BinaryMetricInfos(!y_pred.empty()) over rows [b, e): y_true in {0, 1},
+// proba in [0, 1], y_pred in {0, 1} (may be empty); NaN rows are dropped per metric.
+std::vector<MetricValue> BinaryMetrics(std::span<const double> y_true,
+                                       std::span<const double> proba,
+                                       std::span<const double> y_pred);
+// MAE, MAPE, MSE, RMSE, MSLE, RMSLE, R² (scikit-learn's definitions).
+std::vector<MetricValue> RegressionMetrics(std::span<const double> y_true,
+                                           std::span<const double> y_pred);
+
+// Whether performance is computed: a target name and a model output are configured, and the
+// analysis targets exist (a 'targets' file, or the target column among `analysis_columns`).
+// Otherwise the target is only excluded from the features (monitoring engine I).
+bool WantsPerformance(const MonitorConfig& config,
+                      const std::vector<std::string>& analysis_columns);
+
+// Reads the targets (reference column; analysis column or the joined targets file) and
+// appends kTargetColumn to both tables, in their current row order. Validates that
+// probabilities lie in [0, 1] and binary targets/labels are 0/1 (errors name the file, line
+// and column). Appends a warning for analysis rows without a target.
+// Errors: NotFound (file or column), InvalidArgument (bad values).
+Status AttachTargets(const MonitorConfig& config, DataSource& reference, DataSource& analysis,
+                     Table* ref_table, Table* ana_table, std::vector<std::string>* warnings);
+
+// Records for every chunk of both periods (reference first) and every metric.
+std::vector<Record> ComputePerformance(const MonitorConfig& config, const Table& ref_table,
+                                       const std::vector<Chunk>& ref_chunks, const Table& ana_table,
+                                       const std::vector<Chunk>& ana_chunks);
+
+}  // namespace cairn::monitor

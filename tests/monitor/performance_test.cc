@@ -1,0 +1,192 @@
+// Realized performance and calibration vs nannyML 0.13.1 and scikit-learn 1.6.1 (goldens and
+// configs in tests/monitor/goldens/perf_*, made by make_perf_goldens.py): values and
+// thresholds to 1e-9 relative, every alert equal. Plus the bad-input contract: unmatched
+// targets are counted, single-class chunks are undefined with a reason, probabilities outside
+// [0, 1] name file, line and column.
+#include "monitor/performance.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <tuple>
+
+#include "monitor/calibration.h"
+#include "monitor/config.h"
+#include "monitor/data_source.h"
+#include "monitor/monitor.h"
+
+namespace cairn::monitor {
+namespace {
+
+std::string GoldenDir() { return std::string(CAIRN_SOURCE_DIR) + "/tests/monitor/goldens/"; }
+
+bool Close(double expected, double actual, double rel) {
+  if (std::isnan(expected)) return std::isnan(actual);
+  return std::abs(expected - actual) <= rel * std::abs(expected) + 1e-15;
+}
+
+void CheckPerfGolden(const std::string& name, int expected_rows) {
+  auto cfg = LoadMonitorConfig(GoldenDir() + name + ".yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  auto result = RunMonitor(*cfg);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  std::map<std::tuple<std::string, int64_t, std::string, std::string>, const Record*> index;
+  for (const auto& r : result->records) index[{r.period, r.chunk_index, r.column, r.metric}] = &r;
+  ReadOptions opts;
+  for (const char* c : {"period", "key", "column", "metric"})
+    opts.types[c] = ColumnType::kCategorical;
+  for (const char* c :
+       {"chunk_index", "start_index", "end_index", "value", "lower", "upper", "alert", "p_value"})
+    opts.types[c] = ColumnType::kContinuous;
+  auto golden = OpenCsvFile(GoldenDir() + name + ".csv.gz")->Read(opts);
+  ASSERT_TRUE(golden.ok()) << golden.status().ToString();
+  const Table& g = *golden;
+  ASSERT_EQ(static_cast<int>(g.num_rows), expected_rows);
+  auto str = [&](const char* col, size_t row) {
+    const Column* c = g.Find(col);
+    return c->dictionary[c->codes[row]];
+  };
+  auto num = [&](const char* col, size_t row) { return g.Find(col)->numbers[row]; };
+  int alerts = 0;
+  for (size_t i = 0; i < g.num_rows; ++i) {
+    std::string what = name + " " + str("period", i) + " chunk " +
+                       std::to_string(int(num("chunk_index", i))) + " " + str("metric", i);
+    auto it = index.find({str("period", i), static_cast<int64_t>(num("chunk_index", i)),
+                          str("column", i), str("metric", i)});
+    ASSERT_NE(it, index.end()) << "no cairn record for " << what;
+    const Record& r = *it->second;
+    EXPECT_EQ(r.chunk_key, str("key", i)) << what;
+    EXPECT_EQ(r.start_index, static_cast<int64_t>(num("start_index", i))) << what;
+    EXPECT_EQ(r.end_index, static_cast<int64_t>(num("end_index", i))) << what;
+    EXPECT_TRUE(Close(num("value", i), r.value, 1e-9))
+        << what << ": reference " << num("value", i) << " cairn " << r.value;
+    double lower = num("lower", i), upper = num("upper", i);
+    ASSERT_EQ(std::isnan(lower), !r.lower.has_value()) << what;
+    if (r.lower) {
+      EXPECT_TRUE(Close(lower, *r.lower, 1e-9)) << what << " lower " << lower << " " << *r.lower;
+    }
+    ASSERT_EQ(std::isnan(upper), !r.upper.has_value()) << what;
+    if (r.upper) {
+      EXPECT_TRUE(Close(upper, *r.upper, 1e-9)) << what << " upper " << upper << " " << *r.upper;
+    }
+    EXPECT_EQ(num("alert", i) == 1, r.alert) << what << " alert: value " << r.value;
+    alerts += r.alert;
+  }
+  EXPECT_GT(alerts, 0) << name << ": the golden should exercise alerts";
+}
+
+// 20 chunks × (7 nannyML binary metrics + 4 counts + log loss + 4 rates + Brier + 2 ECE).
+TEST(PerformanceGoldenTest, CarLoanBinaryJoinedTargets) { CheckPerfGolden("perf_car_loan", 380); }
+// 20 chunks × (6 nannyML regression metrics + R²).
+TEST(PerformanceGoldenTest, CarPriceRegressionJoinedTargets) {
+  CheckPerfGolden("perf_car_price", 140);
+}
+
+// Hand-derived: p = {0.1, 0.4, 0.6, 0.9}, y = {0, 1, 0, 1}.
+// Equal width (10 bins): one row per bin, ECE = (0.1 + 0.6 + 0.6 + 0.1) / 4 = 0.35.
+// Equal count (2 bins): {0.1, 0.4} vs y {0, 1}: |0.25 − 0.5| = 0.25; {0.6, 0.9} vs {0, 1}:
+// |0.75 − 0.5| = 0.25; ECE = 0.25. Brier = (0.01 + 0.36 + 0.36 + 0.01) / 4 = 0.185.
+TEST(CalibrationTest, HandDerived) {
+  std::vector<double> y = {0, 1, 0, 1}, p = {0.1, 0.4, 0.6, 0.9};
+  EXPECT_NEAR(ExpectedCalibrationError(y, p, 10, false), 0.35, 1e-15);
+  EXPECT_NEAR(ExpectedCalibrationError(y, p, 2, true), 0.25, 1e-15);
+  EXPECT_NEAR(BrierScore(y, p), 0.185, 1e-15);
+  EXPECT_TRUE(std::isnan(BrierScore({}, {})));
+}
+
+std::string WriteTemp(const std::string& name, const std::string& text) {
+  std::string path = testing::TempDir() + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+MonitorConfig SmallConfig() {
+  MonitorConfig cfg;
+  cfg.config_path = "test.yaml";
+  cfg.id_columns = {"id"};
+  cfg.target_column = "y";
+  cfg.y_pred_proba = "p";
+  cfg.y_pred = "yhat";
+  cfg.features = {"x"};
+  cfg.chunking.kind = ChunkingKind::kSize;
+  cfg.chunking.size = 4;
+  cfg.data_quality = false;
+  cfg.summary_stats = false;
+  return cfg;
+}
+
+const std::string kReference =
+    "id,x,p,yhat,y\n"
+    "1,1,0.9,1,1\n2,2,0.2,0,0\n3,3,0.7,1,0\n4,4,0.4,0,1\n"
+    "5,5,0.8,1,1\n6,6,0.3,0,0\n7,7,0.6,1,1\n8,8,0.1,0,0\n";
+
+TEST(PerformanceTest, SingleClassChunkIsUndefinedWithReason) {
+  MonitorConfig cfg = SmallConfig();
+  auto ref = CsvFromString(kReference, "ref.csv");
+  // Every analysis target is 1: AUROC has no negatives.
+  auto ana = CsvFromString("id,x,p,yhat,y\n9,1,0.9,1,1\n10,2,0.8,1,1\n11,3,0.3,0,1\n12,4,0.7,1,1\n",
+                           "ana.csv");
+  auto result = RunMonitorOn(cfg, *ref, *ana);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  int checked = 0;
+  for (const auto& r : result->records) {
+    if (r.period != "analysis" || r.column != "y") continue;
+    if (r.metric == "roc_auc" || r.metric == "specificity") {
+      EXPECT_TRUE(std::isnan(r.value)) << r.metric;
+      EXPECT_FALSE(r.reason.empty()) << r.metric;
+      EXPECT_FALSE(r.alert);
+      ++checked;
+    }
+    if (r.metric == "recall") EXPECT_DOUBLE_EQ(r.value, 0.75);
+    if (!std::isnan(r.value)) EXPECT_TRUE(r.reason.empty()) << r.metric;
+  }
+  EXPECT_EQ(checked, 2);
+  std::string json = ResultsToJson(result->records, SummaryJson(*result));
+  EXPECT_NE(json.find("\"reason\":\"the chunk's targets hold a single class"), std::string::npos);
+}
+
+TEST(PerformanceTest, UnmatchedTargetsAreCountedNotFatal) {
+  MonitorConfig cfg = SmallConfig();
+  cfg.targets = TargetsSpec{WriteTemp("perf_targets.csv", "id,y\n9,1\n10,0\n77,1\n"), "id", "y"};
+  auto ref = CsvFromString(kReference, "ref.csv");
+  auto ana =
+      CsvFromString("id,x,p,yhat\n9,1,0.9,1\n10,2,0.2,0\n11,3,0.3,0\n12,4,0.7,1\n", "ana.csv");
+  auto result = RunMonitorOn(cfg, *ref, *ana);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  bool warned = false;
+  for (const auto& w : result->warnings)
+    warned = warned || w.find("2 of 4 analysis rows have no target") != std::string::npos;
+  EXPECT_TRUE(warned);
+  for (const auto& r : result->records) {
+    if (r.period == "analysis" && r.metric == "accuracy") EXPECT_DOUBLE_EQ(r.value, 1.0);
+    if (r.period == "analysis" && r.metric == "true_positive_count") EXPECT_EQ(r.value, 1);
+  }
+}
+
+TEST(PerformanceTest, ProbabilityOutsideUnitIntervalNamesFileLineColumn) {
+  MonitorConfig cfg = SmallConfig();
+  auto ref = CsvFromString(kReference, "ref.csv");
+  auto ana = CsvFromString("id,x,p,yhat,y\n9,1,0.9,1,1\n10,2,1.5,1,0\n11,3,0.3,0,1\n12,4,0.7,1,1\n",
+                           "ana.csv");
+  auto result = RunMonitorOn(cfg, *ref, *ana);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(result.status().message().find("ana.csv:3: column 'p' holds 1.5"), std::string::npos)
+      << result.status().ToString();
+}
+
+TEST(PerformanceTest, NonBinaryTargetIsAnError) {
+  MonitorConfig cfg = SmallConfig();
+  auto ref = CsvFromString(kReference, "ref.csv");
+  auto ana = CsvFromString("id,x,p,yhat,y\n9,1,0.9,1,1\n10,2,0.5,1,2\n11,3,0.3,0,1\n12,4,0.7,1,1\n",
+                           "ana.csv");
+  auto result = RunMonitorOn(cfg, *ref, *ana);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("ana.csv:3: column 'y' holds 2"), std::string::npos)
+      << result.status().ToString();
+}
+
+}  // namespace
+}  // namespace cairn::monitor
