@@ -127,7 +127,8 @@ std::string CsvField(const std::string& s) {
 }
 
 nlohmann::ordered_json EmbeddedJson(const std::string& text) {
-  nlohmann::ordered_json v = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
+  nlohmann::ordered_json v =
+      nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (v.is_discarded()) return text;
   return v;
 }

@@ -108,8 +108,7 @@ class InferenceLog {
   // starts the writer thread. `clock` must outlive the log.
   // Errors: those of store::ConnectionPool::Open; InvalidArgument for queue_capacity or
   // max_batch of 0 or a negative flush_interval_ms.
-  static StatusOr<std::unique_ptr<InferenceLog>> Open(const std::string& path,
-                                                      const Clock& clock,
+  static StatusOr<std::unique_ptr<InferenceLog>> Open(const std::string& path, const Clock& clock,
                                                       const InferenceLogOptions& options = {});
   // Uses an existing pool (not owned; it must outlive the log) whose migrations include
   // Migrations(). Errors: InvalidArgument for bad options; FailedPrecondition when the
@@ -151,8 +150,8 @@ class InferenceLog {
   // (synchronously; a later call for the same key replaces the value). `value_json` is JSON
   // text (1, 0.25, "fraud", true). The request need not be logged yet.
   // Errors: InvalidArgument for an empty deployment or key or a value that is not JSON.
-  Status RecordOutcome(const std::string& deployment, OutcomeKey key_kind,
-                       const std::string& key, const std::string& value_json);
+  Status RecordOutcome(const std::string& deployment, OutcomeKey key_kind, const std::string& key,
+                       const std::string& value_json);
 
   // Logged requests of `query` that have an outcome (by request id, or by entity key when
   // the request has one), with the outcome, in (time_ms, insertion) order. Errors: those of
@@ -170,8 +169,8 @@ class InferenceLog {
   const InferenceLogOptions options_;
 
   mutable std::mutex mu_;
-  std::condition_variable work_cv_;   // the writer waits for work
-  std::condition_variable done_cv_;   // Flush() waits for progress
+  std::condition_variable work_cv_;    // the writer waits for work
+  std::condition_variable done_cv_;    // Flush() waits for progress
   std::deque<InferenceRecord> queue_;  // GUARDED_BY(mu_)
   bool stopping_ = false;              // GUARDED_BY(mu_)
   uint64_t flush_target_ = 0;          // GUARDED_BY(mu_): highest sequence a Flush() awaits

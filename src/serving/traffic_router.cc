@@ -167,44 +167,55 @@ RouteDecision TrafficRouter::Route(std::string_view key) const {
   return d;
 }
 
-Status TrafficRouter::Install(RouteSpec spec) {
+Status TrafficRouter::Change(const std::function<Status(RouteSpec&)>& edit) {
   std::lock_guard<std::mutex> lock(mu_);
+  RouteSpec spec = table_->spec();
+  RETURN_IF_ERROR(edit(spec));
   ASSIGN_OR_RETURN(auto table, RoutingTable::Create(std::move(spec), table_->generation() + 1));
   history_.push_back(std::move(table_));
+  if (history_.size() > kMaxHistory) history_.erase(history_.begin());
   table_ = std::move(table);
   return OkStatus();
 }
 
-Status TrafficRouter::Replace(RouteSpec spec) { return Install(std::move(spec)); }
+Status TrafficRouter::Replace(RouteSpec spec) {
+  return Change([&spec](RouteSpec& current) {
+    current = std::move(spec);
+    return OkStatus();
+  });
+}
 
 Status TrafficRouter::SetCanaryWeight(double weight_percent) {
-  RouteSpec spec = Current()->spec();
-  if (!spec.canary) return FailedPrecondition("the deployment has no canary");
-  RETURN_IF_ERROR(CheckWeight(weight_percent, "canary.weight_percent"));
-  spec.canary->weight_percent = weight_percent;
-  return Install(std::move(spec));
+  return Change([weight_percent](RouteSpec& spec) -> Status {
+    if (!spec.canary) return FailedPrecondition("the deployment has no canary");
+    RETURN_IF_ERROR(CheckWeight(weight_percent, "canary.weight_percent"));
+    spec.canary->weight_percent = weight_percent;
+    return OkStatus();
+  });
 }
 
 Status TrafficRouter::SetVariantWeights(const std::vector<double>& weights_percent) {
-  RouteSpec spec = Current()->spec();
-  if (spec.variants.empty()) return FailedPrecondition("the deployment has no A/B variants");
-  if (weights_percent.size() != spec.variants.size()) {
-    return InvalidArgument("expected " + std::to_string(spec.variants.size()) +
-                           " variant weights, got " + std::to_string(weights_percent.size()));
-  }
-  for (size_t i = 0; i < weights_percent.size(); ++i) {
-    spec.variants[i].weight_percent = weights_percent[i];
-  }
-  return Install(std::move(spec));
+  return Change([&weights_percent](RouteSpec& spec) -> Status {
+    if (spec.variants.empty()) return FailedPrecondition("the deployment has no A/B variants");
+    if (weights_percent.size() != spec.variants.size()) {
+      return InvalidArgument("expected " + std::to_string(spec.variants.size()) +
+                             " variant weights, got " + std::to_string(weights_percent.size()));
+    }
+    for (size_t i = 0; i < weights_percent.size(); ++i) {
+      spec.variants[i].weight_percent = weights_percent[i];
+    }
+    return OkStatus();
+  });
 }
 
 Status TrafficRouter::PromoteCanary() {
-  RouteSpec spec = Current()->spec();
-  if (!spec.canary) return FailedPrecondition("the deployment has no canary to promote");
-  spec.primary_version = spec.canary->version;
-  spec.canary.reset();
-  std::erase(spec.shadow_versions, spec.primary_version);
-  return Install(std::move(spec));
+  return Change([](RouteSpec& spec) -> Status {
+    if (!spec.canary) return FailedPrecondition("the deployment has no canary to promote");
+    spec.primary_version = spec.canary->version;
+    spec.canary.reset();
+    std::erase(spec.shadow_versions, spec.primary_version);
+    return OkStatus();
+  });
 }
 
 Status TrafficRouter::Rollback() {

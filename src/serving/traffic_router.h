@@ -22,7 +22,8 @@
 // flight keeps seeing the versions it started with.
 //
 // Thread-safety: RoutingTable is immutable and thread-safe. TrafficRouter's methods may be
-// called concurrently from any thread; the RandomSource must then be thread-safe too.
+// called concurrently from any thread (changes are serialised; Route() only copies the
+// current table's pointer under a short lock); the RandomSource must then be thread-safe too.
 #pragma once
 
 #include <cstdint>
@@ -44,8 +45,8 @@ struct CanarySpec {
 };
 
 struct VariantSpec {
-  std::string name;     // unique within the spec, e.g. "control", "treatment"
-  std::string version;  // model version answering this variant
+  std::string name;           // unique within the spec, e.g. "control", "treatment"
+  std::string version;        // model version answering this variant
   double weight_percent = 0;  // in [0, 100]; all variants' weights sum to 100
 };
 
@@ -122,6 +123,7 @@ class RoutingTable {
 
 class TrafficRouter {
  public:
+  static constexpr size_t kMaxHistory = 64;
   // Returns uniformly random 64-bit values; used for requests without a key.
   using RandomSource = std::function<uint64_t()>;
 
@@ -147,14 +149,17 @@ class TrafficRouter {
   // to the new primary is dropped. Errors: FailedPrecondition without a canary.
   Status PromoteCanary();
   // Restores the table in force before the last successful change (Replace, Set*Weight(s),
-  // Promote); repeated calls walk further back. The restored table gets a new generation.
+  // Promote); repeated calls walk further back, up to kMaxHistory changes. The restored table
+  // gets a new generation.
   // Errors: FailedPrecondition when there is nothing to roll back to.
   Status Rollback();
 
  private:
   explicit TrafficRouter(RandomSource random) : random_(std::move(random)) {}
-  // Validates `spec`, pushes the current table to history_ and installs the new one.
-  Status Install(RouteSpec spec);
+  // Applies `edit` to a copy of the current spec, validates it, pushes the current table to
+  // history_ and installs the new one, all under mu_ (concurrent changes never lose one
+  // another). On any error the table is unchanged.
+  Status Change(const std::function<Status(RouteSpec&)>& edit);
 
   RandomSource random_;
   mutable std::mutex mu_;

@@ -281,7 +281,8 @@ TEST_F(InferenceLogTest, AttachNeedsTheMigrationAndRejectsBadOptions) {
   ASSERT_TRUE(bare.ok());
   EXPECT_EQ(InferenceLog::Attach(**bare, clock_).status().code(), Code::kFailedPrecondition);
 
-  auto pool = store::ConnectionPool::Open((dir_ / "shared.db").string(), InferenceLog::Migrations());
+  auto pool =
+      store::ConnectionPool::Open((dir_ / "shared.db").string(), InferenceLog::Migrations());
   ASSERT_TRUE(pool.ok());
   auto log = InferenceLog::Attach(**pool, clock_, Deterministic(10, 10));
   ASSERT_TRUE(log.ok()) << log.status().ToString();
@@ -295,6 +296,29 @@ TEST_F(InferenceLogTest, AttachNeedsTheMigrationAndRejectsBadOptions) {
   bad = {};
   bad.max_batch = 0;
   EXPECT_EQ(InferenceLog::Open(path_, clock_, bad).status().code(), Code::kInvalidArgument);
+}
+
+TEST_F(InferenceLogTest, ConcurrentLoggersAccountForEveryRecord) {
+  auto log = OpenLog(Deterministic(500, 100));
+  ASSERT_TRUE(log);
+  constexpr int kThreads = 4, kPerThread = 2000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) log->Log(Record("d", t * kPerThread + i));
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_TRUE(log->Flush().ok());
+  InferenceLogCounters c = log->counters();
+  EXPECT_EQ(c.enqueued + c.dropped, uint64_t{kThreads * kPerThread});
+  EXPECT_EQ(c.written, c.enqueued);
+  InferenceQuery q;
+  q.deployment = "d";
+  q.page_size = 10'000;
+  auto page = log->Query(q);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->records.size(), c.written);
 }
 
 TEST_F(InferenceLogTest, TimerFlushesWithoutAnExplicitFlush) {
