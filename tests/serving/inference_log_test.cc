@@ -5,6 +5,9 @@
 #include "serving/inference_log.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -274,6 +277,36 @@ TEST_F(InferenceLogTest, ReopenKeepsEverythingLoggedBeforeShutdown) {
   ASSERT_TRUE(joined.ok());
   ASSERT_EQ(joined->rows.size(), 1u);
   EXPECT_EQ(joined->rows[0].request.request_id, "req-7");
+}
+
+// kill -9 after a Flush(): the committed records survive, the queued ones (fewer than
+// max_batch and no timer, so never written) are what the durability bound says may be lost.
+TEST_F(InferenceLogTest, KillNineLosesOnlyWhatWasNotCommitted) {
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto log = InferenceLog::Open(path_, clock_, Deterministic(1000, 1000));
+    if (!log.ok()) _exit(2);
+    for (int i = 0; i < 300; ++i) (*log)->Log(Record("d", i));
+    if (!(*log)->Flush().ok()) _exit(3);
+    for (int i = 300; i < 350; ++i) (*log)->Log(Record("d", i));
+    raise(SIGKILL);
+    _exit(4);
+  }
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(pid, &wstatus, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(wstatus)) << "child exited with " << WEXITSTATUS(wstatus);
+  EXPECT_EQ(WTERMSIG(wstatus), SIGKILL);
+
+  auto log = OpenLog(Deterministic(1000, 1000));
+  ASSERT_TRUE(log);
+  InferenceQuery q;
+  q.deployment = "d";
+  q.page_size = 1000;
+  auto page = log->Query(q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->records.size(), 300u);
+  EXPECT_EQ(page->records.back().request_id, "req-299");
 }
 
 TEST_F(InferenceLogTest, AttachNeedsTheMigrationAndRejectsBadOptions) {
