@@ -231,6 +231,28 @@ InferenceLogCounters InferenceLog::counters() const {
   return c;
 }
 
+std::string InferenceLog::RenderPrometheus() const {
+  InferenceLogCounters c = counters();
+  std::string out;
+  auto metric = [&out](const char* name, const char* type, const char* help, uint64_t value) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+           name + " " + std::to_string(value) + "\n";
+  };
+  metric("cairn_inference_log_enqueued_records_total", "counter",
+         "Inference records accepted into the log queue.", c.enqueued);
+  metric("cairn_inference_log_dropped_records_total", "counter",
+         "Inference records dropped because the log queue was full.", c.dropped);
+  metric("cairn_inference_log_written_records_total", "counter",
+         "Inference records committed to the database.", c.written);
+  metric("cairn_inference_log_write_errors_records_total", "counter",
+         "Inference records lost because their batch failed to commit.", c.write_errors);
+  metric("cairn_inference_log_batches_total", "counter",
+         "Write transactions committed by the inference log.", c.batches);
+  metric("cairn_inference_log_queued_records", "gauge",
+         "Inference records waiting in the log queue.", c.queued);
+  return out;
+}
+
 void InferenceLog::RunWriter() {
   std::unique_lock<std::mutex> lock(mu_);
   auto ready = [this] {

@@ -133,6 +133,11 @@ class InferenceLog {
 
   InferenceLogCounters counters() const;
 
+  // The counters in the Prometheus text format, for /metrics: cairn_inference_log_
+  // {enqueued,dropped,written,write_errors}_records_total and _batches_total (counters),
+  // cairn_inference_log_queued_records (gauge), each with HELP and TYPE lines.
+  std::string RenderPrometheus() const;
+
   // Records written so far (call Flush() first to include the queue). Errors:
   // InvalidArgument for an empty deployment, from_ms > to_ms, a page_size outside 1..10000
   // or a malformed page token; Unavailable/Internal from the database.

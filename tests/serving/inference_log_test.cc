@@ -113,6 +113,12 @@ TEST_F(InferenceLogTest, FullQueueDropsAndCounts) {
   EXPECT_EQ(c.queued, 0u);
   // Room again after the drain.
   EXPECT_TRUE(log->Log(Record("d", 99)));
+  std::string metrics = log->RenderPrometheus();
+  EXPECT_NE(metrics.find("\ncairn_inference_log_dropped_records_total 5\n"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("\ncairn_inference_log_written_records_total 10\n"), std::string::npos);
+  EXPECT_NE(metrics.find("\ncairn_inference_log_queued_records 1\n"), std::string::npos);
+  EXPECT_NE(metrics.find("# TYPE cairn_inference_log_batches_total counter\n"), std::string::npos);
 }
 
 TEST_F(InferenceLogTest, QueryByDeploymentAndTimeRangeWithPaging) {
