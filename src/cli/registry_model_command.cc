@@ -233,7 +233,9 @@ int RunResolve(const ResolveArgs& args) {
   }
   if (body.contains("aliases") && body["aliases"].is_array() && !body["aliases"].empty()) {
     std::string aliases;
-    for (const auto& a : body["aliases"]) aliases += (aliases.empty() ? "" : ", ") + a.get<std::string>();
+    for (const auto& a : body["aliases"]) {
+      aliases += (aliases.empty() ? "" : ", ") + a.get<std::string>();
+    }
     std::printf("aliases: %s\n", aliases.c_str());
   }
   return kExitOk;

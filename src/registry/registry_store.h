@@ -93,9 +93,9 @@ class RegistryStore {
   virtual ~RegistryStore() = default;
 
   // ---- Registered models ----
-  virtual StatusOr<RegisteredModel> CreateRegisteredModel(const std::string& name,
-                                                          std::vector<Tag> tags,
-                                                          std::optional<std::string> description) = 0;
+  virtual StatusOr<RegisteredModel> CreateRegisteredModel(
+      const std::string& name, std::vector<Tag> tags,
+      std::optional<std::string> description) = 0;
   virtual StatusOr<RegisteredModel> GetRegisteredModel(const std::string& name) = 0;
   // Sets the description (unset = cleared) and bumps last_updated_timestamp.
   virtual StatusOr<RegisteredModel> UpdateRegisteredModel(
