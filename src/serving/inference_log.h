@@ -159,8 +159,9 @@ class InferenceLog {
                        const std::string& value_json);
 
   // Logged requests of `query` that have an outcome (by request id, or by entity key when
-  // the request has one), with the outcome, in (time_ms, insertion) order. Errors: those of
-  // Query.
+  // the request has one), with the outcome, in (time_ms, insertion) order: one row per
+  // (request, matching outcome), so a request with both kinds of outcome gives two rows, kept
+  // on one page (which may then hold page_size + 1 rows). Errors: those of Query.
   StatusOr<OutcomePage> JoinOutcomes(const InferenceQuery& query) const;
 
  private:
