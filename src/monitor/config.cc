@@ -300,7 +300,16 @@ Status Decode(const Decoder& d, const YAML::Node& root, const std::string& base_
   }
   if (const auto& mo = root["model_outputs"]) {
     RETURN_IF_ERROR(d.CheckKeys(mo, "model_outputs", {"y_pred_proba", "y_pred"}));
-    if (mo["y_pred_proba"]) {
+    if (mo["y_pred_proba"] && mo["y_pred_proba"].IsMap()) {
+      for (auto it = mo["y_pred_proba"].begin(); it != mo["y_pred_proba"].end(); ++it) {
+        ASSIGN_OR_RETURN(std::string label, d.String(it->first, "model_outputs.y_pred_proba"));
+        ASSIGN_OR_RETURN(std::string column, d.String(it->second, "model_outputs.y_pred_proba"));
+        if (!cfg->y_pred_proba_classes.emplace(label, column).second)
+          return d.Fail(it->first, fmt::format("duplicate class '{}' in model_outputs.y_pred_proba", label));
+      }
+      if (cfg->y_pred_proba_classes.size() < 2)
+        return d.Fail(mo["y_pred_proba"], "a multiclass 'model_outputs.y_pred_proba' needs two or more classes");
+    } else if (mo["y_pred_proba"]) {
       ASSIGN_OR_RETURN(cfg->y_pred_proba,
                        d.String(mo["y_pred_proba"], "model_outputs.y_pred_proba"));
     }

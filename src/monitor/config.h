@@ -9,6 +9,7 @@
 // features: [a, b]                 # default: every column but ids, timestamp, targets, outputs
 // column_types: {b: categorical}   # overrides inference
 // model_outputs: {y_pred_proba: p, y_pred: yhat}   # drift like features
+//   multiclass: y_pred_proba: {class_a: p_a, class_b: p_b}  (class label -> probability column)
 // drift:
 //   preset: nannyml                # or evidently: Evidently's default test per column, which
 //                                  # replaces the default method lists below
@@ -84,6 +85,8 @@ struct MonitorConfig {
   std::map<std::string, ColumnType> column_types;
   std::string y_pred_proba;
   std::string y_pred;
+  // Multiclass: class label -> probability column (y_pred_proba is then empty).
+  std::map<std::string, std::string> y_pred_proba_classes;
   std::string target_column;  // a column in reference holding the target, excluded from features
   std::string preset = "nannyml";
   std::vector<std::string> continuous_methods = {"jensen_shannon"};

@@ -434,6 +434,7 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
     excluded.insert(cfg.targets->join_key);
     if (!cfg.targets->column.empty()) excluded.insert(cfg.targets->column);
   }
+  for (const auto& [label, column] : cfg.y_pred_proba_classes) excluded.insert(column);
   std::vector<std::string> monitored = cfg.features;
   if (monitored.empty()) {
     for (const auto& n : ref_names) {
@@ -441,7 +442,9 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
       monitored.push_back(n);
     }
   }
-  for (const auto& out : {cfg.y_pred_proba, cfg.y_pred}) {
+  std::vector<std::string> model_outputs = {cfg.y_pred_proba, cfg.y_pred};
+  for (const auto& [label, column] : cfg.y_pred_proba_classes) model_outputs.push_back(column);
+  for (const auto& out : model_outputs) {
     if (!out.empty() && std::find(monitored.begin(), monitored.end(), out) == monitored.end()) {
       monitored.push_back(out);
     }

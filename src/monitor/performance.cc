@@ -1,6 +1,7 @@
 #include "monitor/performance.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -131,7 +132,151 @@ void RankMetrics(std::vector<std::pair<double, double>> pairs, double positives,
   *ap = apsum;
 }
 
+// Class index (into the sorted `classes`) of every cell, NaN when missing. Labels are compared
+// as text (numbers in fmt's shortest form, booleans as False/True).
+StatusOr<std::vector<double>> LabelCodes(const Table& t, const Column& c,
+                                         const std::vector<std::string>& classes) {
+  std::vector<double> out(c.size(), kNaN);
+  auto index_of = [&](const std::string& label, size_t row) -> StatusOr<double> {
+    auto it = std::lower_bound(classes.begin(), classes.end(), label);
+    if (it == classes.end() || *it != label) {
+      return InvalidArgument(fmt::format(
+          "{} holds '{}', which is not one of the classes of model_outputs.y_pred_proba ({})",
+          Where(t, row, c.name), label, fmt::join(classes, ", ")));
+    }
+    return static_cast<double>(it - classes.begin());
+  };
+  if (c.type == ColumnType::kContinuous) {
+    for (size_t i = 0; i < c.size(); ++i) {
+      if (std::isnan(c.numbers[i])) continue;
+      ASSIGN_OR_RETURN(out[i], index_of(fmt::format("{}", c.numbers[i]), i));
+    }
+    return out;
+  }
+  if (c.type == ColumnType::kTimestamp) {
+    return InvalidArgument(
+        fmt::format("{}: column '{}' holds timestamps, not class labels", t.source, c.name));
+  }
+  std::vector<double> dict(c.dictionary.size(), -1);
+  for (size_t i = 0; i < c.size(); ++i) {
+    int32_t k = c.codes[i];
+    if (k == kMissingCode) continue;
+    if (dict[k] < 0) {
+      ASSIGN_OR_RETURN(dict[k], index_of(c.dictionary[k], i));
+    }
+    out[i] = dict[k];
+  }
+  return out;
+}
+
+std::vector<std::string> ClassLabels(const MonitorConfig& cfg) {
+  std::vector<std::string> labels;
+  for (const auto& [label, column] : cfg.y_pred_proba_classes) labels.push_back(label);
+  return labels;  // std::map order: sorted, as nannyML's class_labels
+}
+
+std::string ProbaColumn(size_t k) { return fmt::format("__cairn_y_pred_proba_{}", k); }
+
 }  // namespace
+
+std::vector<MetricInfo> MulticlassMetricInfos() {
+  std::vector<MetricInfo> m;
+  for (const char* n : {"roc_auc", "f1", "precision", "recall", "specificity", "accuracy",
+                        "f1_weighted", "precision_weighted", "recall_weighted"})
+    m.push_back({n, "performance", 0.0, 1.0});
+  return m;
+}
+
+std::vector<MetricValue> MulticlassMetrics(std::span<const double> y_true,
+                                           const std::vector<std::span<const double>>& proba,
+                                           std::span<const double> y_pred) {
+  const size_t k = proba.size();
+  std::vector<MetricValue> out;
+  // One-vs-rest macro ROC AUC over rows with a target and every probability.
+  std::vector<std::vector<std::pair<double, double>>> pairs(k);
+  std::vector<double> support(k, 0);
+  for (size_t i = 0; i < y_true.size(); ++i) {
+    if (std::isnan(y_true[i])) continue;
+    bool ok = true;
+    for (size_t c = 0; c < k && ok; ++c) ok = !std::isnan(proba[c][i]);
+    if (!ok) continue;
+    size_t t = static_cast<size_t>(y_true[i]);
+    support[t] += 1;
+    for (size_t c = 0; c < k; ++c) pairs[c].emplace_back(proba[c][i], t == c ? 1.0 : 0.0);
+  }
+  if (pairs[0].empty()) {
+    out.push_back(Undefined("no rows with a known target in the chunk"));
+  } else {
+    size_t absent = 0;
+    for (size_t c = 0; c < k; ++c) absent += support[c] == 0;
+    if (absent > 0) {
+      out.push_back(Undefined(
+          fmt::format("the chunk's targets do not hold every class ({} of {} classes absent); "
+                      "one-vs-rest ROC AUC is undefined",
+                      absent, k)));
+    } else {
+      double sum = 0, auc, ap;
+      double n = static_cast<double>(pairs[0].size());
+      for (size_t c = 0; c < k; ++c) {
+        RankMetrics(pairs[c], support[c], n - support[c], &auc, &ap);
+        sum += auc;
+      }
+      out.push_back(Value(sum / k));
+    }
+  }
+  // Label metrics: per-class TP/FP/FN over rows with a target and a prediction.
+  std::vector<double> tp(k, 0), fp(k, 0), fn(k, 0), sup(k, 0);
+  double m = 0, correct = 0;
+  std::vector<bool> seen_true(k), seen_pred(k);
+  for (size_t i = 0; i < y_true.size(); ++i) {
+    if (std::isnan(y_true[i]) || std::isnan(y_pred[i])) continue;
+    size_t t = static_cast<size_t>(y_true[i]), p = static_cast<size_t>(y_pred[i]);
+    m += 1;
+    sup[t] += 1;
+    seen_true[t] = true;
+    seen_pred[p] = true;
+    if (t == p) {
+      tp[t] += 1;
+      correct += 1;
+    } else {
+      fp[p] += 1;
+      fn[t] += 1;
+    }
+  }
+  if (m == 0) {
+    for (int j = 0; j < 8; ++j)
+      out.push_back(Undefined("no rows with a known target in the chunk"));
+    return out;
+  }
+  auto count = [](const std::vector<bool>& v) { return std::count(v.begin(), v.end(), true); };
+  std::string single;
+  if (count(seen_true) <= 1) {
+    single = "the chunk's targets hold a single class";
+  } else if (count(seen_pred) <= 1) {
+    single = "the chunk's predictions hold a single class";
+  }
+  auto safe = [](double a, double b) { return b == 0 ? 0.0 : a / b; };  // zero_division = 0
+  double f1 = 0, prec = 0, rec = 0, spec = 0, wf1 = 0, wprec = 0, wrec = 0;
+  for (size_t c = 0; c < k; ++c) {
+    double f = safe(2 * tp[c], 2 * tp[c] + fp[c] + fn[c]);
+    double pr = safe(tp[c], tp[c] + fp[c]), re = safe(tp[c], tp[c] + fn[c]);
+    double tn = m - tp[c] - fp[c] - fn[c];
+    f1 += f;
+    prec += pr;
+    rec += re;
+    spec += tn / (tn + fp[c]);
+    wf1 += sup[c] * f;
+    wprec += sup[c] * pr;
+    wrec += sup[c] * re;
+  }
+  const double kd = static_cast<double>(k);
+  for (double v : {f1 / kd, prec / kd, rec / kd, spec / kd})
+    out.push_back(single.empty() ? Value(v) : Undefined(single));
+  out.push_back(Value(correct / m));
+  for (double v : {wf1 / m, wprec / m, wrec / m})
+    out.push_back(single.empty() ? Value(v) : Undefined(single));
+  return out;
+}
 
 std::vector<MetricInfo> BinaryMetricInfos(bool have_labels) {
   std::vector<MetricInfo> m = {{"roc_auc", "performance", 0.0, 1.0},
@@ -284,7 +429,9 @@ std::vector<MetricValue> RegressionMetrics(std::span<const double> y_true,
 
 bool WantsPerformance(const MonitorConfig& cfg, const std::vector<std::string>& analysis_columns) {
   const std::string target = TargetName(cfg);
-  if (target.empty() || (cfg.y_pred_proba.empty() && cfg.y_pred.empty())) return false;
+  if (target.empty() ||
+      (cfg.y_pred_proba.empty() && cfg.y_pred.empty() && cfg.y_pred_proba_classes.empty()))
+    return false;
   return cfg.targets.has_value() || std::find(analysis_columns.begin(), analysis_columns.end(),
                                               target) != analysis_columns.end();
 }
@@ -293,8 +440,40 @@ Status AttachTargets(const MonitorConfig& cfg, DataSource& ref_src, DataSource& 
                      Table* at, std::vector<std::string>* warnings) {
   const std::string target = TargetName(cfg);
   const bool binary = !cfg.y_pred_proba.empty();
+  const bool multiclass = !cfg.y_pred_proba_classes.empty();
+  const std::vector<std::string> classes = ClassLabels(cfg);
+  std::map<std::string, ColumnType> target_types;
+  if (multiclass) target_types[target] = ColumnType::kCategorical;
+  auto convert = [&](const Table& t, const Column& c) -> StatusOr<std::vector<double>> {
+    if (multiclass) return LabelCodes(t, c, classes);
+    ASSIGN_OR_RETURN(auto y, Numeric(t, c));
+    if (binary) RETURN_IF_ERROR(CheckRange(t, c.name, y, true));
+    return y;
+  };
   // Model outputs (already loaded: they are monitored).
   for (Table* t : {rt, at}) {
+    if (multiclass) {
+      size_t k = 0;
+      for (const auto& [label, column] : cfg.y_pred_proba_classes) {
+        const Column* c = t->Find(column);
+        if (c == nullptr) return NotFound(fmt::format("{}: no column '{}'", t->source, column));
+        ASSIGN_OR_RETURN(auto p, Numeric(*t, *c));
+        RETURN_IF_ERROR(CheckRange(*t, column, p, false));
+        std::string name = ProbaColumn(k++);
+        AddNumeric(t, name.c_str(), std::move(p));
+      }
+      if (cfg.y_pred.empty()) {
+        return InvalidArgument(
+            fmt::format("{}: a multiclass model needs model_outputs.y_pred (the predicted class)",
+                        cfg.config_path));
+      }
+      const Column* c = t->Find(cfg.y_pred);
+      if (c == nullptr) return NotFound(fmt::format("{}: no column '{}'", t->source, cfg.y_pred));
+      ASSIGN_OR_RETURN(auto p, LabelCodes(*t, *c, classes));
+      AddNumeric(t, kPredColumn, std::move(p));
+      continue;
+    }
+
     if (binary) {
       const Column* c = t->Find(cfg.y_pred_proba);
       if (c == nullptr)
@@ -313,23 +492,21 @@ Status AttachTargets(const MonitorConfig& cfg, DataSource& ref_src, DataSource& 
   }
   // Reference targets.
   {
-    ASSIGN_OR_RETURN(Table t, ReadColumns(ref_src, {target}, {}, cfg.on_bad_rows));
+    ASSIGN_OR_RETURN(Table t, ReadColumns(ref_src, {target}, target_types, cfg.on_bad_rows));
     if (t.num_rows != rt->num_rows)
       return Internal(fmt::format("{}: target column read {} rows, expected {}", t.source,
                                   t.num_rows, rt->num_rows));
-    ASSIGN_OR_RETURN(auto y, Numeric(t, t.columns[0]));
-    if (binary) RETURN_IF_ERROR(CheckRange(t, target, y, true));
+    ASSIGN_OR_RETURN(auto y, convert(t, t.columns[0]));
     AddNumeric(rt, kTargetColumn, std::move(y));
   }
   // Analysis targets: the column itself, or the targets file joined on the key.
   ASSIGN_OR_RETURN(auto ana_names, ana_src.ColumnNames());
   if (std::find(ana_names.begin(), ana_names.end(), target) != ana_names.end()) {
-    ASSIGN_OR_RETURN(Table t, ReadColumns(ana_src, {target}, {}, cfg.on_bad_rows));
+    ASSIGN_OR_RETURN(Table t, ReadColumns(ana_src, {target}, target_types, cfg.on_bad_rows));
     if (t.num_rows != at->num_rows)
       return Internal(fmt::format("{}: target column read {} rows, expected {}", t.source,
                                   t.num_rows, at->num_rows));
-    ASSIGN_OR_RETURN(auto y, Numeric(t, t.columns[0]));
-    if (binary) RETURN_IF_ERROR(CheckRange(t, target, y, true));
+    ASSIGN_OR_RETURN(auto y, convert(t, t.columns[0]));
     AddNumeric(at, kTargetColumn, std::move(y));
     return OkStatus();
   }
@@ -347,10 +524,10 @@ Status AttachTargets(const MonitorConfig& cfg, DataSource& ref_src, DataSource& 
     return Internal(fmt::format("{}: key column read {} rows, expected {}", keys.source,
                                 keys.num_rows, at->num_rows));
   auto tsrc = OpenCsvFile(cfg.targets->path);
-  ASSIGN_OR_RETURN(Table tt, ReadColumns(*tsrc, {key, tcol}, {{key, ColumnType::kCategorical}},
-                                         cfg.on_bad_rows));
-  ASSIGN_OR_RETURN(auto tv, Numeric(tt, *tt.Find(tcol)));
-  if (binary) RETURN_IF_ERROR(CheckRange(tt, tcol, tv, true));
+  std::map<std::string, ColumnType> ttypes = {{key, ColumnType::kCategorical}};
+  if (multiclass) ttypes[tcol] = ColumnType::kCategorical;
+  ASSIGN_OR_RETURN(Table tt, ReadColumns(*tsrc, {key, tcol}, ttypes, cfg.on_bad_rows));
+  ASSIGN_OR_RETURN(auto tv, convert(tt, *tt.Find(tcol)));
   const Column& tk = *tt.Find(key);
   std::unordered_map<std::string, double> by_key;
   int64_t duplicates = 0, missing_keys = 0;
@@ -392,9 +569,11 @@ std::vector<Record> ComputePerformance(const MonitorConfig& cfg, const Table& rt
                                        const std::vector<Chunk>& rc, const Table& at,
                                        const std::vector<Chunk>& ac) {
   const bool binary = !cfg.y_pred_proba.empty();
+  const bool multiclass = !cfg.y_pred_proba_classes.empty();
   const bool labels = !cfg.y_pred.empty();
-  const std::vector<MetricInfo> infos =
-      binary ? BinaryMetricInfos(labels) : RegressionMetricInfos();
+  const std::vector<MetricInfo> infos = multiclass ? MulticlassMetricInfos()
+                                        : binary   ? BinaryMetricInfos(labels)
+                                                   : RegressionMetricInfos();
   const std::string target = TargetName(cfg);
   std::vector<std::vector<Record>> by_metric(infos.size());
   std::vector<std::vector<double>> ref_values(infos.size());
@@ -406,12 +585,23 @@ std::vector<Record> ComputePerformance(const MonitorConfig& cfg, const Table& rt
     std::span<const double> pred, proba;
     if (labels) pred = t.Find(kPredColumn)->numbers;
     if (binary) proba = t.Find(kProbaColumn)->numbers;
+    std::vector<std::span<const double>> probas;
+    for (size_t k = 0; k < cfg.y_pred_proba_classes.size(); ++k)
+      probas.push_back(t.Find(ProbaColumn(k))->numbers);
     for (const Chunk& ch : *chunks[p]) {
       auto sub = [&](std::span<const double> s) {
         return s.empty() ? s : s.subspan(ch.begin, ch.size());
       };
-      std::vector<MetricValue> v = binary ? BinaryMetrics(sub(y), sub(proba), sub(pred))
-                                          : RegressionMetrics(sub(y), sub(pred));
+      std::vector<MetricValue> v;
+      if (multiclass) {
+        std::vector<std::span<const double>> ps;
+        for (auto s : probas) ps.push_back(sub(s));
+        v = MulticlassMetrics(sub(y), ps, sub(pred));
+      } else if (binary) {
+        v = BinaryMetrics(sub(y), sub(proba), sub(pred));
+      } else {
+        v = RegressionMetrics(sub(y), sub(pred));
+      }
       for (size_t m = 0; m < infos.size(); ++m) {
         Record r =
             MakeRecord(p == 0 ? "reference" : "analysis", ch, target, infos[m].name, infos[m].kind);

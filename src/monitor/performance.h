@@ -1,8 +1,9 @@
 // Realized performance per chunk once targets are known (nannyML's PerformanceCalculator and
 // scikit-learn's metrics), plus calibration (calibration.h) for binary classifiers.
 //
-// Problem type: a binary classifier when model_outputs.y_pred_proba is configured (y_pred
-// optional: the label metrics need it), a regression when only y_pred is. Reference targets
+// Problem type: multiclass when model_outputs.y_pred_proba maps classes to columns (y_pred
+// required; labels compared as text); a binary classifier when it names one column (y_pred
+// optional: the label metrics need it); a regression when only y_pred is. Reference targets
 // come from the reference column `target` (or targets.column); analysis targets from that
 // column in the analysis file when present, otherwise from the targets file joined on
 // targets.join_key. Rows whose target or prediction is missing are dropped per metric, as
@@ -55,6 +56,16 @@ std::vector<MetricInfo> RegressionMetricInfos();
 std::vector<MetricValue> BinaryMetrics(std::span<const double> y_true,
                                        std::span<const double> proba,
                                        std::span<const double> y_pred);
+// Multiclass (y_true and y_pred are class indices into the sorted classes, proba[k] the
+// probability of class k): one-vs-rest macro ROC AUC (undefined unless every class occurs in
+// the chunk, as nannyML), macro F1/precision/recall/specificity (undefined when the targets or
+// the predictions hold a single class, as nannyML), accuracy, and support-weighted
+// F1/precision/recall (scikit-learn's average='weighted', same undefined rule). A class
+// without predictions scores 0 precision (scikit-learn's zero_division default).
+std::vector<MetricInfo> MulticlassMetricInfos();
+std::vector<MetricValue> MulticlassMetrics(std::span<const double> y_true,
+                                           const std::vector<std::span<const double>>& proba,
+                                           std::span<const double> y_pred);
 // MAE, MAPE, MSE, RMSE, MSLE, RMSLE, R² (scikit-learn's definitions).
 std::vector<MetricValue> RegressionMetrics(std::span<const double> y_true,
                                            std::span<const double> y_pred);

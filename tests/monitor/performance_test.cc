@@ -84,6 +84,25 @@ TEST(PerformanceGoldenTest, CarPriceRegressionJoinedTargets) {
   CheckPerfGolden("perf_car_price", 140);
 }
 
+// 20 chunks × (6 nannyML multiclass metrics + 3 weighted from scikit-learn).
+TEST(PerformanceGoldenTest, CreditCardMulticlassJoinedTargets) {
+  CheckPerfGolden("perf_credit_card", 180);
+}
+
+TEST(PerformanceTest, MulticlassConfigParsesClassMap) {
+  auto cfg = ParseMonitorConfig(
+      "reference: r.csv\nanalysis: a.csv\nmodel_outputs: {y_pred_proba: {b: pb, a: pa}}\n",
+      "t.yaml", "/tmp");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_EQ(cfg->y_pred_proba_classes.size(), 2u);
+  EXPECT_EQ(cfg->y_pred_proba_classes.at("a"), "pa");
+  EXPECT_TRUE(cfg->y_pred_proba.empty());
+  auto one = ParseMonitorConfig(
+      "reference: r.csv\nanalysis: a.csv\nmodel_outputs: {y_pred_proba: {a: pa}}\n", "t.yaml",
+      "/tmp");
+  EXPECT_FALSE(one.ok());
+}
+
 // Hand-derived: p = {0.1, 0.4, 0.6, 0.9}, y = {0, 1, 0, 1}.
 // Equal width (10 bins): one row per bin, ECE = (0.1 + 0.6 + 0.6 + 0.1) / 4 = 0.35.
 // Equal count (2 bins): {0.1, 0.4} vs y {0, 1}: |0.25 − 0.5| = 0.25; {0.6, 0.9} vs {0, 1}:
@@ -185,6 +204,22 @@ TEST(PerformanceTest, NonBinaryTargetIsAnError) {
   auto result = RunMonitorOn(cfg, *ref, *ana);
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().message().find("ana.csv:3: column 'y' holds 2"), std::string::npos)
+      << result.status().ToString();
+}
+
+TEST(PerformanceTest, MulticlassUnknownLabelNamesFileLineColumn) {
+  MonitorConfig cfg = SmallConfig();
+  cfg.y_pred_proba.clear();
+  cfg.y_pred_proba_classes = {{"a", "pa"}, {"b", "pb"}};
+  auto ref = CsvFromString(
+      "id,x,pa,pb,yhat,y\n1,1,0.9,0.1,a,a\n2,2,0.2,0.8,b,b\n3,3,0.6,0.4,a,b\n4,4,0.3,0.7,b,a\n",
+      "ref.csv");
+  auto ana = CsvFromString(
+      "id,x,pa,pb,yhat,y\n5,1,0.9,0.1,a,a\n6,2,0.2,0.8,b,c\n7,3,0.6,0.4,a,b\n8,4,0.3,0.7,b,a\n",
+      "ana.csv");
+  auto result = RunMonitorOn(cfg, *ref, *ana);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("ana.csv:3: column 'y' holds 'c'"), std::string::npos)
       << result.status().ToString();
 }
 

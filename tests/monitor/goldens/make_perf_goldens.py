@@ -175,9 +175,31 @@ def car_price():
     write("perf_car_price.csv.gz", rows)
 
 
+def credit_card():
+    ref = load("nannyml_credit_card_multiclass_reference.csv.gz")
+    ana = load("nannyml_credit_card_multiclass_analysis.csv.gz").merge(
+        load("nannyml_credit_card_multiclass_analysis_targets.csv.gz"), on="id", how="left")
+    classes = ["highstreet_card", "prepaid_card", "upmarket_card"]
+    proba = {c: f"y_pred_proba_{c}" for c in classes}
+    ms = ["roc_auc", "f1", "precision", "recall", "specificity", "accuracy"]
+    calc = nml.PerformanceCalculator(y_pred_proba=proba, y_pred="y_pred", y_true="y_true",
+                                     timestamp_column_name="timestamp", problem_type="classification_multiclass",
+                                     chunk_size=6000, metrics=ms)
+
+    def weighted(fn):
+        return lambda d: fn(d["y_true"], d["y_pred"], average="weighted", labels=classes)
+
+    sk = {"f1_weighted": weighted(skm.f1_score), "precision_weighted": weighted(skm.precision_score),
+          "recall_weighted": weighted(skm.recall_score)}
+    rows = run("credit_card", ref, ana, calc, "y_true", [(m, m) for m in ms], sk,
+               {k: (0.0, 1.0) for k in sk})
+    write("perf_credit_card.csv.gz", rows)
+
+
 def main():
     car_loan()
     car_price()
+    credit_card()
 
 
 if __name__ == "__main__":
