@@ -113,6 +113,11 @@ TEST(CalibrationTest, HandDerived) {
   EXPECT_NEAR(ExpectedCalibrationError(y, p, 2, true), 0.25, 1e-15);
   EXPECT_NEAR(BrierScore(y, p), 0.185, 1e-15);
   EXPECT_TRUE(std::isnan(BrierScore({}, {})));
+  // Equal count with a remainder (numpy.array_split: the first bins get the extra row):
+  // p = {0.1, 0.2, 0.3 | 0.8, 0.9}, y = {0, 0, 1 | 1, 1}: 3/5·|0.2 − 1/3| + 2/5·|0.85 − 1|
+  // = 0.08 + 0.06 = 0.14.
+  std::vector<double> y5 = {0, 0, 1, 1, 1}, p5 = {0.1, 0.2, 0.3, 0.8, 0.9};
+  EXPECT_NEAR(ExpectedCalibrationError(y5, p5, 2, true), 0.14, 1e-15);
 }
 
 std::string WriteTemp(const std::string& name, const std::string& text) {
