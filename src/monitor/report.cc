@@ -202,7 +202,8 @@ std::string RenderReport(const MonitorResult& result, const MonitorConfig& confi
   }
   h += "</table>";
 
-  // Time series: every drift and multivariate metric, and any metric that alerted.
+  // Time series: every drift, multivariate, performance and calibration metric, and any
+  // metric that alerted.
   std::map<std::pair<std::string, std::string>, std::vector<const Record*>> series;
   std::vector<std::pair<std::string, std::string>> order;
   for (const auto& r : result.records) {
@@ -217,10 +218,19 @@ std::string RenderReport(const MonitorResult& result, const MonitorConfig& confi
     bool any_alert = false;
     for (const Record* r : recs) any_alert |= (r->period == "analysis" && r->alert);
     const std::string& kind = recs.front()->kind;
-    if (!any_alert && kind != "drift" && kind != "multivariate") continue;
+    if (!any_alert && kind != "drift" && kind != "multivariate" && kind != "performance" &&
+        kind != "calibration")
+      continue;
     h += fmt::format("<h3>{} — {}{}</h3>", Esc(key.first), Esc(key.second),
                      any_alert ? " <span class='alert'>alert</span>" : "");
     h += SeriesSvg(recs);
+    // Undefined values say why (e.g. a single class in the chunk).
+    for (const Record* r : recs) {
+      if (!r->reason.empty()) {
+        h += fmt::format("<p class='small'>{} chunk {}: undefined — {}</p>", Esc(r->period),
+                         Esc(r->chunk_key), Esc(r->reason));
+      }
+    }
   }
   // Distributions of drifting columns.
   h += "<h2>Distributions of columns with drift alerts</h2>";

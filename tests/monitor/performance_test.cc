@@ -169,6 +169,9 @@ TEST(PerformanceTest, SingleClassChunkIsUndefinedWithReason) {
   EXPECT_EQ(checked, 2);
   std::string json = ResultsToJson(result->records, SummaryJson(*result));
   EXPECT_NE(json.find("\"reason\":\"the chunk's targets hold a single class"), std::string::npos);
+  std::string html = RenderReport(*result, cfg);
+  EXPECT_NE(html.find("undefined — the chunk's targets hold a single class"), std::string::npos)
+      << "the report gives the reason";
 }
 
 TEST(PerformanceTest, UnmatchedTargetsAreCountedNotFatal) {
