@@ -10,6 +10,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <random>
 #include <tuple>
 
 #include "monitor/calibration.h"
@@ -229,6 +230,64 @@ TEST(PerformanceTest, MulticlassUnknownLabelNamesFileLineColumn) {
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().message().find("ana.csv:3: column 'y' holds 'c'"), std::string::npos)
       << result.status().ToString();
+}
+
+std::string Mutate(std::string s, std::mt19937& rng) {
+  static const char kBytes[] = {',', '"', '\n', '1', '0', '.', '-', 'e', 'x', 'a', 'b', '9'};
+  int edits = 1 + static_cast<int>(rng() % 4);
+  for (int e = 0; e < edits && !s.empty(); ++e) {
+    size_t pos = rng() % s.size();
+    switch (rng() % 3) {
+      case 0:
+        s[pos] = kBytes[rng() % sizeof(kBytes)];
+        break;
+      case 1:
+        s.insert(pos, 1, kBytes[rng() % sizeof(kBytes)]);
+        break;
+      default:
+        s.erase(pos, 1 + rng() % 3);
+        break;
+    }
+  }
+  return s;
+}
+
+// Mutated reference and analysis data under binary, binary-without-labels, multiclass and
+// regression configs: a result or a Status, never a crash (ASan/UBSan in the sanitizer build).
+TEST(PerformanceTest, MutatedDataNeverCrashes) {
+  std::mt19937 rng(20261126);
+  const std::string binary_ref = kReference;
+  const std::string multi_ref =
+      "id,x,pa,pb,yhat,y\n1,1,0.9,0.1,a,a\n2,2,0.2,0.8,b,b\n3,3,0.6,0.4,a,b\n4,4,0.3,0.7,b,a\n"
+      "5,5,0.8,0.2,a,a\n6,6,0.1,0.9,b,b\n7,7,0.6,0.4,a,a\n8,8,0.4,0.6,b,b\n";
+  const std::string reg_ref =
+      "id,x,yhat,y\n1,1,1.5,2\n2,2,2.5,2\n3,3,3,4\n4,4,0,1\n5,5,7,6\n6,6,2,2\n7,7,1,0\n8,8,5,4\n";
+  for (int variant = 0; variant < 4; ++variant) {
+    MonitorConfig cfg = SmallConfig();
+    std::string ref = binary_ref;
+    if (variant == 1) cfg.y_pred.clear();
+    if (variant == 2) {
+      cfg.y_pred_proba.clear();
+      cfg.y_pred_proba_classes = {{"a", "pa"}, {"b", "pb"}};
+      ref = multi_ref;
+    }
+    if (variant == 3) {
+      cfg.y_pred_proba.clear();
+      ref = reg_ref;
+    }
+    int ok = 0;
+    for (int i = 0; i < 150; ++i) {
+      auto r = CsvFromString(Mutate(ref, rng), "ref.csv");
+      auto a = CsvFromString(Mutate(ref, rng), "ana.csv");
+      auto result = RunMonitorOn(cfg, *r, *a);
+      ok += result.ok();
+    }
+    auto r = CsvFromString(ref, "ref.csv");
+    auto a = CsvFromString(ref, "ana.csv");
+    auto clean = RunMonitorOn(cfg, *r, *a);
+    EXPECT_TRUE(clean.ok()) << "variant " << variant << ": " << clean.status().ToString();
+    (void)ok;
+  }
 }
 
 }  // namespace
