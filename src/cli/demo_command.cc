@@ -26,7 +26,7 @@
 #include "monitor/config.h"
 #include "monitor/data_source.h"
 #include "monitor/monitor.h"
-#include "tracking/sqlite_tracking_store.h"
+#include "cli/platform_stores.h"
 
 namespace cairn::cli {
 
@@ -291,7 +291,8 @@ Status SeedDemo(const DemoFlags& flags) {
                    ResolveStorePaths(flags.backend_store_uri, flags.artifacts_destination));
   artifacts::LocalArtifactStore artifacts(paths.artifact_root);
   RETURN_IF_ERROR(artifacts.Init());
-  ASSIGN_OR_RETURN(auto store, tracking::SqliteTrackingStore::Open(paths.db_path));
+  ASSIGN_OR_RETURN(PlatformStores stores, OpenPlatformStores(paths.db_path));
+  tracking::SqliteTrackingStore* store = stores.tracking.get();
   if (store->GetExperimentByName(kExperiment).ok()) {
     std::fprintf(stderr, "cairn demo: the store already holds the demo (experiment '%s')\n",
                  kExperiment);

@@ -14,10 +14,11 @@
 #include "cli/store_paths.h"
 #include "common/log.h"
 #include "http/artifact_routes.h"
+#include "http/mlflow_registry_routes.h"
 #include "http/mlflow_tracking_routes.h"
 #include "http/router.h"
 #include "http/server.h"
-#include "tracking/sqlite_tracking_store.h"
+#include "cli/platform_stores.h"
 
 namespace cairn::cli {
 
@@ -57,18 +58,19 @@ int RunServer(const ServerFlags& flags) {
     return kExitFailed;
   }
 
-  auto tracking_store = tracking::SqliteTrackingStore::Open(*db_path);
-  if (!tracking_store.ok()) {
+  auto stores = OpenPlatformStores(*db_path);
+  if (!stores.ok()) {
     std::fprintf(stderr, "cairn server: cannot open the metadata store %s: %s\n",
-                 db_path->c_str(), tracking_store.status().message().c_str());
+                 db_path->c_str(), stores.status().message().c_str());
     return kExitFailed;
   }
-  tracking::TrackingStore& tracking = **tracking_store;
+  tracking::TrackingStore& tracking = *stores->tracking;
 
   http::Router router;
   AddRoutesOfThisBuild(router);
   http::RegisterArtifactRoutes(router, artifact_store);
   http::RegisterMlflowTrackingRoutes(router, tracking);
+  http::RegisterMlflowRegistryRoutes(router, *stores->registry);
   http::RegisterRunArtifactListRoute(router, artifact_store,
                                      [&tracking](const std::string& run_id) -> StatusOr<std::string> {
                                        ASSIGN_OR_RETURN(tracking::Run run, tracking.GetRun(run_id));

@@ -1,12 +1,8 @@
 """The model registry with the real mlflow client (pinned 3.x) against the real cairn binary:
 register from a logged model (`log_model(..., registered_model_name=...)`) and from run
 artifacts, aliases, stages, search, loading by alias/stage/version/latest. Where results can
-differ between servers, the same calls go to a real MLflow server and the answers are compared.
+differ between servers, the same calls go to a real MLflow server and the answers are compared."""
 
-Until `cairn server` registers the registry routes these tests are skipped unless
-CAIRN_REGISTRY_E2E=1 (see the registry report); the marker goes when the wiring lands."""
-
-import os
 import threading
 import uuid
 import warnings
@@ -17,9 +13,6 @@ import pytest
 import requests
 from mlflow.exceptions import MlflowException
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("CAIRN_REGISTRY_E2E") != "1",
-    reason="registry routes are not wired into `cairn server` yet (set CAIRN_REGISTRY_E2E=1)")
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 

@@ -1,8 +1,6 @@
 """Environments and continuous deployment on the real binary: promotion gates configured over
 the native API, `cairn model promote` as a CI stage (exit 0 / 3 with the failed conditions),
-the alias history, `cairn model resolve`, and version lineage (run, params, metrics, datasets).
-
-Skipped unless CAIRN_REGISTRY_E2E=1 until `cairn server` registers the registry routes."""
+the alias history, `cairn model resolve`, and version lineage (run, params, metrics, datasets)."""
 
 import os
 import subprocess
@@ -14,9 +12,6 @@ import requests
 
 from conftest import cairn_binary
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("CAIRN_REGISTRY_E2E") != "1",
-    reason="registry routes are not wired into `cairn server` yet (set CAIRN_REGISTRY_E2E=1)")
 
 
 def cli(server, *args, env_uri=False):

@@ -1,0 +1,19 @@
+#include "cli/platform_stores.h"
+
+namespace cairn::cli {
+
+StatusOr<PlatformStores> OpenPlatformStores(const std::string& db_path) {
+  ASSIGN_OR_RETURN(std::vector<store::Migration> migrations,
+                   registry::SqliteRegistryStore::MergeMigrations(
+                       {tracking::SqliteTrackingStore::Migrations(),
+                        registry::SqliteRegistryStore::Migrations()}));
+  PlatformStores stores;
+  ASSIGN_OR_RETURN(stores.pool, store::ConnectionPool::Open(db_path, migrations));
+  ASSIGN_OR_RETURN(stores.tracking, tracking::SqliteTrackingStore::OnPool(*stores.pool));
+  registry::RegistryStoreOptions options;
+  options.tracking = stores.tracking.get();
+  stores.registry = std::make_unique<registry::SqliteRegistryStore>(*stores.pool, options);
+  return stores;
+}
+
+}  // namespace cairn::cli
