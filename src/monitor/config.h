@@ -2,7 +2,11 @@
 //
 // reference: ref.csv.gz            # required; paths are relative to the config file
 // analysis: analysis.csv           # required
-// targets: {path: t.csv, join_key: id, column: repaid}   # optional (used by issue 5)
+// target: repaid                  # the target column of the reference (excluded from features)
+// targets: {path: t.csv, join_key: id, column: repaid}   # analysis targets arriving later,
+//                                  # joined on the key (compared as text); with `target` and a
+//                                  # model output this turns on realized performance
+//                                  # (performance.h). column defaults to `target`.
 // timestamp_column: timestamp      # optional; rows are sorted by it before chunking
 // id_columns: [id]                 # excluded from the default features
 // chunking: {size: 5000, incomplete: keep}  # or {number: 10} or {period: M}; default 10 chunks

@@ -1,6 +1,7 @@
 // The monitor engine: reads the reference and analysis data through DataSources, chunks
-// them, and computes univariate drift, data quality, summary statistics and PCA
-// reconstruction drift with nannyML's thresholds and alerts.
+// them, and computes univariate drift, data quality, summary statistics, PCA
+// reconstruction drift and, once targets are known, realized performance and calibration
+// (performance.h) with nannyML's thresholds and alerts.
 //
 // Thread-safety: RunMonitor may be called concurrently; it uses up to config.threads threads.
 #pragma once

@@ -357,9 +357,23 @@ std::vector<MetricValue> BinaryMetrics(std::span<const double> y_true,
       for (int k = 0; k < 13; ++k)
         out.push_back(Undefined("no rows with a known target in the chunk"));
     } else {
-      out.push_back(Ratio(2 * tp, 2 * tp + fp + fn, "2·TP + FP + FN (F1's denominator)"));
-      out.push_back(Ratio(tp, tp + fp, "TP + FP (no positive predictions)"));
-      out.push_back(Ratio(tp, tp + fn, "TP + FN (no positive targets)"));
+      // nannyML: F1, precision and recall are NaN when the targets or the predictions hold a
+      // single class (specificity and accuracy are not).
+      std::string single;
+      if (tp + fn == 0 || tn + fp == 0) {
+        single = fmt::format("the chunk's targets hold a single class ({} rows, all {})", m,
+                             tp + fn == 0 ? 0 : 1);
+      } else if (tp + fp == 0 || tn + fn == 0) {
+        single = fmt::format("the chunk's predictions hold a single class ({} rows, all {})", m,
+                             tp + fp == 0 ? 0 : 1);
+      }
+      if (!single.empty()) {
+        for (int k = 0; k < 3; ++k) out.push_back(Undefined(single));
+      } else {
+        out.push_back(Value(2 * tp / (2 * tp + fp + fn)));
+        out.push_back(Value(tp / (tp + fp)));
+        out.push_back(Value(tp / (tp + fn)));
+      }
       out.push_back(Ratio(tn, tn + fp, "TN + FP (no negative targets)"));
       out.push_back(Value((tp + tn) / m));
       for (double c : {tp, tn, fp, fn}) out.push_back(Value(c));

@@ -51,8 +51,10 @@ struct MetricInfo {
 std::vector<MetricInfo> BinaryMetricInfos(bool have_labels);
 std::vector<MetricInfo> RegressionMetricInfos();
 
-// All binary metrics of BinaryMetricInfos(!y_pred.empty()) over rows [b, e): y_true in {0, 1},
-// proba in [0, 1], y_pred in {0, 1} (may be empty); NaN rows are dropped per metric.
+// All binary metrics of BinaryMetricInfos(!y_pred.empty()): y_true in {0, 1}, proba in
+// [0, 1], y_pred in {0, 1} (may be empty); NaN rows are dropped per metric. As nannyML, ROC
+// AUC is undefined for a single target class, and F1/precision/recall for a single target or
+// predicted class; specificity and the rates when their denominator is zero.
 std::vector<MetricValue> BinaryMetrics(std::span<const double> y_true,
                                        std::span<const double> proba,
                                        std::span<const double> y_pred);
