@@ -27,22 +27,29 @@ def _train(seed=0):
     return model, X
 
 
-def test_register_from_logged_model_and_run_then_load(cairn_server, mlflow_client_for, tmp_path):
-    client = mlflow_client_for(cairn_server.url)
-    mlflow.set_experiment("registry-e2e")
+def unique(name):
+    """Tests share one server: every model gets a name of its own."""
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+def test_register_from_logged_model_and_run_then_load(cairn_session_server, mlflow_client_for,
+                                                      tmp_path):
+    client = mlflow_client_for(cairn_session_server.url)
+    mlflow.set_experiment(unique("registry-e2e"))
+    fraud = unique("fraud")
     model, X = _train()
     expected = model.predict_proba(X[:5])[:, 1]
 
     with mlflow.start_run() as run:
         mlflow.log_metric("auc", 0.93)
-        info = mlflow.xgboost.log_model(model, name="model", registered_model_name="fraud")
+        info = mlflow.xgboost.log_model(model, name="model", registered_model_name=fraud)
         # The same model as plain run artifacts, for a runs:/ source.
         local = tmp_path / "saved"
         mlflow.xgboost.save_model(model, str(local))
         mlflow.log_artifacts(str(local), artifact_path="model_files")
     assert str(info.registered_model_version) == "1"
 
-    v1 = client.get_model_version("fraud", "1")
+    v1 = client.get_model_version(fraud, "1")
     assert v1.status == "READY"
     assert v1.source == f"models:/{info.model_id}"
     assert v1.run_id == run.info.run_id
@@ -51,31 +58,32 @@ def test_register_from_logged_model_and_run_then_load(cairn_server, mlflow_clien
     # the 3.6 client then appends its own with the version as a string (fluent._register_model).
     logged = client.get_logged_model(info.model_id)
     assert logged.tags["mlflow.modelVersions"] == (
-        '[{"name": "fraud", "version": 1}, {"name": "fraud", "version": "1"}]')
-    assert client.get_model_version_download_uri("fraud", "1") == logged.artifact_location
+        f'[{{"name": "{fraud}", "version": 1}}, {{"name": "{fraud}", "version": "1"}}]')
+    assert client.get_model_version_download_uri(fraud, "1") == logged.artifact_location
 
     # register_model on runs:/ finds MLmodel among the run's artifacts.
-    v2 = mlflow.register_model(f"runs:/{run.info.run_id}/model_files", "fraud")
+    v2 = mlflow.register_model(f"runs:/{run.info.run_id}/model_files", fraud)
     assert v2.version == "2"
     assert v2.source.endswith(f"/{run.info.run_id}/artifacts/model_files")
     # A runs:/ source as such; the client resolves it when loading.
-    v3 = client.create_model_version("fraud", f"runs:/{run.info.run_id}/model_files",
+    v3 = client.create_model_version(fraud, f"runs:/{run.info.run_id}/model_files",
                                      run_id=run.info.run_id)
     assert v3.version == "3"
 
-    client.set_registered_model_alias("fraud", "champion", "1")
-    client.transition_model_version_stage("fraud", "2", "Production")
-    client.transition_model_version_stage("fraud", "3", "Staging")
-    assert client.get_model_version_by_alias("fraud", "champion").version == "1"
+    client.set_registered_model_alias(fraud, "champion", "1")
+    client.transition_model_version_stage(fraud, "2", "Production")
+    client.transition_model_version_stage(fraud, "3", "Staging")
+    assert client.get_model_version_by_alias(fraud, "champion").version == "1"
 
-    for uri in ("models:/fraud@champion", "models:/fraud/Production", "models:/fraud/staging",
-                "models:/fraud/1", "models:/fraud/latest", f"models:/{info.model_id}"):
+    for uri in (f"models:/{fraud}@champion", f"models:/{fraud}/Production",
+                f"models:/{fraud}/staging", f"models:/{fraud}/1", f"models:/{fraud}/latest",
+                f"models:/{info.model_id}"):
         pyfunc = mlflow.pyfunc.load_model(uri)
         native = mlflow.xgboost.load_model(uri)
         np.testing.assert_allclose(native.predict_proba(X[:5])[:, 1], expected, rtol=1e-6)
         assert len(pyfunc.predict(X[:5])) == 5, uri
 
-    rm = client.get_registered_model("fraud")
+    rm = client.get_registered_model(fraud)
     assert rm.aliases == {"champion": "1"}
     assert {mv.current_stage: mv.version for mv in rm.latest_versions} == {
         "None": "1", "Production": "2", "Staging": "3"}
@@ -233,18 +241,19 @@ def test_registry_error_statuses_match_mlflow(cairn_session_server, mlflow_refer
     assert answers["cairn"] == answers["mlflow"]
 
 
-def test_concurrent_version_creation_gives_unique_consecutive_numbers(cairn_server,
+def test_concurrent_version_creation_gives_unique_consecutive_numbers(cairn_session_server,
                                                                       mlflow_client_for):
-    client = mlflow_client_for(cairn_server.url)
-    client.create_registered_model("busy")
+    client = mlflow_client_for(cairn_session_server.url)
+    busy = unique("busy")
+    client.create_registered_model(busy)
     versions, errors = [], []
     lock = threading.Lock()
 
     def worker():
-        c = mlflow.MlflowClient(cairn_server.url)
+        c = mlflow.MlflowClient(cairn_session_server.url)
         for _ in range(5):
             try:
-                mv = c.create_model_version("busy", "mlflow-artifacts:/0/x/artifacts/model")
+                mv = c.create_model_version(busy, "mlflow-artifacts:/0/x/artifacts/model")
                 with lock:
                     versions.append(int(mv.version))
             except Exception as e:  # noqa: BLE001 - collected and reported below
@@ -260,27 +269,29 @@ def test_concurrent_version_creation_gives_unique_consecutive_numbers(cairn_serv
     assert sorted(versions) == list(range(1, 41))
 
 
-def test_cairn_refuses_sources_it_cannot_serve(cairn_server, mlflow_client_for):
+def test_cairn_refuses_sources_it_cannot_serve(cairn_session_server, mlflow_client_for):
     """MLflow accepts s3:// and other remote sources; cairn keeps model files in its own
     artifact store and refuses them with a clear message, leaving nothing behind."""
-    client = mlflow_client_for(cairn_server.url)
-    client.create_registered_model("m")
+    client = mlflow_client_for(cairn_session_server.url)
+    m = unique("m")
+    client.create_registered_model(m)
     with pytest.raises(MlflowException) as e:
-        client.create_model_version("m", "s3://bucket/model")
+        client.create_model_version(m, "s3://bucket/model")
     assert e.value.error_code == "INVALID_PARAMETER_VALUE"
     assert "artifact store" in e.value.message
-    assert client.search_model_versions("name = 'm'") == []
+    assert client.search_model_versions(f"name = '{m}'") == []
 
 
-def test_deleting_a_version_removes_its_aliases(cairn_server, mlflow_client_for):
+def test_deleting_a_version_removes_its_aliases(cairn_session_server, mlflow_client_for):
     """MLflow 3.6's SQL store compares the alias's integer version with the request's string
     and keeps aliases of deleted versions (then fails to resolve them); cairn removes them."""
-    client = mlflow_client_for(cairn_server.url)
-    client.create_registered_model("m")
-    client.create_model_version("m", "mlflow-artifacts:/0/x/artifacts/model")
-    client.set_registered_model_alias("m", "prod", "1")
-    client.delete_model_version("m", "1")
-    assert client.get_registered_model("m").aliases == {}
+    client = mlflow_client_for(cairn_session_server.url)
+    m = unique("m")
+    client.create_registered_model(m)
+    client.create_model_version(m, "mlflow-artifacts:/0/x/artifacts/model")
+    client.set_registered_model_alias(m, "prod", "1")
+    client.delete_model_version(m, "1")
+    assert client.get_registered_model(m).aliases == {}
     with pytest.raises(MlflowException) as e:
-        client.get_model_version_by_alias("m", "prod")
+        client.get_model_version_by_alias(m, "prod")
     assert e.value.error_code == "INVALID_PARAMETER_VALUE"
