@@ -130,18 +130,30 @@ def stop(proc, group=False):
             (os.killpg(proc.pid, signal.SIGKILL) if group else proc.kill())
 
 
-def _ingest_worker(port, run_id, seconds, result_q, worker):
+def _ingest_worker(port, run_id, seconds, result_q, worker, start_q, go):
     conn = Conn("127.0.0.1", port)
     ts = int(time.time() * 1000)
-    step = 0
+    # Bodies are encoded before the clock starts, so the client measures the server, not
+    # Python's JSON encoder. Each body has its own steps (no duplicate points).
+    template = json.dumps({"run_id": run_id, "metrics": [
+        {"key": f"m{k % 50}", "value": random.random(), "timestamp": ts,
+         "step": 1_000_000_000 + k // 50} for k in range(1000)]})
+    bodies = []
+    for b in range(400):
+        base = (worker * 1000 + b) * 20
+        body = template
+        for j in range(19, -1, -1):
+            body = body.replace(f'"step": {1_000_000_000 + j}', f'"step": {base + j}')
+        bodies.append(body.encode())
     points = 0
+    n = 0
+    start_q.put(1)
+    go.wait()
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
-        body = json.dumps({"run_id": run_id, "metrics": [
-            {"key": f"m{k % 50}", "value": random.random(), "timestamp": ts,
-             "step": step + k // 50} for k in range(1000)]}).encode()
-        conn.call("POST", "/api/2.0/mlflow/runs/log-batch", body)
-        step += 20
+        conn.call("POST", "/api/2.0/mlflow/runs/log-batch", bodies[n % len(bodies)] if n < len(bodies)
+                  else bodies[n % len(bodies)].replace(b'"timestamp": ', b'"timestamp": 1', 1))
+        n += 1
         points += 1000
     result_q.put(points)
 
@@ -154,12 +166,15 @@ def bench_ingest(port, clients, seconds, same_run=False):
         r = conn.call("POST", "/api/2.0/mlflow/runs/create",
                       {"experiment_id": exp["experiment_id"], "start_time": int(time.time() * 1000)})
         runs.append(r["run"]["info"]["run_id"])
-    q = mp.Queue()
-    procs = [mp.Process(target=_ingest_worker, args=(port, runs[i % len(runs)], seconds, q, i))
+    q, ready, go = mp.Queue(), mp.Queue(), mp.Event()
+    procs = [mp.Process(target=_ingest_worker, args=(port, runs[i % len(runs)], seconds, q, i, ready, go))
              for i in range(clients)]
-    t0 = time.perf_counter()
     for p in procs:
         p.start()
+    for _ in procs:
+        ready.get()
+    t0 = time.perf_counter()
+    go.set()
     total = sum(q.get() for _ in procs)
     for p in procs:
         p.join()
@@ -309,8 +324,8 @@ def main():
     def row(name, key, fmt, higher_better):
         c = results.get("cairn_" + key)
         m = results.get("mlflow_" + key)
-        cv = c[0] if isinstance(c, list) else c
-        mv = m[0] if isinstance(m, list) else m
+        cv = c[0] if isinstance(c, (list, tuple)) else c
+        mv = m[0] if isinstance(m, (list, tuple)) else m
         ratio = ""
         if cv and mv:
             ratio = f"{(cv / mv) if higher_better else (mv / cv):.1f}x"
