@@ -1,7 +1,9 @@
 // Filter + order_by -> SQL fragments, following MLflow's SQLAlchemy stores
 // (_get_sqlalchemy_filter_clauses, _get_orderby_clauses, _get_search_experiments_*,
 // the registry's _get_search_*_filter_clauses, search_logged_models). MLflow joins a subquery
-// per filter; here each clause is `<key column> IN (SELECT ... )`, a semi-join that selects
+// per filter; here run metric/param/tag filters are inner joins on the (run, key) primary key
+// (one row per run, see CompileRunClause) and the other clauses are
+// `<key column> IN (SELECT ... )`, a semi-join that selects
 // the same rows without duplicates (no DISTINCT needed). The subqueries are uncorrelated, so
 // SQLite evaluates each once and can drive the search from a selective one (measured 2-5x
 // faster than correlated EXISTS over 100k runs; PostgreSQL plans both as semi-joins). Every
@@ -192,12 +194,18 @@ Status CompileRunClause(const Clause& c, Builder* b) {
       std::string table = c.type == KeyType::kMetric  ? "latest_metrics"
                           : c.type == KeyType::kParam ? "params"
                                                       : "tags";
-      std::string expr = "r.run_uuid IN (SELECT x.run_uuid FROM " + table +
-                         " x WHERE x.key = " + b->Bind(key) + " AND ";
+      // An inner join, not `IN (SELECT ...)`: (run_uuid, key) is the primary key of all three
+      // tables, so it matches at most one row per run (same rows, no duplicates), and SQLite
+      // can start from the most selective (key, value) index instead of materialising every
+      // filter's run set (measured 66 -> 20-30 ms of CPU over 100k runs). The join carries no
+      // binds; key and value are compared in the WHERE, so where_binds keep their order.
+      std::string alias = b->NextAlias("f");
+      b->AddJoin("JOIN " + table + " " + alias + " ON " + alias + ".run_uuid = r.run_uuid");
+      std::string expr = alias + ".key = " + b->Bind(key) + " AND ";
       // Metrics compare numerically (MLflow: float(value)) against the latest value.
-      ASSIGN_OR_RETURN(std::string cmp,
-                       b->Compare("x.value", comparator, c.value, c.type == KeyType::kMetric));
-      b->AddWhere(expr + cmp + ")");
+      ASSIGN_OR_RETURN(std::string cmp, b->Compare(alias + ".value", comparator, c.value,
+                                                   c.type == KeyType::kMetric));
+      b->AddWhere(expr + cmp);
       return OkStatus();
     }
     case KeyType::kDataset: {
@@ -286,7 +294,8 @@ StatusOr<SqlQuery> CompileRunSearch(std::string_view filter,
   for (const Clause& c : clauses) RETURN_IF_ERROR(CompileRunClause(c, &b));
   SqlQuery q = b.Finish();
   SqlQuery o = order_builder.Finish();
-  q.joins = o.joins;
+  // Filter joins (inner, no binds) first, then the order_by LEFT JOINs with their binds.
+  q.joins += o.joins;
   q.join_binds = o.join_binds;
   q.order_by = o.order_by;
   return q;

@@ -98,7 +98,9 @@ using BindValue = std::variant<int64_t, double, std::string>;
 
 // SQL fragments for one search (see the file comment for how to assemble them).
 struct SqlQuery {
-  std::string joins;                   // "" or " LEFT JOIN ... ON ..." fragments (order_by)
+  std::string joins;                   // "" or " [LEFT] JOIN ... ON ..." fragments: runs put
+                                       // one inner JOIN (no binds) per metric/param/tag filter
+                                       // first, then the order_by LEFT JOINs
   std::vector<BindValue> join_binds;   // values for the `?` in joins, in order
   std::string where;                   // never empty: a boolean expression ("1 = 1" if no filter)
   std::vector<BindValue> where_binds;  // values for the `?` in where, in order

@@ -64,8 +64,8 @@ TEST(PageTokenTest, LoggedModelTokenRoundTripsAndRejectsGarbage) {
 TEST(DialectTest, PostgresKeepsLikeAndIlike) {
   auto q = CompileRunSearch("params.model LIKE 'x%' AND tags.t ILIKE 'Y%'", {}, Dialect::kPostgres);
   ASSERT_TRUE(q.ok()) << q.status().ToString();
-  EXPECT_NE(q->where.find("x.value LIKE ?"), std::string::npos) << q->where;
-  EXPECT_NE(q->where.find("x.value ILIKE ?"), std::string::npos) << q->where;
+  EXPECT_NE(q->where.find("f1.value LIKE ?"), std::string::npos) << q->where;
+  EXPECT_NE(q->where.find("f2.value ILIKE ?"), std::string::npos) << q->where;
   EXPECT_EQ(q->where.find("GLOB"), std::string::npos) << q->where;
   ASSERT_EQ(q->where_binds.size(), 4u);
   EXPECT_EQ(std::get<std::string>(q->where_binds[1]), "x%");
@@ -74,7 +74,7 @@ TEST(DialectTest, PostgresKeepsLikeAndIlike) {
 TEST(DialectTest, SqliteLikeBecomesCaseSensitiveGlob) {
   auto q = CompileRunSearch("params.model LIKE 'a*b?[c]%_'", {}, Dialect::kSqlite);
   ASSERT_TRUE(q.ok()) << q.status().ToString();
-  EXPECT_NE(q->where.find("x.value GLOB ?"), std::string::npos) << q->where;
+  EXPECT_NE(q->where.find("f1.value GLOB ?"), std::string::npos) << q->where;
   ASSERT_EQ(q->where_binds.size(), 2u);
   EXPECT_EQ(std::get<std::string>(q->where_binds[1]), "a[*]b[?][[]c]*?");
 }
