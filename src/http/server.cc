@@ -227,11 +227,7 @@ void Session::Start() {
 }
 
 void Session::CloseIfIdle() {
-  // Called under the registry lock, possibly while this session is being destroyed: only
-  // act when it is still alive.
-  auto self = weak_from_this().lock();
-  if (!self) return;
-  asio::post(stream_.get_executor(), [self] {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
     if (self->idle_) self->Close();
   });
 }
@@ -551,9 +547,19 @@ void Server::Stop(int grace_ms) {
     beast::error_code ec;
     if (impl_->acceptor) impl_->acceptor->close(ec);
   });
+  // Take strong references under the lock, act on them outside it: dropping what may be the
+  // last reference to a session runs ~Session, which unregisters under the same lock.
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard<std::mutex> lock(impl_->sessions_mu);
+    for (Session* s : impl_->sessions) {
+      if (auto strong = s->weak_from_this().lock()) live.push_back(std::move(strong));
+    }
+  }
+  for (auto& s : live) s->CloseIfIdle();
+  live.clear();
   {
     std::unique_lock<std::mutex> lock(impl_->sessions_mu);
-    for (Session* s : impl_->sessions) s->CloseIfIdle();
     impl_->sessions_cv.wait_for(lock, std::chrono::milliseconds(grace_ms),
                                 [this] { return impl_->sessions.empty(); });
   }

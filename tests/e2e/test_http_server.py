@@ -79,3 +79,22 @@ def test_sigterm_finishes_cleanly(make_cairn_server):
     server = make_cairn_server()
     assert requests.get(server.url + "/health").status_code == 200
     assert server.stop() == 0
+
+
+def test_sigterm_with_idle_keep_alive_connections_does_not_deadlock(make_cairn_server):
+    """Regression: Stop() dropped the last reference to a session while holding the session
+    registry's lock, and ~Session took the same lock (a hang after SIGTERM)."""
+    for _ in range(5):
+        server = make_cairn_server()
+        host, port = server.url.replace("http://", "").split(":")
+        socks = []
+        for _ in range(20):
+            s = socket.create_connection((host, int(port)), timeout=5)
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            s.recv(1024)  # now idle, kept alive
+            socks.append(s)
+        start = time.time()
+        assert server.stop(timeout=10) == 0
+        assert time.time() - start < 8
+        for s in socks:
+            s.close()
