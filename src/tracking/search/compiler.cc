@@ -47,7 +47,13 @@ class Builder {
     order_ += term;
   }
   // Sort nulls (case 1) after values (case 0) whatever the direction, then by the value.
+  // SQLite sorts NULL below every value, so DESC already puts them last there: the plain
+  // column lets an index give the order (and stop at the LIMIT) instead of a full sort.
   void AddOrderNullsLast(const std::string& column, bool ascending) {
+    if (!ascending && dialect_ == Dialect::kSqlite) {
+      AddOrder(column + " DESC");
+      return;
+    }
     AddOrder("CASE WHEN " + column + " IS NULL THEN 1 ELSE 0 END");
     AddOrder(column + (ascending ? " ASC" : " DESC"));
   }
