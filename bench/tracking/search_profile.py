@@ -49,6 +49,17 @@ def start_cairn(binary, db):
     return proc, port
 
 
+def stop(proc, conn):
+    """Close our keep-alive connection first (older servers waited on it at shutdown)."""
+    conn.close()
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def call(conn, path, body):
     conn.request("POST", path, body=json.dumps(body).encode(),
                  headers={"Content-Type": "application/json"})
@@ -110,8 +121,7 @@ def main():
         if fresh:
             exp_id = call(conn, "/api/2.0/mlflow/experiments/create",
                           {"name": "search-profile"})["experiment_id"]
-            proc.terminate()
-            proc.wait()
+            stop(proc, conn)
             t = time.perf_counter()
             populate(db, args.runs, int(exp_id))
             print(f"populated {args.runs:,} runs in {time.perf_counter() - t:.0f} s",
@@ -133,8 +143,7 @@ def main():
             p50, p99 = percentiles(samples)
             print(f"{name:48} {p50:8.2f} {p99:8.2f} {len(first.get('runs', [])):5d}")
     finally:
-        proc.terminate()
-        proc.wait()
+        stop(proc, conn)
     print(f"store: {db}", file=sys.stderr)
 
 
