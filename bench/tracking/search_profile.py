@@ -31,6 +31,7 @@ SHAPES = [
      "metrics.m3 > 0.5 and params.p1 = 'v7'", ["metrics.m0 DESC"]),
     ("no filter, default order", "", []),
     ("no filter, order start_time ASC", "", ["attributes.start_time ASC"]),
+    ("no filter, order start_time DESC", "", ["attributes.start_time DESC"]),
     ("no filter, order end_time DESC", "", ["attributes.end_time DESC"]),
     ("tag filter, default order", "tags.team = 't3'", []),
     ("param filter, order params.p2 ASC", "params.p0 = 'v1'", ["params.p2 ASC"]),
