@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CAIRN_SKIP_PIP=1 ./scripts/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAIRN_BUILD_TESTS=OFF > /dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAIRN_BUILD_TESTS=OFF -DCAIRN_ONLY="" > /dev/null
 ninja -C build -j "$(nproc)" cairn
 ./build/cairn demo
 exec ./build/cairn server --host "${CAIRN_HOST:-127.0.0.1}" --port "${CAIRN_PORT:-5000}" "$@"
