@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 namespace cairn::http::mlflow {
@@ -212,6 +213,27 @@ Json DoubleToJson(double value) {
 
 Response JsonResponse(const Json& body, int status) {
   return Response::Json(body.dump(-1, ' ', false, Json::error_handler_t::replace), status);
+}
+
+namespace {
+constexpr const char* kRpcPrefixes[] = {"/api/2.0/mlflow", "/ajax-api/2.0/mlflow"};
+}  // namespace
+
+void Registrar::AddRaw(const char* method, const std::string& path, Handler handler) {
+  for (const char* prefix : kRpcPrefixes) router.Add(method, std::string(prefix) + path, handler);
+}
+
+void Registrar::Add(const char* method, const std::string& path, MessageHandler handler,
+                    std::set<std::string, std::less<>> repeated) {
+  auto shared = std::make_shared<MessageHandler>(std::move(handler));
+  auto fields = std::make_shared<std::set<std::string, std::less<>>>(std::move(repeated));
+  for (const char* prefix : kRpcPrefixes) {
+    router.Add(method, std::string(prefix) + path,
+               [shared, fields](const Request& req) -> StatusOr<Response> {
+                 ASSIGN_OR_RETURN(Json msg, ParseRequestMessage(req, *fields));
+                 return (*shared)(msg, req);
+               });
+  }
 }
 
 }  // namespace cairn::http::mlflow

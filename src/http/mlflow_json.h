@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <set>
@@ -62,5 +63,19 @@ Json DoubleToJson(double value);
 
 // A 200 JSON response ("{}" for an empty object). Invalid UTF-8 is replaced, never thrown.
 Response JsonResponse(const Json& body, int status = 200);
+
+// A handler that receives the decoded request message.
+using MessageHandler = std::function<StatusOr<Response>(const Json& msg, const Request& req)>;
+
+// Registers MLflow rpcs under both /api/2.0/mlflow and /ajax-api/2.0/mlflow.
+struct Registrar {
+  Router& router;
+
+  // A handler that decodes the request itself.
+  void AddRaw(const char* method, const std::string& path, Handler handler);
+  // A handler that receives the message built by ParseRequestMessage(req, repeated).
+  void Add(const char* method, const std::string& path, MessageHandler handler,
+           std::set<std::string, std::less<>> repeated = {});
+};
 
 }  // namespace cairn::http::mlflow

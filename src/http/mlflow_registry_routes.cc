@@ -14,7 +14,6 @@ namespace {
 using mlflow::Json;
 using registry::RegistryStore;
 
-constexpr const char* kPrefixes[] = {"/api/2.0/mlflow", "/ajax-api/2.0/mlflow"};
 constexpr char kSeeDocs[] = " See the API docs for more information about request parameters.";
 
 // ---------------------------------------------------------------------------------------------
@@ -151,24 +150,8 @@ Json PageResult(Json body, const std::string& next_page_token) {
 // ---------------------------------------------------------------------------------------------
 // MLflow route table
 
-using MessageHandler = std::function<StatusOr<Response>(const Json& msg, const Request& req)>;
-
-struct Registrar {
-  Router& router;
-
-  void Add(const char* method, const std::string& path, MessageHandler handler,
-           std::set<std::string, std::less<>> repeated = {}) {
-    auto shared = std::make_shared<MessageHandler>(std::move(handler));
-    auto fields = std::make_shared<std::set<std::string, std::less<>>>(std::move(repeated));
-    for (const char* prefix : kPrefixes) {
-      router.Add(method, std::string(prefix) + path,
-                 [shared, fields](const Request& req) -> StatusOr<Response> {
-                   ASSIGN_OR_RETURN(Json msg, mlflow::ParseRequestMessage(req, *fields));
-                   return (*shared)(msg, req);
-                 });
-    }
-  }
-};
+using mlflow::MessageHandler;
+using mlflow::Registrar;
 
 void AddRegisteredModelRoutes(Registrar& r, RegistryStore& store) {
   r.Add("POST", "/registered-models/create", [&store](const Json& msg, const Request&)

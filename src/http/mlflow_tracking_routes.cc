@@ -15,7 +15,6 @@ namespace {
 using mlflow::Json;
 using tracking::TrackingStore;
 
-constexpr const char* kPrefixes[] = {"/api/2.0/mlflow", "/ajax-api/2.0/mlflow"};
 
 // ---------------------------------------------------------------------------------------------
 // Entities -> protobuf JSON
@@ -360,31 +359,8 @@ Response Empty() { return Response::Json("{}"); }
 // ---------------------------------------------------------------------------------------------
 // Route table
 
-using MessageHandler = std::function<StatusOr<Response>(const Json& msg, const Request& req)>;
-
-struct Registrar {
-  Router& router;
-
-  // Registers a handler that decodes the request itself, under both prefixes.
-  void AddRaw(const char* method, const std::string& path, Handler handler) {
-    for (const char* prefix : kPrefixes) router.Add(method, std::string(prefix) + path, handler);
-  }
-
-  // Registers `handler` for `method path` under both prefixes. The handler receives the
-  // decoded request message.
-  void Add(const char* method, const std::string& path, MessageHandler handler,
-           std::set<std::string, std::less<>> repeated = {}) {
-    auto shared = std::make_shared<MessageHandler>(std::move(handler));
-    auto fields = std::make_shared<std::set<std::string, std::less<>>>(std::move(repeated));
-    for (const char* prefix : kPrefixes) {
-      router.Add(method, std::string(prefix) + path,
-                 [shared, fields](const Request& req) -> StatusOr<Response> {
-                   ASSIGN_OR_RETURN(Json msg, mlflow::ParseRequestMessage(req, *fields));
-                   return (*shared)(msg, req);
-                 });
-    }
-  }
-};
+using mlflow::MessageHandler;
+using mlflow::Registrar;
 
 void AddExperimentRoutes(Registrar& r, TrackingStore& store) {
   r.Add("POST", "/experiments/create", [&store](const Json& msg, const Request&)
