@@ -7,14 +7,12 @@
 #include <CLI/CLI.hpp>
 #include <xgboost/c_api.h>
 
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
-#include <numeric>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -180,28 +178,6 @@ Status TrainRun(tracking::TrackingStore& store, artifacts::LocalArtifactStore& a
   return OkStatus();
 }
 
-// ROC AUC by the rank-sum formula (ties get average ranks). NaN when one class is absent.
-double RocAuc(std::vector<std::pair<double, double>> score_label) {
-  std::sort(score_label.begin(), score_label.end());
-  double pos = 0, neg = 0, rank_sum = 0;
-  for (size_t i = 0; i < score_label.size();) {
-    size_t j = i;
-    while (j < score_label.size() && score_label[j].first == score_label[i].first) ++j;
-    double avg_rank = (i + 1 + j) / 2.0;
-    for (size_t k = i; k < j; ++k) {
-      if (score_label[k].second > 0.5) {
-        rank_sum += avg_rank;
-        ++pos;
-      } else {
-        ++neg;
-      }
-    }
-    i = j;
-  }
-  if (pos == 0 || neg == 0) return NAN;
-  return (rank_sum - pos * (pos + 1) / 2) / (pos * neg);
-}
-
 Status MonitorRun(tracking::TrackingStore& store, artifacts::LocalArtifactStore& artifacts,
                   const std::string& experiment_id, const std::string& demo_dir) {
   ASSIGN_OR_RETURN(monitor::MonitorConfig config,
@@ -233,37 +209,20 @@ Status MonitorRun(tracking::TrackingStore& store, artifacts::LocalArtifactStore&
     batch.params.clear();
     return st;
   };
+  // The analysis file carries the delayed targets, so the monitor also reports realized
+  // performance per month; those records are logged as realized_<metric>.
   for (const auto& r : result.records) {
     if (r.period != "analysis" || std::isnan(r.value)) continue;
-    if (r.kind != "drift" && r.kind != "multivariate" && r.metric != "missing_values_rate") {
+    bool realized = r.kind == "performance" || r.kind == "calibration";
+    if (!realized && r.kind != "drift" && r.kind != "multivariate" &&
+        r.metric != "missing_values_rate") {
       continue;
     }
-    std::string key = r.column == "*" ? r.metric : r.metric + "." + r.column;
+    std::string key = realized          ? "realized_" + r.metric
+                      : r.column == "*" ? r.metric
+                                        : r.metric + "." + r.column;
     batch.metrics.push_back({key, r.value, now, r.chunk_index});
     if (batch.metrics.size() >= 900) RETURN_IF_ERROR(flush());
-  }
-  // Realized performance per month once the targets arrived.
-  auto source = monitor::OpenCsvFile(config.analysis);
-  monitor::ReadOptions read;
-  read.columns = {"timestamp", "y_pred_proba", "repaid"};
-  read.types["repaid"] = monitor::ColumnType::kContinuous;
-  ASSIGN_OR_RETURN(monitor::Table table, source->Read(read));
-  const monitor::Column* ts = table.Find("timestamp");
-  const monitor::Column* proba = table.Find("y_pred_proba");
-  const monitor::Column* label = table.Find("repaid");
-  std::map<int64_t, std::vector<std::pair<double, double>>> by_month;
-  for (size_t i = 0; i < ts->size(); ++i) {
-    time_t secs = static_cast<time_t>(ts->timestamps[i] / 1'000'000'000);
-    struct tm tm_utc;
-    gmtime_r(&secs, &tm_utc);
-    by_month[(tm_utc.tm_year + 1900) * 12 + tm_utc.tm_mon].push_back(
-        {proba->numbers[i], label->numbers[i]});
-  }
-  int64_t step = 0;
-  for (auto& [month, rows] : by_month) {
-    double auc = RocAuc(std::move(rows));
-    if (!std::isnan(auc)) batch.metrics.push_back({"realized_roc_auc", auc, now, step});
-    ++step;
   }
   batch.metrics.push_back({"alerts", static_cast<double>(result.alert_count), now, 0});
   RETURN_IF_ERROR(flush());

@@ -51,17 +51,16 @@ int RunServer(const ServerFlags& flags) {
     std::fprintf(stderr, "cairn server: %s\n", paths.status().message().c_str());
     return kExitUsage;
   }
-  const std::string* db_path = &paths->db_path;
   artifacts::LocalArtifactStore artifact_store(paths->artifact_root);
   if (Status st = artifact_store.Init(); !st.ok()) {
     std::fprintf(stderr, "cairn server: %s\n", st.message().c_str());
     return kExitFailed;
   }
 
-  auto stores = OpenPlatformStores(*db_path);
+  auto stores = OpenPlatformStores(paths->db_path);
   if (!stores.ok()) {
     std::fprintf(stderr, "cairn server: cannot open the metadata store %s: %s\n",
-                 db_path->c_str(), stores.status().message().c_str());
+                 paths->db_path.c_str(), stores.status().message().c_str());
     return kExitFailed;
   }
   tracking::TrackingStore& tracking = *stores->tracking;
