@@ -571,6 +571,12 @@ void Server::Wait() {
   for (auto& t : impl_->threads)
     if (t.joinable()) t.join();
   impl_->threads.clear();
+  // Stop() posts the acceptor's close, but ioc.stop() may win the race; with every thread
+  // gone it is safe to close here, so the port stops listening once Wait() returns.
+  if (impl_->stopping.load() && impl_->acceptor) {
+    beast::error_code ec;
+    impl_->acceptor->close(ec);
+  }
 }
 
 uint64_t Server::requests_served() const { return impl_->served.load(); }
