@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "monitor/config_decoder.h"
+
 namespace cairn::monitor {
 namespace {
 
@@ -15,89 +17,6 @@ const std::set<std::string> kContinuousMethods = {"kolmogorov_smirnov", "jensen_
                                                   "wasserstein", "hellinger", "psi"};
 const std::set<std::string> kCategoricalMethods = {"chi2", "jensen_shannon", "l_infinity",
                                                    "hellinger", "psi"};
-
-class Decoder {
- public:
-  explicit Decoder(std::string name) : name_(std::move(name)) {}
-
-  Status Fail(const YAML::Node& node, const std::string& what) const {
-    int line = node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
-    return InvalidArgument(fmt::format("{}:{}: {}", name_, line, what));
-  }
-
-  // Rejects keys of a mapping that are not in `allowed`.
-  Status CheckKeys(const YAML::Node& map, const std::string& where,
-                   const std::set<std::string>& allowed) const {
-    if (!map.IsMap()) return Fail(map, fmt::format("'{}' must be a mapping", where));
-    std::set<std::string> seen;
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      std::string key = it->first.as<std::string>();
-      if (!seen.insert(key).second) {
-        return Fail(it->first, fmt::format("duplicate key '{}'{}", key,
-                                           where.empty() ? "" : " in '" + where + "'"));
-      }
-      if (!allowed.count(key)) {
-        std::string known;
-        for (const auto& k : allowed) known += (known.empty() ? "" : ", ") + k;
-        return Fail(it->first, fmt::format("unknown key '{}'{} (known: {})", key,
-                                           where.empty() ? "" : " in '" + where + "'", known));
-      }
-    }
-    return OkStatus();
-  }
-
-  StatusOr<std::string> String(const YAML::Node& n, const std::string& key) const {
-    if (!n.IsScalar()) return Fail(n, fmt::format("'{}' must be a string", key));
-    return n.as<std::string>();
-  }
-
-  StatusOr<std::vector<std::string>> Strings(const YAML::Node& n, const std::string& key) const {
-    std::vector<std::string> out;
-    if (n.IsScalar()) {
-      out.push_back(n.as<std::string>());
-      return out;
-    }
-    if (!n.IsSequence()) return Fail(n, fmt::format("'{}' must be a list of strings", key));
-    for (const auto& e : n) {
-      if (!e.IsScalar()) return Fail(e, fmt::format("'{}' must be a list of strings", key));
-      out.push_back(e.as<std::string>());
-    }
-    return out;
-  }
-
-  StatusOr<int64_t> Int(const YAML::Node& n, const std::string& key) const {
-    int64_t v;
-    if (!n.IsScalar() || !YAML::convert<int64_t>::decode(n, v)) {
-      return Fail(n, fmt::format("'{}' must be an integer", key));
-    }
-    return v;
-  }
-
-  StatusOr<double> Double(const YAML::Node& n, const std::string& key) const {
-    double v;
-    if (!n.IsScalar() || !YAML::convert<double>::decode(n, v)) {
-      return Fail(n, fmt::format("'{}' must be a number", key));
-    }
-    return v;
-  }
-
-  StatusOr<std::optional<double>> OptDouble(const YAML::Node& n, const std::string& key) const {
-    if (n.IsNull()) return std::optional<double>();
-    ASSIGN_OR_RETURN(double v, Double(n, key));
-    return std::optional<double>(v);
-  }
-
-  StatusOr<bool> Bool(const YAML::Node& n, const std::string& key) const {
-    bool v;
-    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) {
-      return Fail(n, fmt::format("'{}' must be true or false", key));
-    }
-    return v;
-  }
-
- private:
-  std::string name_;
-};
 
 std::string ResolvePath(const std::string& base_dir, const std::string& p) {
   if (p.empty() || p[0] == '/' || base_dir.empty()) return p;
@@ -251,7 +170,9 @@ Status Decode(const Decoder& d, const YAML::Node& root, const std::string& base_
       d.CheckKeys(root, "",
                   {"reference", "analysis", "targets", "timestamp_column", "id_columns", "chunking",
                    "features", "column_types", "model_outputs", "target", "drift", "data_quality",
-                   "summary_stats", "multivariate", "on_bad_rows", "threads"}));
+                   "summary_stats", "multivariate", "on_bad_rows", "threads",
+                   // outcome_config.h
+                   "fairness", "business_value", "weak_segments", "correlation_ranker"}));
   if (!root["reference"]) return d.Fail(root, "missing required key 'reference'");
   if (!root["analysis"]) return d.Fail(root, "missing required key 'analysis'");
   ASSIGN_OR_RETURN(std::string ref, d.String(root["reference"], "reference"));
@@ -386,6 +307,7 @@ Status Decode(const Decoder& d, const YAML::Node& root, const std::string& base_
       }
     }
   }
+  RETURN_IF_ERROR(DecodeOutcomeConfig(d, root, &cfg->outcomes));
   if (root["on_bad_rows"]) {
     ASSIGN_OR_RETURN(std::string p, d.String(root["on_bad_rows"], "on_bad_rows"));
     if (p == "error")

@@ -29,6 +29,7 @@
 // multivariate: {pca: {enabled: true, variance: 0.65, columns: [..]},
 //                domain_classifier: {enabled: true, trees: 100, learning_rate: 0.1, max_depth: 0,
 //                                    columns: [..]}}
+// fairness / business_value / weak_segments / correlation_ranker: see outcome_config.h
 // on_bad_rows: error               # or skip
 //
 // Unknown keys are InvalidArgument naming the key and its line.
@@ -42,6 +43,7 @@
 
 #include "common/status.h"
 #include "monitor/data_source.h"
+#include "monitor/outcome_config.h"
 #include "monitor/table.h"
 
 namespace cairn::monitor {
@@ -110,6 +112,7 @@ struct MonitorConfig {
   std::vector<std::string> dc_columns;  // empty: all features
   BadRowPolicy on_bad_rows = BadRowPolicy::kError;
   int threads = 2;
+  OutcomeConfig outcomes;  // fairness, business value, weak segments, ranker
 };
 
 // Decodes YAML text. `base_dir` resolves relative paths; `name` is used in messages.

@@ -15,6 +15,7 @@
 #include "monitor/chunker.h"
 #include "monitor/data_quality.h"
 #include "monitor/domain_classifier.h"
+#include "monitor/outcomes.h"
 #include "monitor/pca_drift.h"
 #include "monitor/statistics.h"
 #include "monitor/performance.h"
@@ -467,6 +468,9 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
   };
   add_load(cfg.timestamp_column);
   for (const auto& k : cfg.duplicates_key) add_load(k);
+  RETURN_IF_ERROR(CheckOutcomeColumns(cfg, ref_src.Name(), ref_names));
+  RETURN_IF_ERROR(CheckOutcomeColumns(cfg, ana_src.Name(), ana_names));
+  for (const auto& n : OutcomeColumns(cfg)) add_load(n);
 
   ReadOptions ref_opts;
   ref_opts.columns = load;
@@ -704,6 +708,8 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
     for (auto& r : ComputePerformance(cfg, rt, ref_chunks, at, ana_chunks))
       result.records.push_back(std::move(r));
   }
+  RETURN_IF_ERROR(AppendOutcomeRecords(cfg, performance, rt, ref_chunks, at, ana_chunks,
+                                       &result.records));
   for (const auto& r : result.records) {
     if (r.period == "analysis" && r.alert) ++result.alert_count;
   }

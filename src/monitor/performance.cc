@@ -17,20 +17,12 @@ namespace cairn::monitor {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr const char* kProbaColumn = "__cairn_y_pred_proba";
-constexpr const char* kPredColumn = "__cairn_y_pred";
 
 MetricValue Undefined(std::string reason) { return {kNaN, std::move(reason)}; }
 MetricValue Value(double v) { return {v, ""}; }
 MetricValue Ratio(double num, double den, const char* what) {
   if (den == 0) return Undefined(fmt::format("{} is zero in this chunk", what));
   return Value(num / den);
-}
-
-std::string TargetName(const MonitorConfig& cfg) {
-  if (!cfg.target_column.empty()) return cfg.target_column;
-  if (cfg.targets && !cfg.targets->column.empty()) return cfg.targets->column;
-  return "";
 }
 
 // 1-based file line of a table row (header on line 1), assuming one line per record.
@@ -178,6 +170,12 @@ std::vector<std::string> ClassLabels(const MonitorConfig& cfg) {
 std::string ProbaColumn(size_t k) { return fmt::format("__cairn_y_pred_proba_{}", k); }
 
 }  // namespace
+
+std::string TargetName(const MonitorConfig& cfg) {
+  if (!cfg.target_column.empty()) return cfg.target_column;
+  if (cfg.targets && !cfg.targets->column.empty()) return cfg.targets->column;
+  return "";
+}
 
 std::vector<MetricInfo> MulticlassMetricInfos() {
   std::vector<MetricInfo> m;

@@ -34,6 +34,13 @@ namespace cairn::monitor {
 
 // Name of the column AttachTargets appends to both tables (numeric target, NaN = unknown).
 inline constexpr const char* kTargetColumn = "__cairn_y_true";
+// Binary probability and predicted label (class index for multiclass) columns AttachTargets
+// appends (numeric, NaN = missing).
+inline constexpr const char* kProbaColumn = "__cairn_y_pred_proba";
+inline constexpr const char* kPredColumn = "__cairn_y_pred";
+
+// The target's name: `target`, else targets.column, else "".
+std::string TargetName(const MonitorConfig& config);
 
 // A metric value, or NaN with the reason it is undefined.
 struct MetricValue {

@@ -7,9 +7,9 @@
 #include <map>
 
 #include "monitor/monitor.h"
+#include "monitor/report_parts.h"
 
 namespace cairn::monitor {
-namespace {
 
 std::string Esc(std::string_view s) {
   std::string o;
@@ -113,6 +113,8 @@ std::string SeriesSvg(const std::vector<const Record*>& recs) {
   return s;
 }
 
+namespace {
+
 std::string DistributionSvg(const Distribution& d) {
   constexpr double W = 760, H = 170, L = 40, B = 40, T = 10;
   const size_t n = d.labels.size();
@@ -207,6 +209,8 @@ std::string RenderReport(const MonitorResult& result, const MonitorConfig& confi
   std::map<std::pair<std::string, std::string>, std::vector<const Record*>> series;
   std::vector<std::pair<std::string, std::string>> order;
   for (const auto& r : result.records) {
+    // Fairness, rankings and segments have their own sections (outcome_report.cc).
+    if (r.kind == "fairness" || r.kind == "ranking" || r.kind == "weak_segment") continue;
     auto key = std::make_pair(r.column, r.metric);
     auto& v = series[key];
     if (v.empty()) order.push_back(key);
@@ -219,7 +223,7 @@ std::string RenderReport(const MonitorResult& result, const MonitorConfig& confi
     for (const Record* r : recs) any_alert |= (r->period == "analysis" && r->alert);
     const std::string& kind = recs.front()->kind;
     if (!any_alert && kind != "drift" && kind != "multivariate" && kind != "performance" &&
-        kind != "calibration")
+        kind != "calibration" && kind != "business_value")
       continue;
     h += fmt::format("<h3>{} — {}{}</h3>", Esc(key.first), Esc(key.second),
                      any_alert ? " <span class='alert'>alert</span>" : "");
@@ -232,6 +236,7 @@ std::string RenderReport(const MonitorResult& result, const MonitorConfig& confi
       }
     }
   }
+  h += RenderOutcomeSections(result);
   // Distributions of drifting columns.
   h += "<h2>Distributions of columns with drift alerts</h2>";
   for (const auto& d : result.distributions) {

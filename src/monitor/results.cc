@@ -125,6 +125,20 @@ std::string ResultsToJson(const std::vector<Record>& records, const std::string&
       out += ",\"reason\":";
       AppendJsonString(&out, r.reason);
     }
+    if (!r.group.empty()) {
+      out += ",\"group\":";
+      AppendJsonString(&out, r.group);
+    }
+    if (!r.details.empty()) {
+      out += ",\"details\":{";
+      for (size_t k = 0; k < r.details.size(); ++k) {
+        if (k) out += ",";
+        AppendJsonString(&out, r.details[k].first);
+        out += ":";
+        AppendNumber(&out, r.details[k].second);
+      }
+      out += "}";
+    }
     out += "}";
   }
   out += "\n]}\n";

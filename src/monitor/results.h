@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -30,6 +31,11 @@ struct Record {
   bool alert = false;
   std::optional<double> p_value;
   std::string reason;  // why `value` is undefined (NaN), when known; "" otherwise
+  // Fairness, weak segments and rankings (fairness.h, weak_segments.h, ranker.h): the group or
+  // segment the value describes ("" otherwise), and named figures beside the value. Both are
+  // written to results.json only when non-empty ("group", "details": {name: number}).
+  std::string group;
+  std::vector<std::pair<std::string, double>> details;
 };
 
 // Fills the chunk fields of a record.

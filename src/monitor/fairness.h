@@ -1,0 +1,48 @@
+// Group fairness of a binary classifier per chunk, with fairlearn's definitions
+// (fairlearn/metrics/_fairness_metrics.py, _base_metrics.py, MetricFrame, method
+// 'between_groups', agg 'worst_case').
+//
+// Groups: the values of each sensitive attribute (numbers and booleans by their text); a
+// missing value is its own group "(missing)", counted like any other. Each of
+// `intersections` groups by a combination of attributes (column "a & b", groups "x & y"). Only
+// groups present in the chunk take part, as fairlearn's MetricFrame on the chunk's rows.
+//
+// Per group (kind "fairness", column = attribute, Record::group = the group):
+//   group_size           rows of the group in the chunk (missing targets included)
+//   selection_rate       P(ŷ = 1) over rows with a prediction
+//   true_positive_rate   P(ŷ = 1 | y = 1), false_positive_rate P(ŷ = 1 | y = 0) and precision
+//                        P(y = 1 | ŷ = 1) over rows with a target and a prediction. As fairlearn
+//                        (confusion_matrix normalize='true') and scikit-learn (zero_division),
+//                        a rate whose denominator is zero is 0, with Record::details
+//                        {"denominator": 0} saying so.
+// Per attribute (kind "fairness", group ""):
+//   demographic_parity_difference = max_g SR_g − min_g SR_g; demographic_parity_ratio =
+//   min_g SR_g / max_g SR_g (NaN when every selection rate is 0); equalized_odds_difference =
+//   max(ΔTPR, ΔFPR); equalized_odds_ratio = Python's min(TPR ratio, FPR ratio) (NaN when the
+//   TPR ratio is); equal_opportunity_difference = ΔTPR; equal_opportunity_ratio = TPR ratio.
+//   With fewer than two groups the differences are 0 and the ratios 1 (as fairlearn).
+//   Alerts: a value outside the configured limits (fairness.limits; default
+//   demographic_parity_ratio ≥ 0.8, the four-fifths rule); lower/upper hold the limits.
+//
+// Thread-safety: a pure function over const data.
+#pragma once
+
+#include <vector>
+
+#include "common/status.h"
+#include "monitor/chunker.h"
+#include "monitor/config.h"
+#include "monitor/results.h"
+#include "monitor/table.h"
+
+namespace cairn::monitor {
+
+// Records for every chunk of both periods (reference first). The tables hold the sensitive
+// attributes, kPredColumn and kTargetColumn (performance.h). Errors: InvalidArgument when the
+// model is not a binary classifier with y_pred; NotFound for a missing column.
+StatusOr<std::vector<Record>> ComputeFairness(const MonitorConfig& config, const Table& ref_table,
+                                              const std::vector<Chunk>& ref_chunks,
+                                              const Table& ana_table,
+                                              const std::vector<Chunk>& ana_chunks);
+
+}  // namespace cairn::monitor

@@ -1,0 +1,36 @@
+// The outcome analyses of outcome_config.h wired into a monitor run (monitor.cc): which
+// extra columns they read, checks that those exist, and their records.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "monitor/chunker.h"
+#include "monitor/config.h"
+#include "monitor/results.h"
+#include "monitor/table.h"
+
+namespace cairn::monitor {
+
+// Columns the configured analyses read beyond the monitored ones (sensitive attributes, the
+// amount column, weak-segment features).
+std::vector<std::string> OutcomeColumns(const MonitorConfig& config);
+
+// NotFound naming the file, the column and the config key when a column OutcomeColumns
+// names is not in `columns` of the source `source`.
+Status CheckOutcomeColumns(const MonitorConfig& config, const std::string& source,
+                           const std::vector<std::string>& columns);
+
+// Appends the records of every configured analysis (fairness, business value, weak segments,
+// then the correlation ranker, which reads the drift and performance records already in
+// `records`). `performance`: whether targets were attached (performance.h).
+// Errors: InvalidArgument when an analysis needs targets and there are none, or as each
+// analysis documents.
+Status AppendOutcomeRecords(const MonitorConfig& config, bool performance, const Table& ref_table,
+                            const std::vector<Chunk>& ref_chunks, const Table& ana_table,
+                            const std::vector<Chunk>& ana_chunks, std::vector<Record>* records);
+
+}  // namespace cairn::monitor

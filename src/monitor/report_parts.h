@@ -1,0 +1,24 @@
+// Pieces of report.html shared by report.cc and outcome_report.cc.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "monitor/monitor.h"
+
+namespace cairn::monitor {
+
+// `s` with <, >, & and " escaped for HTML text and attributes.
+std::string Esc(std::string_view s);
+// 4 significant digits; "–" for NaN/Inf.
+std::string Num(double v);
+// A metric's series over reference and analysis chunks as inline SVG (thresholds dashed,
+// alerts red). `recs` in chunk order.
+std::string SeriesSvg(const std::vector<const Record*>& recs);
+
+// The fairness, business value, ranking, weak segment and reliability sections (HTML, empty
+// when the run has none of them).
+std::string RenderOutcomeSections(const MonitorResult& result);
+
+}  // namespace cairn::monitor

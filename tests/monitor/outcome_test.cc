@@ -1,0 +1,251 @@
+// Fairness, business value and the correlation ranker on small hand-made data: bad input
+// (empty or malformed value matrix, unknown columns, no targets), missing sensitive values,
+// hand-derived values, and what `cairn monitor run` writes.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "monitor/config.h"
+#include "monitor/monitor.h"
+#include "monitor/ranker.h"
+
+namespace cairn::monitor {
+namespace {
+
+namespace fs = std::filesystem;
+
+class OutcomeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) /
+           ("cairn_outcome_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    // 20 rows per period: group g (a, b or missing), amount, target y, prediction yhat.
+    // Rows i: g = a for i%4 in {0,1}, b for i%4 == 2, missing for i%4 == 3; y = i%2;
+    // yhat = 1 for group a, 0 for b, y for the missing group.
+    std::string text = "id,g,amount,p,yhat,y\n";
+    for (int i = 0; i < 20; ++i) {
+      const int k = i % 4, y = i % 2;
+      const char* g = k < 2 ? "a" : (k == 2 ? "b" : "");
+      const int yhat = k < 2 ? 1 : (k == 2 ? 0 : y);
+      text += std::to_string(i) + "," + g + "," + std::to_string(100 + i) + "," +
+              (yhat ? "0.9" : "0.1") + "," + std::to_string(yhat) + "," + std::to_string(y) + "\n";
+    }
+    Write("ref.csv", text);
+    Write("ana.csv", text);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name) << text;
+    return (dir_ / name).string();
+  }
+
+  StatusOr<MonitorResult> Run(const std::string& extra) {
+    std::string path = Write("c.yaml", std::string(kBase) + extra);
+    ASSIGN_OR_RETURN(MonitorConfig cfg, LoadMonitorConfig(path));
+    return RunMonitor(cfg);
+  }
+
+  static constexpr const char* kBase =
+      "reference: ref.csv\nanalysis: ana.csv\nid_columns: [id]\nchunking: {size: 20}\n"
+      "features: [amount]\ntarget: y\nmodel_outputs: {y_pred_proba: p, y_pred: yhat}\n"
+      "data_quality: {enabled: false}\nsummary_stats: {enabled: false}\n";
+
+  fs::path dir_;
+};
+
+const Record* Find(const MonitorResult& r, const std::string& period, const std::string& column,
+                   const std::string& group, const std::string& metric) {
+  for (const auto& rec : r.records) {
+    if (rec.period == period && rec.column == column && rec.group == group && rec.metric == metric)
+      return &rec;
+  }
+  return nullptr;
+}
+
+TEST_F(OutcomeTest, MissingSensitiveValuesFormACountedGroup) {
+  auto r = Run("fairness: {sensitive_attributes: [g]}\n");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const Record* missing = Find(*r, "analysis", "g", "(missing)", "group_size");
+  ASSERT_NE(missing, nullptr);
+  EXPECT_EQ(missing->value, 5);
+  // Selection rates: a 1 (always predicted 1), b 0, missing 1 (yhat = y, and i%4 == 3 is odd
+  // so y = 1).
+  EXPECT_EQ(Find(*r, "analysis", "g", "a", "selection_rate")->value, 1);
+  EXPECT_EQ(Find(*r, "analysis", "g", "b", "selection_rate")->value, 0);
+  EXPECT_EQ(Find(*r, "analysis", "g", "(missing)", "selection_rate")->value, 1);
+  // Group b (i%4 == 2: y = 0 always) has no positive targets: TPR is fairlearn's 0, flagged.
+  const Record* tpr_b = Find(*r, "analysis", "g", "b", "true_positive_rate");
+  ASSERT_NE(tpr_b, nullptr);
+  EXPECT_EQ(tpr_b->value, 0);
+  ASSERT_EQ(tpr_b->details.size(), 1u);
+  EXPECT_EQ(tpr_b->details[0].first, "denominator");
+  // DP difference 1 − 0; ratio 0/1 = 0 < 0.8: the four-fifths rule alerts by default.
+  const Record* dpd = Find(*r, "analysis", "g", "", "demographic_parity_difference");
+  const Record* dpr = Find(*r, "analysis", "g", "", "demographic_parity_ratio");
+  ASSERT_NE(dpd, nullptr);
+  ASSERT_NE(dpr, nullptr);
+  EXPECT_EQ(dpd->value, 1);
+  EXPECT_EQ(dpr->value, 0);
+  EXPECT_TRUE(dpr->alert);
+  EXPECT_EQ(dpr->lower, 0.8);
+  EXPECT_FALSE(dpd->alert);  // no limit configured
+}
+
+TEST_F(OutcomeTest, BusinessValueHandDerived) {
+  // Analysis chunk: group a (10 rows, yhat 1): 5 TP (odd i) + 5 FP; group b (5 rows, y 0,
+  // yhat 0): 5 TN; missing group (5 rows, y 1 = yhat): 5 TP. So TN 5, FP 5, FN 0, TP 10.
+  auto r =
+      Run("business_value: {matrix: [[1, -2], [-3, 4]], amount_column: amount, "
+          "amount_matrix: [[0, -1], [0, 0.5]], target: 0}\n");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // Total: 5·1 + 5·(−2) + 0·(−3) + 10·4 = 35.
+  EXPECT_EQ(Find(*r, "analysis", "y", "", "business_value")->value, 35);
+  // Per prediction: predicted 0 → (5·1 + 0·(−3))/5 = 1; predicted 1 → (5·(−2) + 10·4)/15 = 2.
+  EXPECT_DOUBLE_EQ(Find(*r, "analysis", "y", "", "business_value_per_prediction")->value, 3);
+  EXPECT_EQ(Find(*r, "analysis", "y", "", "positive_decisions")->value, 15);
+  // Amounts 100 + i over the 15 positive decisions: all i except i%4 == 2 (2,6,10,14,18).
+  double sum = 0, pnl = 0;
+  for (int i = 0; i < 20; ++i) {
+    if (i % 4 == 2) continue;
+    sum += 100 + i;
+    const bool fp = i % 4 < 2 && i % 2 == 0;
+    pnl += fp ? -(100 + i) : 0.5 * (100 + i);
+  }
+  EXPECT_EQ(Find(*r, "analysis", "y", "", "amount_sum")->value, sum);
+  const Record* p = Find(*r, "analysis", "y", "", "profit_and_loss");
+  ASSERT_NE(p, nullptr);
+  EXPECT_DOUBLE_EQ(p->value, pnl);
+  EXPECT_EQ(p->alert, pnl < 0);
+}
+
+TEST_F(OutcomeTest, EmptyOrMalformedValueMatrixIsAConfigError) {
+  struct Case {
+    const char* yaml;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"business_value: {matrix: []}\n", "'business_value.matrix' is empty"},
+      {"business_value: {matrix: [[1, 2], [3]]}\n", "2x2 matrix"},
+      {"business_value: {matrix: [[1, 2], [3, 4], [5, 6]]}\n", "it has 3 rows"},
+      {"business_value: {matrix: [[1, x], [3, 4]]}\n", "must be a number"},
+      {"business_value: {matrix: 5}\n", "2x2 matrix"},
+      {"business_value: {amount_column: amount}\n", "needs 'matrix'"},
+      {"business_value:\n", "'business_value' must be a mapping"},
+      {"business_value: {matrix: [[1, 2], [3, 4]], amount_matrix: [[1, 2], [3, 4]]}\n",
+       "needs 'amount_column'"},
+      {"fairness: {sensitive_attributes: []}\n", "is empty"},
+      {"fairness: {sensitive_attributes: [g], intersections: [[g, h]]}\n", "'h'"},
+      {"fairness: {sensitive_attributes: [g], limits: {dp: {lower: 1}}}\n", "unknown key 'dp'"},
+      {"fairness: {sensitive_attributes: [g], colour: red}\n", "unknown key 'colour'"},
+      {"correlation_ranker: {metric: roc_auc, method: x}\n", "unknown key 'method'"},
+  };
+  for (const Case& c : cases) {
+    auto r = Run(c.yaml);
+    ASSERT_FALSE(r.ok()) << c.yaml;
+    EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << c.yaml;
+    EXPECT_NE(r.status().message().find(c.message), std::string::npos)
+        << c.yaml << " -> " << r.status().ToString();
+    EXPECT_NE(r.status().message().find("c.yaml:"), std::string::npos) << r.status().ToString();
+  }
+}
+
+TEST_F(OutcomeTest, UnknownColumnsNameTheConfigKey) {
+  struct Case {
+    const char* yaml;
+    const char* key;
+  };
+  const Case cases[] = {
+      {"fairness: {sensitive_attributes: [gender]}\n", "fairness.sensitive_attributes"},
+      {"business_value: {matrix: [[0, 1], [1, 0]], amount_column: price}\n",
+       "business_value.amount_column"},
+  };
+  for (const Case& c : cases) {
+    auto r = Run(c.yaml);
+    ASSERT_FALSE(r.ok()) << c.yaml;
+    EXPECT_EQ(r.status().code(), Code::kNotFound) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("unknown column"), std::string::npos);
+    EXPECT_NE(r.status().message().find(c.key), std::string::npos) << r.status().ToString();
+  }
+}
+
+TEST_F(OutcomeTest, AnalysesWithoutTargetsOrLabelsAreClearErrors) {
+  // No target column in the analysis data and no targets file.
+  std::string ana = "id,g,amount,p,yhat\n";
+  for (int i = 0; i < 20; ++i) ana += std::to_string(i) + ",a,3,0.5,1\n";
+  Write("ana.csv", ana);
+  auto r = Run("fairness: {sensitive_attributes: [g]}\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("'fairness' needs targets"), std::string::npos)
+      << r.status().ToString();
+  SetUp();
+  auto nolabels = [&](const std::string& extra) {
+    std::string path = Write("c.yaml", std::string(kBase) + extra);
+    auto cfg = LoadMonitorConfig(path);
+    EXPECT_TRUE(cfg.ok());
+    cfg->y_pred.clear();
+    return RunMonitor(*cfg);
+  };
+  auto r2 = nolabels("business_value: {matrix: [[0, 1], [1, 0]]}\n");
+  ASSERT_FALSE(r2.ok());
+  EXPECT_NE(r2.status().message().find("model_outputs.y_pred"), std::string::npos)
+      << r2.status().ToString();
+  auto r3 = Run("correlation_ranker: {metric: auroc}\n");
+  ASSERT_FALSE(r3.ok());
+  EXPECT_NE(r3.status().message().find("'auroc' is not a realized performance metric"),
+            std::string::npos)
+      << r3.status().ToString();
+  EXPECT_NE(r3.status().message().find("roc_auc"), std::string::npos);
+}
+
+TEST(PearsonTest, MatchesScipyOnSmallInputs) {
+  // scipy.stats.pearsonr([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]): r = 0.8 (Σdxdy = 8, Σdx² = Σdy² =
+  // 10); p = 2·t.sf(0.8·√(3/0.36), 3) = 0.10408803866182788 (scipy 1.15.3).
+  PearsonResult p = Pearson(std::vector<double>{1, 2, 3, 4, 5}, std::vector<double>{2, 1, 4, 3, 5});
+  EXPECT_NEAR(p.r, 0.8, 1e-15);
+  EXPECT_NEAR(p.p_value, 0.10408803866182799, 1e-12);
+  PearsonResult two = Pearson(std::vector<double>{1, 2}, std::vector<double>{3, 1});
+  EXPECT_EQ(two.r, -1);
+  EXPECT_EQ(two.p_value, 1);
+  EXPECT_TRUE(std::isnan(Pearson(std::vector<double>{1, 1, 1}, std::vector<double>{1, 2, 3}).r));
+  EXPECT_TRUE(std::isnan(Pearson(std::vector<double>{1}, std::vector<double>{1}).p_value));
+}
+
+TEST_F(OutcomeTest, CliWritesGroupsAndDetailsAndRejectsAnEmptyMatrix) {
+  if (!fs::exists(CAIRN_BINARY)) GTEST_SKIP() << "cairn binary not built";
+  const std::string out = (dir_ / "out").string();
+  auto cli = [&](const std::string& cfg) {
+    std::string cmd = std::string(CAIRN_BINARY) + " monitor run " + cfg + " --out " + out +
+                      " --quiet 2> " + (dir_ / "err.txt").string();
+    int rc = std::system(cmd.c_str());
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -2;
+  };
+  std::string good = Write("good.yaml", std::string(kBase) +
+                                            "fairness: {sensitive_attributes: [g]}\n"
+                                            "business_value: {matrix: [[0, 1], [1, 0]]}\n");
+  EXPECT_EQ(cli(good), 3);  // the four-fifths rule alerts
+  std::ifstream in(dir_ / "out" / "results.json");
+  std::string json((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(json.find("\"group\":\"(missing)\""), std::string::npos);
+  EXPECT_NE(json.find("\"details\":{\"denominator\":0}"), std::string::npos);
+  EXPECT_NE(json.find("\"kind\":\"business_value\""), std::string::npos);
+  std::ifstream html(dir_ / "out" / "report.html");
+  std::string page((std::istreambuf_iterator<char>(html)), {});
+  EXPECT_NE(page.find("Fairness"), std::string::npos);
+  std::string bad = Write("bad.yaml", std::string(kBase) + "business_value: {matrix: []}\n");
+  EXPECT_EQ(cli(bad), 1);
+  std::ifstream err(dir_ / "err.txt");
+  std::string msg((std::istreambuf_iterator<char>(err)), {});
+  EXPECT_NE(msg.find("'business_value.matrix' is empty"), std::string::npos) << msg;
+}
+
+}  // namespace
+}  // namespace cairn::monitor
