@@ -19,6 +19,12 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "cli/platform_stores.h"
+#if CAIRN_HAVE_DEPLOYMENTS
+#include "common/clock.h"
+#include "http/deployment_routes.h"
+#include "serving/deployment_manager.h"
+#include "serving/inference_log.h"
+#endif
 
 namespace cairn::cli {
 
@@ -33,7 +39,45 @@ struct ServerFlags {
   uint64_t max_body_mb = 64;
   int read_timeout_ms = 30'000;
   bool quiet = false;
+  // Deployments (serving).
+  int alias_poll_ms = 1000;
+  size_t inference_log_batch = 1000;
+  size_t inference_log_queue = 100'000;
+  int inference_log_flush_ms = 50;
 };
+
+#if CAIRN_HAVE_DEPLOYMENTS
+// Deployments: the inference log and the deployment manager on the platform pool, restored
+// from the database, with their routes. Destroyed (threads joined, log flushed) after the
+// server stops and before the stores close.
+struct Deployments {
+  std::unique_ptr<serving::InferenceLog> log;
+  std::unique_ptr<serving::DeploymentStore> store;
+  std::unique_ptr<serving::DeploymentManager> manager;
+};
+
+StatusOr<Deployments> StartDeployments(const ServerFlags& flags, PlatformStores& stores,
+                                       const artifacts::LocalArtifactStore& artifact_store,
+                                       http::Router& router) {
+  Deployments d;
+  serving::InferenceLogOptions log_options;
+  log_options.max_batch = flags.inference_log_batch;
+  log_options.queue_capacity = flags.inference_log_queue;
+  log_options.flush_interval_ms = flags.inference_log_flush_ms;
+  ASSIGN_OR_RETURN(d.log, serving::InferenceLog::Attach(*stores.pool, SystemClock::Get(),
+                                                        log_options));
+  d.store = std::make_unique<serving::DeploymentStore>(*stores.pool);
+  serving::DeploymentManagerOptions options;
+  options.alias_poll_ms = flags.alias_poll_ms;
+  d.manager = std::make_unique<serving::DeploymentManager>(
+      *d.store, http::MakeRegistryModelResolver(*stores.registry, artifact_store), d.log.get(),
+      SystemClock::Get(), options);
+  ASSIGN_OR_RETURN(size_t ready, d.manager->Restore());
+  log::Info("restored " + std::to_string(ready) + " ready deployment(s)");
+  http::RegisterDeploymentRoutes(router, *d.manager, d.log.get());
+  return d;
+}
+#endif
 
 void AddRoutesOfThisBuild(http::Router& router) {
   router.Add("GET", "/health", [](const http::Request&) -> StatusOr<http::Response> {
@@ -75,6 +119,13 @@ int RunServer(const ServerFlags& flags) {
                                        ASSIGN_OR_RETURN(tracking::Run run, tracking.GetRun(run_id));
                                        return run.info.artifact_uri;
                                      });
+#if CAIRN_HAVE_DEPLOYMENTS
+  auto deployments = StartDeployments(flags, *stores, artifact_store, router);
+  if (!deployments.ok()) {
+    std::fprintf(stderr, "cairn server: deployments: %s\n", deployments.status().message().c_str());
+    return kExitFailed;
+  }
+#endif
 
   http::ServerOptions options;
   options.host = flags.host;
@@ -123,6 +174,22 @@ void AddServerCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(50, 3'600'000));
   cmd->add_flag("--quiet", flags->quiet, "No access log; warnings and errors only");
+  cmd->add_option("--alias-poll-ms", flags->alias_poll_ms,
+                  "How often deployments re-resolve the aliases they follow (0 = never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3'600'000));
+  cmd->add_option("--inference-log-batch", flags->inference_log_batch,
+                  "Inference-log records written per transaction")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100'000));
+  cmd->add_option("--inference-log-queue", flags->inference_log_queue,
+                  "Inference-log records waiting at most (beyond: dropped and counted)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10'000'000));
+  cmd->add_option("--inference-log-flush-ms", flags->inference_log_flush_ms,
+                  "Write queued inference-log records at least this often")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 60'000));
   cmd->callback([flags] { SetExitCode(RunServer(*flags)); });
 }
 

@@ -1,12 +1,22 @@
 #include "cli/platform_stores.h"
 
+#if CAIRN_HAVE_DEPLOYMENTS
+#include "serving/deployment_store.h"
+#include "serving/inference_log.h"
+#endif
+
 namespace cairn::cli {
 
 StatusOr<PlatformStores> OpenPlatformStores(const std::string& db_path) {
   ASSIGN_OR_RETURN(std::vector<store::Migration> migrations,
                    registry::SqliteRegistryStore::MergeMigrations(
                        {tracking::SqliteTrackingStore::Migrations(),
-                        registry::SqliteRegistryStore::Migrations()}));
+                        registry::SqliteRegistryStore::Migrations(),
+#if CAIRN_HAVE_DEPLOYMENTS
+                        serving::InferenceLog::Migrations(),
+                        serving::DeploymentStore::Migrations(),
+#endif
+                       }));
   PlatformStores stores;
   ASSIGN_OR_RETURN(stores.pool, store::ConnectionPool::Open(db_path, migrations));
   ASSIGN_OR_RETURN(stores.tracking, tracking::SqliteTrackingStore::OnPool(*stores.pool));

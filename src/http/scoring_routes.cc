@@ -69,15 +69,10 @@ Response Observed(ScoringMetrics& metrics, ScoringMetrics::Route route, Fn&& fn)
 
 }  // namespace
 
-StatusOr<std::shared_ptr<const ScoringModel>> ScoringModel::Load(const std::string& path,
-                                                                 std::string name,
-                                                                 std::string version) {
-  ASSIGN_OR_RETURN(models::LoadedModel loaded, models::LoadModel(path));
-  ASSIGN_OR_RETURN(serving::InputDecoder decoder,
-                   serving::InputDecoder::Create(*loaded.model, loaded.signature));
-  auto m = std::make_shared<ScoringModel>(ScoringModel{
-      std::move(name), std::move(version), std::move(loaded), std::move(decoder)});
-  return std::shared_ptr<const ScoringModel>(std::move(m));
+Response MlflowScoringErrorResponse(const Status& status) { return MlflowScoringError(status); }
+
+Response OipErrorResponse(const Status& status) {
+  return OipError(OipStatus(status), status.message());
 }
 
 std::shared_ptr<const ScoringModel> ModelSlot::Get() const {

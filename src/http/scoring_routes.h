@@ -26,22 +26,12 @@
 #include "http/router.h"
 #include "models/mlflow_model.h"
 #include "serving/input_decoder.h"
+#include "serving/served_model.h"
 
 namespace cairn::http {
 
-// A model ready to score: what was loaded plus its decoder.
-struct ScoringModel {
-  std::string name;
-  std::string version;
-  models::LoadedModel loaded;
-  serving::InputDecoder decoder;
-
-  // Loads from a local path (MLflow model directory or a bare model file). Errors: those of
-  // models::LoadModel and serving::InputDecoder::Create.
-  static StatusOr<std::shared_ptr<const ScoringModel>> Load(const std::string& path,
-                                                            std::string name,
-                                                            std::string version);
-};
+// A model ready to score (see serving/served_model.h).
+using ScoringModel = serving::ServedModel;
 
 // Holds the model currently served. Get() returns a reference-counted snapshot, so a Set()
 // never pulls a model from under a request that is using it.
@@ -85,6 +75,12 @@ class ScoringMetrics {
 // Registers every scoring route. `slot` and `metrics` must outlive the router.
 void RegisterScoringRoutes(Router& router, const ModelSlot& slot, ScoringMetrics& metrics,
                            const ScoringRoutesOptions& options);
+
+// Error answers as the scoring protocols give them: MLflow's {"error_code": "BAD_REQUEST",
+// "message"} with 400 (415 for an unsupported content type, 404 for NotFound), and the Open
+// Inference Protocol's {"error": message} (404 NotFound, 413, 503, else 400).
+Response MlflowScoringErrorResponse(const Status& status);
+Response OipErrorResponse(const Status& status);
 
 // The OpenAPI 3 document for a model's /invocations, generated from its signature.
 std::string OpenApiDocument(const ScoringModel& model);
