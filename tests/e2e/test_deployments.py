@@ -264,6 +264,10 @@ def test_hot_swap_under_load_loses_no_request(platform):
     for t in threads:
         t.start()
     for i in range(30):
+        # Swap only once some requests were answered since the last swap.
+        seen, deadline = len(answered) + len(failures), time.time() + 10
+        while len(answered) + len(failures) < seen + 2 and time.time() < deadline:
+            time.sleep(0.001)
         v = str(1 + i % 3)
         r = put(url, "swap", {"primary": {"model": "clf", "version": v}})
         assert r.status_code == 200, r.text

@@ -295,6 +295,9 @@ TEST_F(DeploymentManagerTest, HotSwapUnderConcurrentScoringLosesNoRequest) {
     });
   }
   for (int i = 0; i < 40; ++i) {
+    // Swap only once the clients have been answered since the last swap.
+    int seen = ok.load() + bad.load();
+    while (ok.load() + bad.load() < seen + 3) std::this_thread::yield();
     std::string v = std::to_string(1 + i % 3);
     ASSERT_TRUE(manager_->Put(Spec(R"({"name": "d", "primary": {"model": "m", "version": ")" + v +
                                    R"("}})")).ok());
