@@ -708,8 +708,8 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
     for (auto& r : ComputePerformance(cfg, rt, ref_chunks, at, ana_chunks))
       result.records.push_back(std::move(r));
   }
-  RETURN_IF_ERROR(AppendOutcomeRecords(cfg, performance, rt, ref_chunks, at, ana_chunks,
-                                       &result.records));
+  RETURN_IF_ERROR(AppendOutcomeRecords(cfg, performance, monitored, rt, ref_chunks, at,
+                                       ana_chunks, &result.records));
   for (const auto& r : result.records) {
     if (r.period == "analysis" && r.alert) ++result.alert_count;
   }

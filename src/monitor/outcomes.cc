@@ -7,6 +7,7 @@
 #include "monitor/business_value.h"
 #include "monitor/fairness.h"
 #include "monitor/ranker.h"
+#include "monitor/weak_segments.h"
 
 namespace cairn::monitor {
 namespace {
@@ -56,7 +57,8 @@ Status CheckOutcomeColumns(const MonitorConfig& cfg, const std::string& source,
   return OkStatus();
 }
 
-Status AppendOutcomeRecords(const MonitorConfig& cfg, bool performance, const Table& rt,
+Status AppendOutcomeRecords(const MonitorConfig& cfg, bool performance,
+                            const std::vector<std::string>& monitored, const Table& rt,
                             const std::vector<Chunk>& rc, const Table& at,
                             const std::vector<Chunk>& ac, std::vector<Record>* records) {
   const OutcomeConfig& o = cfg.outcomes;
@@ -71,6 +73,11 @@ Status AppendOutcomeRecords(const MonitorConfig& cfg, bool performance, const Ta
   if (o.business_value) {
     RETURN_IF_ERROR(NeedTargets(cfg, performance, "business_value"));
     ASSIGN_OR_RETURN(auto v, ComputeBusinessValue(cfg, rt, rc, at, ac));
+    append(std::move(v));
+  }
+  if (o.weak_segments) {
+    RETURN_IF_ERROR(NeedTargets(cfg, performance, "weak_segments"));
+    ASSIGN_OR_RETURN(auto v, FindWeakSegments(cfg, monitored, rt, rc, at, ac));
     append(std::move(v));
   }
   if (o.correlation_ranker) {

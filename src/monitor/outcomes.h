@@ -26,10 +26,12 @@ Status CheckOutcomeColumns(const MonitorConfig& config, const std::string& sourc
 
 // Appends the records of every configured analysis (fairness, business value, weak segments,
 // then the correlation ranker, which reads the drift and performance records already in
-// `records`). `performance`: whether targets were attached (performance.h).
+// `records`). `performance`: whether targets were attached (performance.h); `monitored`: the
+// monitored columns (the default weak-segment features).
 // Errors: InvalidArgument when an analysis needs targets and there are none, or as each
 // analysis documents.
-Status AppendOutcomeRecords(const MonitorConfig& config, bool performance, const Table& ref_table,
+Status AppendOutcomeRecords(const MonitorConfig& config, bool performance,
+                            const std::vector<std::string>& monitored, const Table& ref_table,
                             const std::vector<Chunk>& ref_chunks, const Table& ana_table,
                             const std::vector<Chunk>& ana_chunks, std::vector<Record>* records);
 

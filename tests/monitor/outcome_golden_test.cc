@@ -150,5 +150,47 @@ TEST(OutcomeGoldenTest, CorrelationRankerCarLoanMatchesNannyML) {
   }
 }
 
+// Weak segments vs scipy's Welch test and Benjamini-Hochberg (make_segment_goldens.py): the
+// same slices are listed in every chunk, in the same order, with the same figures.
+TEST(OutcomeGoldenTest, WeakSegmentsAdultMatchScipy) {
+  MonitorResult result = RunGolden("segments_adult.yaml");
+  Golden g("segments_adult.csv.gz", {"period", "key", "column", "group", "metric"});
+  ASSERT_GT(g.rows(), 50u);
+  std::map<std::tuple<std::string, int64_t, std::string>, const Record*> index;
+  size_t listed = 0;
+  for (const auto& r : result.records) {
+    if (r.kind != "weak_segment") continue;
+    ++listed;
+    index[{r.period, r.chunk_index, r.group}] = &r;
+  }
+  EXPECT_EQ(listed, g.rows()) << "cairn lists other segments than the reference";
+  for (size_t i = 0; i < g.rows(); ++i) {
+    const std::string what = g.Str("period", i) + " chunk " +
+                             std::to_string(int(g.Num("chunk_index", i))) + " " + g.Str("group", i);
+    auto it = index.find(
+        {g.Str("period", i), static_cast<int64_t>(g.Num("chunk_index", i)), g.Str("group", i)});
+    if (it == index.end()) {
+      ADD_FAILURE() << "cairn does not list " << what;
+      continue;
+    }
+    const Record& r = *it->second;
+    std::map<std::string, double> d(r.details.begin(), r.details.end());
+    EXPECT_EQ(r.column, g.Str("column", i)) << what;
+    EXPECT_EQ(r.metric, "error_rate") << what;
+    EXPECT_EQ(r.chunk_key, g.Str("key", i)) << what;
+    EXPECT_EQ(d["rank"], g.Num("rank", i)) << what;
+    EXPECT_EQ(d["size"], g.Num("size", i)) << what;
+    EXPECT_TRUE(Close(g.Num("value", i), r.value, 1e-12)) << what;
+    for (const char* k : {"rest", "gap", "effect_size"}) {
+      EXPECT_TRUE(Close(g.Num(k, i), d[k], 1e-9))
+          << what << " " << k << ": scipy " << g.Num(k, i) << " cairn " << d[k];
+    }
+    ASSERT_TRUE(r.p_value.has_value());
+    EXPECT_TRUE(Close(g.Num("p_value", i), *r.p_value, 1e-9))
+        << what << ": scipy p " << g.Num("p_value", i) << " cairn " << *r.p_value;
+    EXPECT_TRUE(Close(g.Num("q_value", i), d["q_value"], 1e-9)) << what;
+  }
+}
+
 }  // namespace
 }  // namespace cairn::monitor

@@ -13,6 +13,7 @@
 #include "monitor/config.h"
 #include "monitor/monitor.h"
 #include "monitor/ranker.h"
+#include "monitor/weak_segments.h"
 
 namespace cairn::monitor {
 namespace {
@@ -217,6 +218,58 @@ TEST(PearsonTest, MatchesScipyOnSmallInputs) {
   EXPECT_EQ(two.p_value, 1);
   EXPECT_TRUE(std::isnan(Pearson(std::vector<double>{1, 1, 1}, std::vector<double>{1, 2, 3}).r));
   EXPECT_TRUE(std::isnan(Pearson(std::vector<double>{1}, std::vector<double>{1}).p_value));
+}
+
+TEST(WelchTest, MatchesScipy) {
+  // scipy 1.15.3: ttest_ind([3, 5, 4, 6, 8], [1, 2, 2, 3, 1, 2, 4], equal_var=False,
+  // alternative='greater') -> t 3.216681553542429, df 5.772415758242364,
+  // p 0.009613088836695444 (means 5.2 and 15/7, variances 3.7 and 8/7).
+  WelchResult w = WelchGreater(5, 5.2, 3.7, 7, 15.0 / 7, 8.0 / 7);
+  EXPECT_NEAR(w.t, 3.216681553542429, 1e-12);
+  EXPECT_NEAR(w.df, 5.772415758242364, 1e-12);
+  EXPECT_NEAR(w.p_value, 0.009613088836695444, 1e-14);
+  EXPECT_TRUE(std::isnan(WelchGreater(5, 1, 0, 7, 0, 0).p_value));
+  // scipy.stats.false_discovery_control([0.01, 0.04, 0.03, 0.2, 0.04], method='bh')
+  // -> [0.05, 0.05, 0.05, 0.2, 0.05].
+  std::vector<double> q = BenjaminiHochberg({0.01, 0.04, 0.03, 0.2, 0.04});
+  ASSERT_EQ(q.size(), 5u);
+  for (size_t i : {0, 1, 2, 4}) EXPECT_NEAR(q[i], 0.05, 1e-15) << i;
+  EXPECT_NEAR(q[3], 0.2, 1e-15);
+}
+
+TEST_F(OutcomeTest, WeakSegmentsBadInput) {
+  struct Case {
+    const char* yaml;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"weak_segments: {features: [colour]}\n", "unknown column 'colour'"},
+      {"weak_segments: {metric: absolute_error}\n", "is for regression"},
+      {"weak_segments: {metric: accuracy}\n", "must be auto, error_rate"},
+      {"weak_segments: {bins: 1}\n", "'weak_segments.bins' must be between 2 and 100"},
+      {"weak_segments: {min_size: 1.5}\n", "'weak_segments.min_size' must be in [0, 1)"},
+      {"weak_segments: {rank_by: luck}\n", "rank_by' must be gap"},
+  };
+  for (const Case& c : cases) {
+    auto r = Run(c.yaml);
+    ASSERT_FALSE(r.ok()) << c.yaml;
+    EXPECT_NE(r.status().message().find(c.message), std::string::npos)
+        << c.yaml << " -> " << r.status().ToString();
+  }
+  // Defaults run: group a (always predicted 1) errs on every even row, group b never.
+  auto ok = Run("weak_segments: {features: [g], min_rows: 2, min_size: 0}\n");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  // Errors 5/10 in a vs 0/10 elsewhere: t = 0.5/√(0.2778/10) = 3 with 9 df, p ≈ 0.0075, three
+  // slices tested (a, b, missing), q ≈ 0.022.
+  const Record* a = Find(*ok, "analysis", "g", "g = a", "error_rate");
+  ASSERT_NE(a, nullptr);
+  EXPECT_DOUBLE_EQ(a->value, 0.5);
+  std::map<std::string, double> d(a->details.begin(), a->details.end());
+  EXPECT_NEAR(d["rest"], 0, 1e-15);
+  EXPECT_NEAR(d["t"], 3, 1e-12);
+  EXPECT_NEAR(d["df"], 9, 1e-12);
+  EXPECT_EQ(d["tested"], 3);
+  EXPECT_EQ(Find(*ok, "analysis", "g", "g = b", "error_rate"), nullptr);
 }
 
 TEST_F(OutcomeTest, CliWritesGroupsAndDetailsAndRejectsAnEmptyMatrix) {
