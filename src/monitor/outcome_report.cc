@@ -1,5 +1,6 @@
-// report.html sections for the outcome analyses (outcome_config.h): fairness, business value
-// (drawn with the other series in report.cc), the correlation ranking and weak segments.
+// report.html sections for the reliability diagram and the outcome analyses
+// (outcome_config.h): fairness, the correlation ranking and weak segments (business value is
+// drawn with the other series in report.cc).
 
 #include <fmt/format.h>
 
@@ -111,10 +112,68 @@ std::string SegmentsSection(const MonitorResult& result) {
       shown, rows);
 }
 
+// Reliability diagram: fraction of positives against the mean probability per bin, reference
+// and analysis periods, with the diagonal of perfect calibration.
+std::string ReliabilitySection(const MonitorResult& result) {
+  constexpr double S = 300, L = 44, T = 10, B = 34, R = 120;
+  std::map<std::string, std::vector<const Record*>> curves;
+  for (const auto& r : result.records) {
+    if (r.kind == "reliability") curves[r.period].push_back(&r);
+  }
+  if (curves.empty()) return "";
+  auto x = [&](double v) { return L + S * v; };
+  auto y = [&](double v) { return T + S * (1 - v); };
+  std::string s = fmt::format("<svg viewBox='0 0 {0} {1}' width='{0}' height='{1}' class='plot'>",
+                              L + S + R, T + S + B);
+  for (int k = 0; k <= 4; ++k) {
+    const double v = k / 4.0;
+    s += fmt::format(
+        "<line x1='{0}' x2='{1}' y1='{2:.1f}' y2='{2:.1f}' stroke='#e5e5e5'/>"
+        "<text x='{3}' y='{4:.1f}' class='tick' text-anchor='end'>{5}</text>"
+        "<text x='{6:.1f}' y='{7}' class='tick' text-anchor='middle'>{5}</text>",
+        L, L + S, y(v), L - 4, y(v) + 4, v, x(v), T + S + 14);
+  }
+  s += fmt::format(
+      "<line x1='{}' y1='{}' x2='{}' y2='{}' stroke='#999' stroke-dasharray='4,4'>"
+      "<title>perfect calibration</title></line>",
+      x(0), y(0), x(1), y(1));
+  s += fmt::format(
+      "<text x='{:.1f}' y='{}' class='lbl' text-anchor='middle'>mean predicted probability</text>",
+      x(0.5), T + S + 30);
+  const std::pair<const char*, const char*> periods[] = {{"reference", "#2b6cb0"},
+                                                         {"analysis", "#e07b39"}};
+  double legend = T + 14;
+  for (const auto& [period, colour] : periods) {
+    auto it = curves.find(period);
+    if (it == curves.end()) continue;
+    std::string pts;
+    for (const Record* r : it->second) {
+      std::map<std::string, double> d(r->details.begin(), r->details.end());
+      pts += fmt::format("{:.1f},{:.1f} ", x(d["mean_predicted"]), y(r->value));
+      s += fmt::format(
+          "<circle cx='{:.1f}' cy='{:.1f}' r='3' fill='{}'><title>{} {}: {} rows, mean p {}, "
+          "positives {}</title></circle>",
+          x(d["mean_predicted"]), y(r->value), colour, period, Esc(r->group), d["count"],
+          Num(d["mean_predicted"]), Num(r->value));
+    }
+    s += fmt::format("<polyline points='{}' fill='none' stroke='{}' stroke-width='1.5'/>", pts,
+                     colour);
+    s += fmt::format("<text x='{}' y='{}' class='lbl'><tspan fill='{}'>■</tspan> {}</text>",
+                     L + S + 10, legend, colour, period);
+    legend += 16;
+  }
+  s += "</svg>";
+  return "<h2>Reliability diagram</h2><p>Fraction of positive targets against the mean "
+         "predicted probability in ten equal-width bins (scikit-learn's calibration_curve), "
+         "over each whole period.</p>" +
+         s;
+}
+
 }  // namespace
 
 std::string RenderOutcomeSections(const MonitorResult& result) {
-  return FairnessSection(result) + RankingSection(result) + SegmentsSection(result);
+  return ReliabilitySection(result) + FairnessSection(result) + RankingSection(result) +
+         SegmentsSection(result);
 }
 
 }  // namespace cairn::monitor

@@ -7,6 +7,7 @@
 #include "monitor/business_value.h"
 #include "monitor/fairness.h"
 #include "monitor/ranker.h"
+#include "monitor/reliability.h"
 #include "monitor/weak_segments.h"
 
 namespace cairn::monitor {
@@ -62,6 +63,9 @@ Status AppendOutcomeRecords(const MonitorConfig& cfg, bool performance,
                             const std::vector<Chunk>& rc, const Table& at,
                             const std::vector<Chunk>& ac, std::vector<Record>* records) {
   const OutcomeConfig& o = cfg.outcomes;
+  if (performance) {
+    for (auto& r : ReliabilityRecords(cfg, rt, at)) records->push_back(std::move(r));
+  }
   auto append = [&](std::vector<Record> v) {
     for (auto& r : v) records->push_back(std::move(r));
   };

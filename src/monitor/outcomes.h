@@ -24,8 +24,9 @@ std::vector<std::string> OutcomeColumns(const MonitorConfig& config);
 Status CheckOutcomeColumns(const MonitorConfig& config, const std::string& source,
                            const std::vector<std::string>& columns);
 
-// Appends the records of every configured analysis (fairness, business value, weak segments,
-// then the correlation ranker, which reads the drift and performance records already in
+// Appends the reliability curves of a binary classifier with targets (reliability.h) and the
+// records of every configured analysis (fairness, business value, weak segments, then the
+// correlation ranker, which reads the drift and performance records already in
 // `records`). `performance`: whether targets were attached (performance.h); `monitored`: the
 // monitored columns (the default weak-segment features).
 // Errors: InvalidArgument when an analysis needs targets and there are none, or as each

@@ -210,7 +210,9 @@ std::string RenderReport(const MonitorResult& result, const MonitorConfig& confi
   std::vector<std::pair<std::string, std::string>> order;
   for (const auto& r : result.records) {
     // Fairness, rankings and segments have their own sections (outcome_report.cc).
-    if (r.kind == "fairness" || r.kind == "ranking" || r.kind == "weak_segment") continue;
+    if (r.kind == "fairness" || r.kind == "ranking" || r.kind == "weak_segment" ||
+        r.kind == "reliability")
+      continue;
     auto key = std::make_pair(r.column, r.metric);
     auto& v = series[key];
     if (v.empty()) order.push_back(key);

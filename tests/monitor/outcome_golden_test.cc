@@ -150,6 +150,32 @@ TEST(OutcomeGoldenTest, CorrelationRankerCarLoanMatchesNannyML) {
   }
 }
 
+// Reliability-curve data vs scikit-learn's calibration_curve over each whole period.
+TEST(OutcomeGoldenTest, ReliabilityCurveCarLoanMatchesScikitLearn) {
+  MonitorResult result = RunGolden("business_value_car_loan.yaml");
+  Golden g("reliability_car_loan.csv.gz", {"period"});
+  ASSERT_EQ(g.rows(), 20u);
+  std::map<std::pair<std::string, int>, const Record*> index;
+  for (const auto& r : result.records) {
+    if (r.kind != "reliability") continue;
+    std::map<std::string, double> d(r.details.begin(), r.details.end());
+    index[{r.period, static_cast<int>(d["bin"])}] = &r;
+  }
+  EXPECT_EQ(index.size(), g.rows());
+  for (size_t i = 0; i < g.rows(); ++i) {
+    const std::string what = g.Str("period", i) + " bin " + std::to_string(int(g.Num("bin", i)));
+    auto it = index.find({g.Str("period", i), static_cast<int>(g.Num("bin", i))});
+    if (it == index.end()) {
+      ADD_FAILURE() << "no cairn reliability bin " << what;
+      continue;
+    }
+    std::map<std::string, double> d(it->second->details.begin(), it->second->details.end());
+    EXPECT_EQ(d["count"], g.Num("count", i)) << what;
+    EXPECT_TRUE(Close(g.Num("fraction_positive", i), it->second->value, 1e-12)) << what;
+    EXPECT_TRUE(Close(g.Num("mean_predicted", i), d["mean_predicted"], 1e-12)) << what;
+  }
+}
+
 // Weak segments vs scipy's Welch test and Benjamini-Hochberg (make_segment_goldens.py): the
 // same slices are listed in every chunk, in the same order, with the same figures.
 TEST(OutcomeGoldenTest, WeakSegmentsAdultMatchScipy) {

@@ -293,6 +293,8 @@ TEST_F(OutcomeTest, CliWritesGroupsAndDetailsAndRejectsAnEmptyMatrix) {
   std::ifstream html(dir_ / "out" / "report.html");
   std::string page((std::istreambuf_iterator<char>(html)), {});
   EXPECT_NE(page.find("Fairness"), std::string::npos);
+  EXPECT_NE(page.find("Reliability diagram"), std::string::npos);
+  EXPECT_NE(page.find("perfect calibration"), std::string::npos);
   std::string bad = Write("bad.yaml", std::string(kBase) + "business_value: {matrix: []}\n");
   EXPECT_EQ(cli(bad), 1);
   std::ifstream err(dir_ / "err.txt");

@@ -19,6 +19,8 @@ Run from the repo root in the virtualenv of requirements-outcomes.txt:
 - business_value_car_loan.csv.gz: nannyML 0.13.1's realized business_value (normalize None and
   'per_prediction') with its thresholds and alerts; portfolio figures (positive decisions,
   car_value summed over them, P&L against a target) computed with pandas from their definition.
+- reliability_car_loan.csv.gz: scikit-learn's calibration_curve (10 uniform bins) over the
+  reference and the analysis period of car loan (the reliability diagram's data).
 - ranker_car_loan.csv.gz: nannyML 0.13.1's CorrelationRanker (Jensen-Shannon drift vs realized
   ROC AUC, chunk size 5000), fitted on the reference ROC AUC.
 """
@@ -193,6 +195,21 @@ def business_value():
                "period,chunk_index,key,start_index,end_index,column,metric,value,lower,upper,alert,p_value", rows)
 
 
+def reliability():
+    """scikit-learn's calibration_curve (10 uniform bins) over each whole period of car loan."""
+    from sklearn.calibration import calibration_curve
+    ref, ana = car_loan()
+    rows = []
+    for period, df in (("reference", ref), ("analysis", ana)):
+        y, p = df["repaid"].to_numpy(), df["y_pred_proba"].to_numpy()
+        prob_true, prob_pred = calibration_curve(y, p, n_bins=10, strategy="uniform")
+        binids = np.searchsorted(np.linspace(0.0, 1.0, 11)[1:-1], p)
+        counts = np.bincount(binids, minlength=10)
+        for b, t, m in zip(np.flatnonzero(counts), prob_true, prob_pred):
+            rows.append([period, int(b), int(counts[b]), fmt(t), fmt(m)])
+    write_rows("reliability_car_loan.csv.gz", "period,bin,count,fraction_positive,mean_predicted", rows)
+
+
 def ranker():
     ref, ana = car_loan()
     features = ["car_value", "salary_range", "debt_to_income_ratio", "loan_length", "repaid_loan_on_prev_car",
@@ -220,6 +237,7 @@ def main():
     frames = adult_inputs()
     fairness(frames)
     business_value()
+    reliability()
     ranker()
 
 
