@@ -34,6 +34,13 @@ std::string Esc(std::string_view s) {
   return o;
 }
 
+std::string Utf8Prefix(std::string_view s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return std::string(s);
+  size_t n = max_bytes;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // continuation byte
+  return std::string(s.substr(0, n));
+}
+
 std::string Num(double v) { return std::isfinite(v) ? fmt::format("{:.4g}", v) : "–"; }
 
 // A time series of one metric over reference and analysis chunks, thresholds dashed,
@@ -107,7 +114,7 @@ std::string SeriesSvg(const std::vector<const Record*>& recs) {
   size_t step = std::max<size_t>(1, n / 10);
   for (size_t i = 0; i < n; i += step) {
     s += fmt::format("<text x='{:.1f}' y='{}' class='tick' text-anchor='middle'>{}</text>", x(i),
-                     H - 8, Esc(recs[i]->chunk_key.substr(0, 24)));
+                     H - 8, Esc(Utf8Prefix(recs[i]->chunk_key, 24)));
   }
   s += "</svg>";
   return s;
@@ -140,7 +147,7 @@ std::string DistributionSvg(const Distribution& d) {
         x0 + bw / 2, H - B - ha, bw / 2 - 1, ha, Esc(d.labels[i]), d.analysis[i]);
     if (n <= 24 || i % (n / 12 + 1) == 0) {
       s += fmt::format("<text x='{:.1f}' y='{}' class='tick' text-anchor='middle'>{}</text>",
-                       x0 + bw / 2, H - B + 14, Esc(d.labels[i].substr(0, 12)));
+                       x0 + bw / 2, H - B + 14, Esc(Utf8Prefix(d.labels[i], 12)));
     }
   }
   s += fmt::format(

@@ -11,6 +11,8 @@ namespace cairn::monitor {
 
 // `s` with <, >, & and " escaped for HTML text and attributes.
 std::string Esc(std::string_view s);
+// The longest prefix of at most `max_bytes` bytes that does not split a UTF-8 character.
+std::string Utf8Prefix(std::string_view s, size_t max_bytes);
 // 4 significant digits; "–" for NaN/Inf.
 std::string Num(double v);
 // A metric's series over reference and analysis chunks as inline SVG (thresholds dashed,

@@ -13,6 +13,7 @@
 #include "monitor/config.h"
 #include "monitor/monitor.h"
 #include "monitor/ranker.h"
+#include "monitor/report_parts.h"
 #include "monitor/weak_segments.h"
 
 namespace cairn::monitor {
@@ -218,6 +219,41 @@ TEST(PearsonTest, MatchesScipyOnSmallInputs) {
   EXPECT_EQ(two.p_value, 1);
   EXPECT_TRUE(std::isnan(Pearson(std::vector<double>{1, 1, 1}, std::vector<double>{1, 2, 3}).r));
   EXPECT_TRUE(std::isnan(Pearson(std::vector<double>{1}, std::vector<double>{1}).p_value));
+}
+
+// A fixed bug: the report cut category labels and chunk keys after N bytes, splitting
+// multi-byte characters ("20K - 20K €" became invalid UTF-8 in the distribution plot).
+bool ValidUtf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = s[i];
+    const size_t len = c < 0x80         ? 1
+                       : (c >> 5) == 6  ? 2
+                       : (c >> 4) == 14 ? 3
+                       : (c >> 3) == 30 ? 4
+                                        : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    for (size_t k = 1; k < len; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+TEST(ReportTest, LabelsAreCutOnUtf8CharacterBoundaries) {
+  EXPECT_EQ(Utf8Prefix("20K - 20K \xE2\x82\xAC", 12), "20K - 20K ");
+  EXPECT_EQ(Utf8Prefix("20K - 20K \xE2\x82\xAC", 13), "20K - 20K \xE2\x82\xAC");
+  EXPECT_EQ(Utf8Prefix("abc", 12), "abc");
+  // The car-loan salary_range drifts, so its distribution (with '€' labels) is drawn.
+  auto cfg = LoadMonitorConfig(std::string(CAIRN_SOURCE_DIR) +
+                               "/tests/monitor/goldens/business_value_car_loan.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  cfg->features = {"salary_range"};
+  auto result = RunMonitor(*cfg);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  const std::string page = RenderReport(*result, *cfg);
+  EXPECT_NE(page.find("20K - 20K "), std::string::npos);
+  EXPECT_TRUE(ValidUtf8(page));
 }
 
 TEST(WelchTest, MatchesScipy) {
