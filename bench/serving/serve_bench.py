@@ -4,8 +4,12 @@ mlflow as the tests, --env-manager local) on the same MLflow model — XGBoost, 
 depth 6, 20 features — with wrk sending one-row /invocations requests over keep-alive
 connections. Reports requests/s and latency percentiles for both and the ratio.
 
+With --deployment it also runs `cairn server`, registers the same model, creates a
+deployment of it and drives POST /api/v1/deployments/bench/invocations: the deployment path
+(routing, the inference log writing every row to SQLite in batches, per-version metrics).
+
 Usage: python3 bench/serving/serve_bench.py [--cairn build/cairn] [--connections 64]
-        [--duration 30] [--threads 2] [--skip-mlflow]
+        [--duration 30] [--threads 2] [--skip-mlflow] [--deployment]
 Needs wrk (Debian package). Not a test: nothing here asserts a timing.
 """
 
@@ -80,6 +84,42 @@ def run_wrk(url, body, connections, duration, threads):
     return rps, lat, int(non2xx.group(1)) if non2xx else 0
 
 
+def bench_deployment(args, model_dir, body, tmp):
+    """`cairn server` with the model registered and deployed; wrk on the deployment path."""
+    import requests
+    data = Path(tmp) / "server"
+    data.mkdir()
+    port = free_port()
+    proc = subprocess.Popen([args.cairn, "server", "--host", "127.0.0.1", "--port", str(port),
+                             "--workers", str(args.workers), "--quiet",
+                             "--backend-store-uri", f"sqlite:///{data / 'cairn.db'}",
+                             "--artifacts-destination", str(data / "artifacts")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(url + "/health")
+        for f in sorted(p for p in model_dir.rglob("*") if p.is_file()):
+            requests.put(f"{url}/api/2.0/mlflow-artifacts/artifacts/bench/model/"
+                         f"{f.relative_to(model_dir)}", data=f.read_bytes()).raise_for_status()
+        requests.post(f"{url}/api/2.0/mlflow/registered-models/create",
+                      json={"name": "bench"}).raise_for_status()
+        requests.post(f"{url}/api/2.0/mlflow/model-versions/create",
+                      json={"name": "bench", "source": "mlflow-artifacts:/bench/model"}
+                      ).raise_for_status()
+        requests.put(f"{url}/api/v1/deployments/bench",
+                     json={"primary": {"model": "bench", "version": "1"}}).raise_for_status()
+        result = run_wrk(f"{url}/api/v1/deployments/bench/invocations", body, args.connections,
+                         args.duration, args.threads)
+        metrics = requests.get(url + "/metrics").text
+        for name in ("written", "dropped"):
+            m = re.search(rf"cairn_inference_log_{name}_records_total (\d+)", metrics)
+            print(f"inference log {name}: {m.group(1) if m else '?'}", file=sys.stderr)
+        return result
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cairn", default=str(REPO / "build" / "cairn"))
@@ -88,6 +128,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2, help="wrk threads")
     ap.add_argument("--workers", type=int, default=2, help="cairn serve worker threads")
     ap.add_argument("--skip-mlflow", action="store_true")
+    ap.add_argument("--deployment", action="store_true",
+                    help="also benchmark a deployment inside `cairn server`")
     args = ap.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -107,6 +149,10 @@ def main():
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(30)
+
+        if args.deployment:
+            results["cairn server deployment"] = bench_deployment(args, model_dir, body, tmp)
+            print("deployment:", results["cairn server deployment"], file=sys.stderr)
 
         if not args.skip_mlflow:
             port = free_port()

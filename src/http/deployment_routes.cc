@@ -279,16 +279,23 @@ void RegisterDeploymentRoutes(Router& router, DeploymentManager& manager,
       *out = std::move(*info);
       return OkStatus();
     };
-    router.Add("GET", v2, [info_of](const Request& req) -> StatusOr<Response> {
+    router.Add("GET", v2, [m, info_of](const Request& req) -> StatusOr<Response> {
       DeploymentInfo info;
       if (Status st = info_of(req, &info); !st.ok()) return OipErrorResponse(st);
-      Json versions = Json::array();
-      for (const std::string& v : info.resolved_versions) {
-        if (!v.empty()) versions.push_back(v);
+      auto v = req.path_params.find("version");
+      auto served = m->ServedVersion(info.stored.spec.name,
+                                     v == req.path_params.end() ? "" : v->second);
+      if (!served.ok()) return OipErrorResponse(served.status());
+      std::vector<std::string> versions;
+      for (const std::string& r : info.resolved_versions) {
+        if (!r.empty() && std::find(versions.begin(), versions.end(), r) == versions.end()) {
+          versions.push_back(r);
+        }
       }
-      return Response::Json(Dump({{"name", info.stored.spec.name},
-                                  {"versions", versions},
-                                  {"platform", "cairn"}}));
+      const serving::ServedModel& sm = **served;
+      return Response::Json(serving::EncodeV2ModelMetadata(
+          info.stored.spec.name, versions, sm.loaded.flavor, sm.decoder,
+          sm.loaded.model->output_width(), sm.loaded.model->output_kind()));
     });
     router.Add("GET", v2 + "/ready", [info_of](const Request& req) -> StatusOr<Response> {
       DeploymentInfo info;

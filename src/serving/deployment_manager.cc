@@ -486,6 +486,17 @@ StatusOr<DeploymentInfo> DeploymentManager::Get(const std::string& name) const {
   return InfoOf(*a);
 }
 
+StatusOr<std::shared_ptr<const ServedModel>> DeploymentManager::ServedVersion(
+    const std::string& name, const std::string& version) const {
+  auto a = Find(name);
+  if (!a) return NotFound("deployment '" + name + "' not found");
+  if (!a->table) return Unavailable("deployment '" + name + "' is not ready: " + a->error);
+  for (const Target& t : a->targets) {
+    if (version.empty() || t.version == version) return t.served;
+  }
+  return NotFound("deployment '" + name + "' does not serve version '" + version + "'");
+}
+
 std::vector<DeploymentInfo> DeploymentManager::List(const std::string& environment) const {
   std::vector<DeploymentInfo> out;
   std::lock_guard<std::mutex> lock(mu_);
@@ -588,11 +599,13 @@ size_t DeploymentManager::RefreshAliases() {
   }
   size_t swapped = 0;
   for (const auto& a : all) {
-    bool follows = false;
+    auto refs = RefsOf(a->stored.spec);
+    bool follows = std::any_of(refs.begin(), refs.end(),
+                               [](const auto& r) { return r.first->follows_alias(); });
+    if (!follows) continue;
     std::vector<std::string> now;
     bool resolvable = true;
-    for (const auto& [ref, variant] : RefsOf(a->stored.spec)) {
-      follows = follows || ref->follows_alias();
+    for (const auto& [ref, variant] : refs) {
       auto r = resolver_(*ref);
       if (!r.ok()) {
         resolvable = false;
@@ -601,7 +614,7 @@ size_t DeploymentManager::RefreshAliases() {
       now.push_back(r->version);
     }
     // A deleted alias keeps the deployment on what it serves; nothing to follow.
-    if (!follows || !resolvable || now == a->resolved) continue;
+    if (!resolvable || now == a->resolved) continue;
     std::vector<std::string> resolved;
     auto built = Build(a->stored, &resolved);
     const std::string& name = a->stored.spec.name;

@@ -140,6 +140,12 @@ class DeploymentManager {
   // Back to the spec in force before the last change. FailedPrecondition when there is none.
   StatusOr<DeploymentInfo> Rollback(const std::string& name);
 
+  // The loaded model answering for `version` in deployment `name` ("" = the first routed
+  // version: the primary, or the first A/B variant). NotFound for an unknown deployment or a
+  // version it does not route to; Unavailable when the deployment is not ready.
+  StatusOr<std::shared_ptr<const ServedModel>> ServedVersion(const std::string& name,
+                                                             const std::string& version) const;
+
   // Re-resolves aliases now (what the polling thread does). Returns how many deployments
   // swapped to new versions.
   size_t RefreshAliases();

@@ -132,6 +132,9 @@ def test_create_get_list_and_score_every_protocol(platform):
     assert requests.post(f"{url}/v2/models/basic/versions/2/infer", json=tensor).status_code == 200
     assert requests.post(f"{url}/v2/models/basic/versions/3/infer", json=tensor).status_code == 404
     assert requests.get(f"{url}/v2/models/basic/ready").json() == {"name": "basic", "ready": True}
+    meta = requests.get(f"{url}/v2/models/basic").json()
+    assert meta["name"] == "basic" and meta["versions"] == ["2"]
+    assert [i["name"] for i in meta["inputs"]] == list(rows.columns)
 
     metrics = requests.get(f"{url}/metrics").text
     assert 'cairn_deployment_requests_total{deployment="basic",variant="primary",model="clf",' \
