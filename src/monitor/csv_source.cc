@@ -138,6 +138,12 @@ class Tokenizer {
   }
 
   int64_t line() const { return line_; }
+  size_t pos() const { return pos_; }
+  // Continues at byte `pos`, which starts a record on line `line`.
+  void Seek(size_t pos, int64_t line) {
+    pos_ = pos;
+    line_ = line;
+  }
 
  private:
   bool QuotedField(Record* rec, std::string* error) {
@@ -194,7 +200,69 @@ class Tokenizer {
   size_t scratch_used_ = 0;
 };
 
-bool FastDecimal(std::string_view s, double* out);
+// Clinger's fast path: a decimal whose digits form an integer of at most 2^53 and whose power
+// of ten is within ±22 converts with one exact division, so the result is the correctly
+// rounded double, as from_chars would give. Scans [p, end) for [+-]digits[.digits] and
+// returns where the decimal ends, or nullptr when there is none or it is outside the fast
+// path (too many digits, an exponent is left to the caller since parsing stops there).
+inline const char* ScanDecimal(const char* p, const char* end, double* out) {
+  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  bool neg = false;
+  if (p < end && (*p == '-' || *p == '+')) neg = *p++ == '-';
+  uint64_t mant = 0;
+  const char* start = p;
+  while (p < end && static_cast<unsigned>(*p - '0') < 10) {
+    mant = mant * 10 + static_cast<unsigned>(*p - '0');
+    ++p;
+  }
+  const char* int_end = p;
+  int frac_digits = 0;
+  if (p < end && *p == '.') {
+    ++p;
+    const char* fs = p;
+    while (p < end && static_cast<unsigned>(*p - '0') < 10) {
+      mant = mant * 10 + static_cast<unsigned>(*p - '0');
+      ++p;
+    }
+    frac_digits = static_cast<int>(p - fs);
+  }
+  const int64_t all_digits = (int_end - start) + frac_digits;
+  if (all_digits == 0) return nullptr;
+  if (all_digits > 19) {
+    // Up to 19 significant digits cannot overflow: count them past the leading zeros.
+    int64_t zeros = 0;
+    for (const char* z = start; z < p && (*z == '0' || *z == '.'); ++z) zeros += *z == '0';
+    if (all_digits - zeros > 19) return nullptr;
+  }
+  // The mantissa must also be exactly representable.
+  if (frac_digits > 22 || mant > (uint64_t{1} << 53)) return nullptr;
+  double v = static_cast<double>(mant);
+  if (frac_digits) v /= kPow10[frac_digits];
+  *out = neg ? -v : v;
+  return p;
+}
+
+// a == b for the short strings of categorical cells, without a call to memcmp.
+inline bool SameText(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+bool FastDecimal(std::string_view s, double* out) {
+  const char* e = s.data() + s.size();
+  return ScanDecimal(s.data(), e, out) == e;
+}
+
+// The end of an unquoted field starting at p: the next ',', '\n' or '\r' (or end).
+inline const char* FieldEnd(const char* p, const char* end) {
+  while (p < end && *p != ',' && *p != '\n' && *p != '\r') ++p;
+  return p;
+}
 
 bool IsBoolToken(std::string_view s, bool* value) {
   if (s == "True" || s == "true" || s == "TRUE") {
@@ -228,7 +296,7 @@ class ColumnBuilder {
   bool Add(std::string_view raw, int64_t row, std::string* error) {
     if (col_.type == ColumnType::kContinuous) {
       // Most cells are plain decimals: try that first, before trimming and token checks.
-      double v;
+      double v = 0;
       if (FastDecimal(raw, &v)) {
         col_.numbers.push_back(v);
         return true;
@@ -275,20 +343,34 @@ class ColumnBuilder {
           col_.codes.push_back(kMissingCode);
           return true;
         }
-        if (has_last_ && s == last_) {
+        if (has_last_ && SameText(s, col_.dictionary[last_code_])) {
           col_.codes.push_back(last_code_);
           return true;
         }
-        auto it = index_.find(s);
-        int32_t code;
-        if (it == index_.end()) {
-          code = static_cast<int32_t>(col_.dictionary.size());
-          col_.dictionary.emplace_back(s);
-          index_.emplace(col_.dictionary.back(), code);
+        int32_t code = -1;
+        const size_t k = col_.dictionary.size();
+        if (k <= kLinearDictionary) {
+          // Few categories (the usual case): comparing beats hashing.
+          for (size_t i = 0; i < k; ++i) {
+            if (SameText(col_.dictionary[i], s)) {
+              code = static_cast<int32_t>(i);
+              break;
+            }
+          }
         } else {
-          code = it->second;
+          if (index_.empty()) {
+            for (size_t i = 0; i < k; ++i)
+              index_.emplace(col_.dictionary[i], static_cast<int32_t>(i));
+          }
+          auto it = index_.find(s);
+          if (it != index_.end()) code = it->second;
         }
-        last_.assign(s);
+        if (code < 0) {
+          code = static_cast<int32_t>(k);
+          col_.dictionary.emplace_back(s);
+          dictionary_rows_.push_back(row);
+          if (!index_.empty()) index_.emplace(col_.dictionary.back(), code);
+        }
         has_last_ = true;
         last_code_ = code;
         col_.codes.push_back(code);
@@ -299,12 +381,35 @@ class ColumnBuilder {
   }
 
   void Reserve(size_t n) {
-    if (col_.type == ColumnType::kContinuous)
+    if (col_.type == ColumnType::kContinuous) {
       col_.numbers.reserve(n);
-    else if (col_.type == ColumnType::kTimestamp)
+    } else if (col_.type == ColumnType::kTimestamp) {
       col_.timestamps.reserve(n);
-    else
+    } else {
       col_.codes.reserve(n);
+    }
+  }
+
+  bool continuous() const { return col_.type == ColumnType::kContinuous; }
+  // Appends a parsed number to a continuous column.
+  void PushNumber(double v) { col_.numbers.push_back(v); }
+  // Drops every cell after the first `rows` rows (undoing a partly added row).
+  void Truncate(size_t rows) {
+    if (col_.numbers.size() > rows) col_.numbers.resize(rows);
+    if (col_.timestamps.size() > rows) col_.timestamps.resize(rows);
+    if (col_.codes.size() > rows) col_.codes.resize(rows);
+    while (!col_.unparseable_rows.empty() &&
+           col_.unparseable_rows.back() >= static_cast<int64_t>(rows)) {
+      col_.unparseable_rows.pop_back();
+      --col_.unparseable;
+    }
+    // Categories first seen in the undone row.
+    while (!dictionary_rows_.empty() && dictionary_rows_.back() > static_cast<int64_t>(rows)) {
+      index_.erase(col_.dictionary.back());
+      col_.dictionary.pop_back();
+      dictionary_rows_.pop_back();
+      has_last_ = false;
+    }
   }
 
   Column Finish() { return std::move(col_); }
@@ -327,11 +432,14 @@ class ColumnBuilder {
     return true;
   }
 
+  static constexpr size_t kLinearDictionary = 16;
+
   Column col_;
   bool strict_;
+  // Category -> code, built once the dictionary outgrows kLinearDictionary.
   std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> index_;
-  std::string last_;
-  bool has_last_ = false;
+  std::vector<int64_t> dictionary_rows_;  // categorical: the row that added each category
+  bool has_last_ = false;                 // the previous cell's category, tried first
   int32_t last_code_ = 0;
 };
 
@@ -427,20 +535,27 @@ class CsvSource : public DataSource {
       slot[idx[k]] = static_cast<int>(k);
       builders.emplace_back(name, types.at(name), strict.count(name) > 0);
     }
-    // A cheap upper bound on the row count keeps the vectors from reallocating.
+    // The row count estimated from the first 256 KiB, with a margin, keeps the vectors from
+    // reallocating in the usual case; capacity that is never written costs no memory.
     std::string_view text = Text();
-    size_t approx_rows = std::count(text.begin(), text.end(), '\n') + 1;
+    const size_t sample = std::min<size_t>(text.size(), 256 << 10);
+    const size_t sample_lines = std::count(text.begin(), text.begin() + sample, '\n') + 1;
+    const size_t approx_rows = static_cast<size_t>(
+        1.25 * static_cast<double>(sample_lines) * static_cast<double>(text.size()) /
+            static_cast<double>(std::max<size_t>(sample, 1)) +
+        1024);
     for (auto& b : builders) b.Reserve(approx_rows);
 
     Table table;
     table.source = name_;
-    Tokenizer tok(Text());
+    Tokenizer tok(text);
     Record rec;
     std::string error;
     tok.Next(&rec, &error);  // header
     int64_t row = 0;
     const size_t ncols = header_.size();
-    while (tok.Next(&rec, &error)) {
+    // One record from the general tokenizer: counted, skipped or added to the builders.
+    auto take = [&]() -> Status {
       if (error.empty() && rec.fields.size() != ncols) {
         error = fmt::format("expected {} fields (as in the header), found {}", ncols,
                             rec.fields.size());
@@ -448,7 +563,7 @@ class CsvSource : public DataSource {
       if (!error.empty()) {
         if (options.on_bad_rows == BadRowPolicy::kSkip) {
           ++table.skipped_rows;
-          continue;
+          return OkStatus();
         }
         return InvalidArgument(
             fmt::format("{}:{}: malformed row: {} (use --on-bad-rows=skip to skip "
@@ -464,6 +579,86 @@ class CsvSource : public DataSource {
                                              builders[s].name(), f + 1, error));
         }
       }
+      return OkStatus();
+    };
+
+    // Fast path: rows without quotes are split and parsed in one pass over their bytes, the
+    // common numbers converted as they are scanned. Anything unusual in a row (a quote, a
+    // wrong field count, a lone '\r', a cell a strict column rejects) undoes the row's cells
+    // and hands the row to the general tokenizer above, so both paths give the same table
+    // and the same errors. After many such rows the rest of the file takes the general path.
+    const char* const base = text.data();
+    const char* const end = base + text.size();
+    const char* p = base + tok.pos();
+    int64_t line = tok.line();
+    int64_t slow_rows = 0;
+    constexpr int64_t kMaxSlowRows = 1000;
+    while (p < end && slow_rows < kMaxSlowRows) {
+      if (*p == '\n') {  // blank lines (pandas' skip_blank_lines)
+        ++line;
+        ++p;
+        continue;
+      }
+      if (*p == '\r') {
+        ++p;
+        continue;
+      }
+      const char* q = p;
+      bool ok = true;
+      for (size_t f = 0; f < ncols && ok; ++f) {
+        if (q < end && *q == '"') {
+          ok = false;
+          break;
+        }
+        const int s = slot[f];
+        const char* fe = nullptr;
+        if (s >= 0 && builders[s].continuous()) {
+          double v = 0;
+          const char* r = ScanDecimal(q, end, &v);
+          if (r != nullptr && (r == end || *r == ',' || *r == '\n' || *r == '\r')) {
+            builders[s].PushNumber(v);
+            fe = r;
+          }
+        }
+        if (fe == nullptr) {
+          fe = FieldEnd(q, end);
+          if (s >= 0 && !builders[s].Add(std::string_view(q, fe - q), row + 1, &error)) {
+            ok = false;
+            break;
+          }
+        }
+        if (f + 1 < ncols) {
+          if (fe < end && *fe == ',')
+            q = fe + 1;
+          else
+            ok = false;
+        } else if (fe == end) {
+          q = end;
+        } else if (*fe == '\n') {
+          q = fe + 1;
+        } else if (*fe == '\r' && (fe + 1 == end || fe[1] == '\n')) {
+          q = fe + 1 == end ? end : fe + 2;
+        } else {
+          ok = false;
+        }
+      }
+      if (ok) {
+        ++row;
+        ++line;
+        p = q;
+        continue;
+      }
+      for (auto& b : builders) b.Truncate(static_cast<size_t>(row));
+      ++slow_rows;
+      tok.Seek(static_cast<size_t>(p - base), line);
+      if (!tok.Next(&rec, &error)) break;
+      RETURN_IF_ERROR(take());
+      p = base + tok.pos();
+      line = tok.line();
+    }
+    if (p < end) {
+      tok.Seek(static_cast<size_t>(p - base), line);
+      while (tok.Next(&rec, &error)) RETURN_IF_ERROR(take());
     }
     table.num_rows = static_cast<size_t>(row);
     for (auto& b : builders) table.columns.push_back(b.Finish());
@@ -623,47 +818,6 @@ bool IsMissingToken(std::string_view s) {
       return false;
   }
 }
-
-namespace {
-// Clinger's fast path: a decimal whose digits form an integer of at most 2^53 and whose power
-// of ten is within ±22 converts with one exact division, so the result is the correctly
-// rounded double, as from_chars would give.
-bool FastDecimal(std::string_view s, double* out) {
-  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-  size_t i = 0;
-  const size_t n = s.size();
-  bool neg = false;
-  if (i < n && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
-  uint64_t mant = 0;
-  int digits = 0, frac_digits = 0;
-  size_t start = i;
-  while (i < n && static_cast<unsigned>(s[i] - '0') < 10) {
-    mant = mant * 10 + (s[i] - '0');
-    if (mant != 0) ++digits;
-    ++i;
-  }
-  bool any = i > start;
-  if (i < n && s[i] == '.') {
-    ++i;
-    size_t fs = i;
-    while (i < n && static_cast<unsigned>(s[i] - '0') < 10) {
-      mant = mant * 10 + (s[i] - '0');
-      if (mant != 0) ++digits;
-      ++i;
-    }
-    frac_digits = static_cast<int>(i - fs);
-    any = any || i > fs;
-  }
-  // Up to 19 digits cannot overflow; the mantissa must also be exactly representable.
-  if (!any || i != n || digits > 19 || frac_digits > 22 || mant > (uint64_t{1} << 53)) return false;
-  double v = static_cast<double>(mant);
-  if (frac_digits) v /= kPow10[frac_digits];
-  *out = neg ? -v : v;
-  return true;
-}
-}  // namespace
 
 bool ParseNumber(std::string_view s, double* out) {
   if (s.empty()) return false;

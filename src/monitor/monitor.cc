@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <span>
 #include <thread>
 #include <unordered_map>
 
@@ -138,11 +139,17 @@ ColumnOutput ProcessContinuous(const MonitorConfig& cfg, const std::vector<Perio
                                const Column& ref, const Column& ana) {
   ColumnOutput out;
   const Column* cols[2] = {&ref, &ana};
-  std::vector<double> ref_values = FiniteValues(ref, 0, static_cast<int64_t>(ref.numbers.size()));
-  const double ref_min =
-      ref_values.empty() ? kNaN : *std::min_element(ref_values.begin(), ref_values.end());
-  const double ref_max =
-      ref_values.empty() ? kNaN : *std::max_element(ref_values.begin(), ref_values.end());
+  // The reference's finite values: the column itself when it has no NaN or ±Inf.
+  std::vector<double> ref_copy;
+  std::span<const double> ref_values(ref.numbers);
+  if (!std::all_of(ref.numbers.begin(), ref.numbers.end(),
+                   [](double x) { return std::isfinite(x); })) {
+    ref_copy = FiniteValues(ref, 0, static_cast<int64_t>(ref.numbers.size()));
+    ref_values = ref_copy;
+  }
+  auto [min_it, max_it] = std::minmax_element(ref_values.begin(), ref_values.end());
+  const double ref_min = ref_values.empty() ? kNaN : *min_it;
+  const double ref_max = ref_values.empty() ? kNaN : *max_it;
   std::vector<std::string> methods = cfg.continuous_methods;
   ContinuousDrift drift(ref_values, methods, cfg.ks_calculation);
 
@@ -152,9 +159,19 @@ ColumnOutput ProcessContinuous(const MonitorConfig& cfg, const std::vector<Perio
   int64_t ana_finite = 0;
   for (size_t p = 0; p < periods.size(); ++p) {
     for (const Chunk& ch : *periods[p].chunks) {
-      std::vector<double> v = FiniteValues(*cols[p], ch.begin, ch.end);
-      if (p == 1) ana_finite += static_cast<int64_t>(v.size());
-      std::vector<MethodValue> vals = drift.Calculate(v, p == 1 ? &ana_doane : nullptr);
+      std::vector<MethodValue> vals;
+      if (drift.binned_only()) {
+        std::span<const double> raw(cols[p]->numbers.data() + ch.begin, ch.size());
+        if (p == 1) {
+          ana_finite +=
+              std::count_if(raw.begin(), raw.end(), [](double x) { return std::isfinite(x); });
+        }
+        vals = drift.CalculateRaw(raw, p == 1 ? &ana_doane : nullptr);
+      } else {
+        std::vector<double> v = FiniteValues(*cols[p], ch.begin, ch.end);
+        if (p == 1) ana_finite += static_cast<int64_t>(v.size());
+        vals = drift.Calculate(v, p == 1 ? &ana_doane : nullptr);
+      }
       for (size_t k = 0; k < methods.size(); ++k)
         series[k].Add(p, ch, vals[k].value, vals[k].p_value);
     }
@@ -169,7 +186,8 @@ ColumnOutput ProcessContinuous(const MonitorConfig& cfg, const std::vector<Perio
 
   if (cfg.preset == "evidently") {
     std::vector<double> ana_values = FiniteValues(ana, 0, static_cast<int64_t>(ana.numbers.size()));
-    EvidentlyDrift ev = EvidentlyDrift::ForContinuous(ref_values, ana_values);
+    EvidentlyDrift ev = EvidentlyDrift::ForContinuous(
+        std::vector<double>(ref_values.begin(), ref_values.end()), ana_values);
     MetricSeries es(periods, ref.name, "evidently:" + ev.test(), "drift");
     for (size_t p = 0; p < periods.size(); ++p) {
       for (const Chunk& ch : *periods[p].chunks) {

@@ -12,29 +12,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-double PairwiseSumImpl(const double* a, int64_t n) {
-  // numpy/core/src/umath/loops_utils.h.src: pairwise_sum, PW_BLOCKSIZE 128, 8 accumulators.
-  if (n < 8) {
-    double res = 0.;
-    for (int64_t i = 0; i < n; ++i) res += a[i];
-    return res;
-  }
-  if (n <= 128) {
-    double r[8];
-    for (int k = 0; k < 8; ++k) r[k] = a[k];
-    int64_t i;
-    for (i = 8; i < n - (n % 8); i += 8) {
-      for (int k = 0; k < 8; ++k) r[k] += a[i + k];
-    }
-    double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for (; i < n; ++i) res += a[i];
-    return res;
-  }
-  int64_t n2 = n / 2;
-  n2 -= n2 % 8;
-  return PairwiseSumImpl(a, n2) + PairwiseSumImpl(a + n2, n - n2);
-}
-
 // scipy.special.rel_entr
 double RelEntr(double x, double y) {
   if (std::isnan(x) || std::isnan(y)) return kNaN;
@@ -218,7 +195,20 @@ double OuterProbInsideMethod(int64_t m, int64_t n, int64_t g, int64_t h) {
 }  // namespace
 
 double PairwiseSum(std::span<const double> x) {
-  return PairwiseSumImpl(x.data(), static_cast<int64_t>(x.size()));
+  const double* a = x.data();
+  return PairwiseSumOf(static_cast<int64_t>(x.size()), [a](int64_t i) { return a[i]; });
+}
+
+HistogramBinner::HistogramBinner(const std::vector<double>& edges)
+    : e_(edges.data()),
+      nb_(static_cast<int64_t>(edges.size()) - 1),
+      lo_(edges.front()),
+      hi_(edges.back()) {
+  scale_ = hi_ > lo_ ? nb_ / (hi_ - lo_) : 0.0;
+  // Positions within `tol` bins of an edge are settled against the actual edges; elsewhere
+  // the arithmetic guess is exact.
+  tol_ =
+      1e-9 + 16 * std::numeric_limits<double>::epsilon() * (std::abs(lo_) + std::abs(hi_)) * scale_;
 }
 
 std::vector<double> Linspace(double start, double stop, int64_t num) {
@@ -241,8 +231,8 @@ std::vector<double> Linspace(double start, double stop, int64_t num) {
 
 std::vector<double> DoaneEdges(std::span<const double> x) {
   const int64_t n = static_cast<int64_t>(x.size());
-  double lo = *std::min_element(x.begin(), x.end());
-  double hi = *std::max_element(x.begin(), x.end());
+  auto [lo_it, hi_it] = std::minmax_element(x.begin(), x.end());
+  const double lo = *lo_it, hi = *hi_it;
   double first = lo, last = hi;
   if (first == last) {
     first -= 0.5;
@@ -251,19 +241,22 @@ std::vector<double> DoaneEdges(std::span<const double> x) {
   double width = 0.0;
   if (n > 2) {
     double sg1 = std::sqrt(6.0 * (n - 2) / ((n + 1.0) * (n + 3)));
-    double mean = PairwiseSum(x) / n;
-    std::vector<double> t(x.size());
-    for (int64_t i = 0; i < n; ++i) {
-      double d = x[i] - mean;
-      t[i] = d * d;
-    }
-    double sigma = std::sqrt(PairwiseSum(t) / n);
+    const double* a = x.data();
+    const double mean = PairwiseSum(x) / n;
+    const double sigma = std::sqrt(PairwiseSumOf(n,
+                                                 [a, mean](int64_t i) {
+                                                   const double d = a[i] - mean;
+                                                   return d * d;
+                                                 }) /
+                                   n);
     if (sigma > 0.0) {
-      for (int64_t i = 0; i < n; ++i) {
-        double z = (x[i] - mean) / sigma;
-        t[i] = z * z * z;  // np.power(z, 3) up to an ulp; only feeds a log2 of the bin count
-      }
-      double g1 = PairwiseSum(t) / n;
+      // np.power(z, 3) up to an ulp; only feeds a log2 of the bin count.
+      const double g1 = PairwiseSumOf(n,
+                                      [a, mean, sigma](int64_t i) {
+                                        const double z = (a[i] - mean) / sigma;
+                                        return z * z * z;
+                                      }) /
+                        n;
       width = (hi - lo) /
               (1.0 + std::log2(static_cast<double>(n)) + std::log2(1.0 + std::abs(g1) / sg1));
     }
@@ -279,34 +272,15 @@ void Histogram(std::span<const double> x, const std::vector<double>& edges,
   counts->assign(static_cast<size_t>(std::max<int64_t>(nb, 0)), 0);
   if (below) *below = 0;
   if (nb <= 0) return;
-  const double lo = edges.front(), hi = edges.back();
-  const double scale = hi > lo ? nb / (hi - lo) : 0.0;
-  // Positions within `tol` bins of an edge are settled against the actual edges (the
-  // arithmetic guess can be off by rounding there); elsewhere the guess is exact.
-  const double tol =
-      1e-9 + 16 * std::numeric_limits<double>::epsilon() * (std::abs(lo) + std::abs(hi)) * scale;
-  const double* e = edges.data();
+  const HistogramBinner binner(edges);
   int64_t* c = counts->data();
   int64_t nbelow = 0;
   for (double v : x) {
-    if (v < lo) {
-      ++nbelow;
-      continue;
-    }
-    if (!(v < hi)) {
-      if (v == hi) ++c[nb - 1];
-      continue;  // above the range, or NaN
-    }
-    const double f = (v - lo) * scale;
-    int64_t i = static_cast<int64_t>(f);
-    const double frac = f - static_cast<double>(i);
-    if (i >= nb) i = nb - 1;
-    if (frac < tol || frac > 1 - tol || i == nb - 1) {
-      // searchsorted semantics: bin i holds e[i] <= v < e[i+1].
-      while (i > 0 && v < e[i]) --i;
-      while (i < nb - 1 && v >= e[i + 1]) ++i;
-    }
-    ++c[i];
+    const int64_t i = binner.Bin(v);
+    if (i >= 0)
+      ++c[i];
+    else
+      nbelow += i == HistogramBinner::kBelow;
   }
   if (below) *below = nbelow;
 }

@@ -48,7 +48,7 @@ std::optional<double> MethodUpperLimit(const std::string& method) {
   return std::nullopt;
 }
 
-ContinuousDrift::ContinuousDrift(std::vector<double> ref, std::vector<std::string> methods,
+ContinuousDrift::ContinuousDrift(std::span<const double> ref, std::vector<std::string> methods,
                                  const std::string& ks_calculation)
     : methods_(std::move(methods)), ref_n_(ref.size()) {
   if (ref.empty()) return;
@@ -61,22 +61,42 @@ ContinuousDrift::ContinuousDrift(std::vector<double> ref, std::vector<std::strin
       (estimated_ ? need_binned : need_sorted) = true;
     if (m == "psi") need_sorted = true;
   }
-  if (need_js) {
-    doane_edges_ = DoaneEdges(ref);
-    std::vector<int64_t> counts;
-    Histogram(ref, doane_edges_, &counts);
-    ref_doane_probs_.resize(counts.size());
-    for (size_t i = 0; i < counts.size(); ++i)
-      ref_doane_probs_[i] = counts[i] / static_cast<double>(ref.size());
-  }
+  binned_only_ = !need_sorted;
+  if (need_js) doane_edges_ = DoaneEdges(ref);
   auto [mn_it, mx_it] = std::minmax_element(ref.begin(), ref.end());
   const double mn = *mn_it, mx = *mx_it;
+  if (need_binned) edges_ = Linspace(mn, mx, kBins + 1);
+  if (need_js && need_binned && doane_edges_.front() == edges_.front() &&
+      doane_edges_.back() == edges_.back()) {
+    // Both span [min, max] of the reference: a 10 000-bin that lies inside one Doane bin
+    // tells that Doane bin for all of its values; only the few bins that straddle a Doane
+    // edge (-1 here) look the Doane bin up value by value.
+    const HistogramBinner dbin(doane_edges_);
+    const int64_t nb = static_cast<int64_t>(edges_.size()) - 1;
+    doane_of_bin_.resize(static_cast<size_t>(nb));
+    for (int64_t i = 0; i < nb; ++i) {
+      const int64_t j = dbin.Bin(edges_[i]);
+      doane_of_bin_[i] =
+          j >= 0 && edges_[i + 1] <= doane_edges_[j + 1] ? static_cast<int32_t>(j) : -1;
+    }
+  }
+  // The reference's Doane and 10 000-bin histograms in one pass.
+  std::vector<int64_t> doane_counts(doane_edges_.empty() ? 0 : doane_edges_.size() - 1, 0);
+  std::vector<int64_t> counts(edges_.empty() ? 0 : edges_.size() - 1, 0);
+  if (need_js || need_binned) {
+    int64_t below = 0;
+    FillHistograms(ref, &doane_counts, &counts, &below, nullptr, nullptr);
+  }
+  if (need_js) {
+    ref_doane_probs_.resize(doane_counts.size());
+    for (size_t i = 0; i < doane_counts.size(); ++i)
+      ref_doane_probs_[i] = doane_counts[i] / static_cast<double>(ref.size());
+  }
   if (need_binned) {
-    edges_ = Linspace(mn, mx, kBins + 1);
-    std::vector<int64_t> counts;
-    Histogram(ref, edges_, &counts);
     ref_cdf_ = CumSumOfShares(counts, static_cast<double>(ref.size()));
     if (mn == mx) {
+      // Not handled by CalculateRaw: the Wasserstein bins differ from the KS bins.
+      binned_only_ = false;
       wass_edges_ = Linspace(mn - 0.5, mx + 0.5, kBins + 1);
       Histogram(ref, wass_edges_, &counts);
       wass_ref_cdf_ = CumSumOfShares(counts, static_cast<double>(ref.size()));
@@ -87,7 +107,7 @@ ContinuousDrift::ContinuousDrift(std::vector<double> ref, std::vector<std::strin
     wass_bin_width_ = wass_edges_[1] - wass_edges_[0];
   }
   if (need_sorted) {
-    ref_sorted_ = std::move(ref);
+    ref_sorted_.assign(ref.begin(), ref.end());
     std::sort(ref_sorted_.begin(), ref_sorted_.end());
     ref_unique_ = ref_sorted_.empty() ? 0 : 1;
     for (size_t i = 1; i < ref_sorted_.size(); ++i)
@@ -122,7 +142,6 @@ double ContinuousDrift::KsEstimated(const std::vector<int64_t>& hist, int64_t be
 
 double ContinuousDrift::WassersteinEstimated(const std::vector<double>& values,
                                              const std::vector<int64_t>& hist) const {
-  const double n = static_cast<double>(values.size());
   const double ref_min = wass_edges_.front(), ref_max = wass_edges_.back();
   std::vector<double> smaller, bigger;
   for (double v : values) {
@@ -131,6 +150,14 @@ double ContinuousDrift::WassersteinEstimated(const std::vector<double>& values,
     else if (v > ref_max)
       bigger.push_back(v);
   }
+  return WassersteinEstimated(values.size(), std::move(smaller), std::move(bigger), hist);
+}
+
+double ContinuousDrift::WassersteinEstimated(size_t count, std::vector<double> smaller,
+                                             std::vector<double> bigger,
+                                             const std::vector<int64_t>& hist) const {
+  const double n = static_cast<double>(count);
+  const double ref_min = wass_edges_.front(), ref_max = wass_edges_.back();
   // ECDF of a vector: unique sorted x and cumsum(counts)/len.
   auto ecdf = [](std::vector<double> vec, std::vector<double>* x, std::vector<double>* y) {
     std::sort(vec.begin(), vec.end());
@@ -269,6 +296,89 @@ std::vector<MethodValue> ContinuousDrift::Calculate(std::vector<double>& values,
       }
     } else if (m == "psi") {
       mv.value = Psi(values);
+    } else {
+      mv.value = kNaN;
+    }
+  }
+  return out;
+}
+
+size_t ContinuousDrift::FillHistograms(std::span<const double> raw, std::vector<int64_t>* doane,
+                                       std::vector<int64_t>* hist, int64_t* below,
+                                       std::vector<double>* smaller,
+                                       std::vector<double>* bigger) const {
+  const bool js = !doane_edges_.empty(), binned = !edges_.empty();
+  const std::vector<double> none = {0.0, 1.0};
+  const HistogramBinner dbin(js ? doane_edges_ : none);
+  const HistogramBinner kbin(binned ? edges_ : none);
+  const bool tails = smaller != nullptr && binned;
+  const double wlo = tails ? wass_edges_.front() : 0.0, whi = tails ? wass_edges_.back() : 0.0;
+  int64_t* dc = doane->data();
+  int64_t* kc = hist->data();
+  const int32_t* dmap = doane_of_bin_.empty() ? nullptr : doane_of_bin_.data();
+  size_t n = 0;
+  int64_t nbelow = 0;
+  for (double v : raw) {
+    if (!std::isfinite(v)) continue;
+    ++n;
+    int64_t i = -1;
+    if (binned) {
+      i = kbin.Bin(v);
+      if (i >= 0)
+        ++kc[i];
+      else if (i == HistogramBinner::kBelow)
+        ++nbelow;
+      if (tails) {
+        if (v < wlo)
+          smaller->push_back(v);
+        else if (v > whi)
+          bigger->push_back(v);
+      }
+    }
+    if (js) {
+      int64_t j;
+      if (dmap != nullptr)
+        j = i >= 0 ? (dmap[i] >= 0 ? dmap[i] : dbin.Bin(v)) : -1;
+      else
+        j = dbin.Bin(v);
+      if (j >= 0) ++dc[j];
+    }
+  }
+  *below = nbelow;
+  return n;
+}
+
+std::vector<MethodValue> ContinuousDrift::CalculateRaw(std::span<const double> raw,
+                                                       std::vector<int64_t>* doane_counts) const {
+  std::vector<MethodValue> out(methods_.size());
+  // One pass: finite count, Doane counts, 10 000-bin counts and the values outside the
+  // reference range (for Wasserstein's tails).
+  const bool js = !doane_edges_.empty(), binned = !edges_.empty();
+  std::vector<int64_t> doane(js ? doane_edges_.size() - 1 : 0, 0);
+  std::vector<int64_t> hist(binned ? edges_.size() - 1 : 0, 0);
+  std::vector<double> smaller, bigger;
+  int64_t below = 0;
+  const size_t n = FillHistograms(raw, &doane, &hist, &below, &smaller, &bigger);
+  if (n == 0 || ref_n_ == 0) {
+    for (auto& v : out) v.value = kNaN;
+    return out;
+  }
+  if (js && doane_counts != nullptr) {
+    doane_counts->resize(doane.size(), 0);
+    for (size_t i = 0; i < doane.size(); ++i) (*doane_counts)[i] += doane[i];
+  }
+  for (size_t k = 0; k < methods_.size(); ++k) {
+    const std::string& m = methods_[k];
+    MethodValue& mv = out[k];
+    if (m == "jensen_shannon") {
+      mv.value = JsOrHellinger(doane, n, true);
+    } else if (m == "hellinger") {
+      mv.value = JsOrHellinger(doane, n, false);
+    } else if (m == "kolmogorov_smirnov") {
+      mv.value = KsEstimated(hist, below, n);
+      mv.p_value = KsPValue(mv.value, static_cast<int64_t>(ref_n_), static_cast<int64_t>(n));
+    } else if (m == "wasserstein") {
+      mv.value = WassersteinEstimated(n, smaller, bigger, hist);
     } else {
       mv.value = kNaN;
     }

@@ -15,7 +15,9 @@
 // Thread-safety: Calculate() is const and may run concurrently on one fitted object.
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -28,9 +30,9 @@ struct MethodValue {
 
 class ContinuousDrift {
  public:
-  // `ref`: the finite reference values (any order). `ks_calculation`: auto|exact|estimated
-  // (applies to kolmogorov_smirnov and wasserstein).
-  ContinuousDrift(std::vector<double> ref, std::vector<std::string> methods,
+  // `ref`: the finite reference values (any order; only read during construction).
+  // `ks_calculation`: auto|exact|estimated (applies to kolmogorov_smirnov and wasserstein).
+  ContinuousDrift(std::span<const double> ref, std::vector<std::string> methods,
                   const std::string& ks_calculation);
 
   // One value per method, in the constructor's order. `values` holds the chunk's finite
@@ -39,18 +41,37 @@ class ContinuousDrift {
   std::vector<MethodValue> Calculate(std::vector<double>& values,
                                      std::vector<int64_t>* doane_counts = nullptr) const;
 
+  // True when every method works from histograms (the binned mode, no PSI): then
+  // CalculateRaw gives the same values as Calculate in one pass and without a copy.
+  bool binned_only() const { return binned_only_; }
+  // As Calculate, over a chunk's raw values: NaN and ±Inf are skipped. Requires
+  // binned_only().
+  std::vector<MethodValue> CalculateRaw(std::span<const double> raw,
+                                        std::vector<int64_t>* doane_counts = nullptr) const;
+
   const std::vector<double>& doane_edges() const { return doane_edges_; }
   const std::vector<double>& reference_doane_probs() const { return ref_doane_probs_; }
 
  private:
+  // Adds the finite values of `raw` to the Doane counts and the 10 000-bin counts (each
+  // when in use), counts those below the bins and, when `smaller` is given, collects those
+  // outside the Wasserstein range. Returns how many values were finite.
+  size_t FillHistograms(std::span<const double> raw, std::vector<int64_t>* doane,
+                        std::vector<int64_t>* hist, int64_t* below, std::vector<double>* smaller,
+                        std::vector<double>* bigger) const;
   double JsOrHellinger(const std::vector<int64_t>& counts, size_t n, bool js) const;
   double KsEstimated(const std::vector<int64_t>& hist, int64_t below, size_t n) const;
+  // `n`: the chunk's finite values; `smaller`/`bigger`: those below/above the Wasserstein
+  // range (any order; reordered).
+  double WassersteinEstimated(size_t n, std::vector<double> smaller, std::vector<double> bigger,
+                              const std::vector<int64_t>& hist) const;
   double WassersteinEstimated(const std::vector<double>& values,
                               const std::vector<int64_t>& hist) const;
   double Psi(const std::vector<double>& values) const;
 
   std::vector<std::string> methods_;
   bool estimated_ = false;
+  bool binned_only_ = false;
   std::vector<double> ref_sorted_;  // exact mode and PSI
   size_t ref_n_ = 0;
   // Binned (estimated) mode: 10 000 equal-width bins over [min, max] of the reference.
@@ -62,6 +83,7 @@ class ContinuousDrift {
   // Jensen-Shannon / Hellinger.
   std::vector<double> doane_edges_;
   std::vector<double> ref_doane_probs_;
+  std::vector<int32_t> doane_of_bin_;  // 10 000-bin -> its Doane bin, or -1 (see constructor)
   int64_t ref_unique_ = 0;
 };
 

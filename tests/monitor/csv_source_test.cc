@@ -100,6 +100,81 @@ TEST(CsvSourceTest, MalformedRowIsAnErrorOrSkippedAndCounted) {
   EXPECT_EQ(s->skipped_rows, 2);  // the short row and the unterminated quote
 }
 
+TEST(CsvSourceTest, RowsLeavingTheFastPathAreUndoneAndReparsed) {
+  // Unquoted rows are parsed in one pass; a row that turns out to need the general tokenizer
+  // (a quote after some cells, too many or too few fields, a lone CR) must leave no trace of
+  // its partly added cells: no extra values, no category first seen in a skipped row.
+  std::string text =
+      "c,x,y\n"
+      "a,1.5,2\n"
+      "new,2.5,\"3\"\n"   // quoted cell after cells already added: reparsed, kept
+      "skipme,9,9,9\n"    // too many fields: skipped
+      "other,7\n"         // too few fields: skipped
+      "\n"                // blank line
+      "b,1e-3,-0.25\r\n"  // exponent (slow number path) and CRLF
+      "b,\"4\",5\r"       // lone CR ends a record
+      "a,x1,6\n";         // unparseable number in a declared column
+  ReadOptions opts;
+  opts.on_bad_rows = BadRowPolicy::kSkip;
+  opts.types["c"] = ColumnType::kCategorical;
+  opts.types["x"] = ColumnType::kContinuous;
+  opts.types["y"] = ColumnType::kContinuous;
+  auto t = ReadText(text, opts);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->num_rows, 5u);
+  EXPECT_EQ(t->skipped_rows, 2);
+  const Column* c = t->Find("c");
+  EXPECT_EQ(c->dictionary, (std::vector<std::string>{"a", "new", "b"}));
+  EXPECT_EQ(c->codes, (std::vector<int32_t>{0, 1, 2, 2, 0}));
+  const Column* x = t->Find("x");
+  ASSERT_EQ(x->numbers.size(), 5u);
+  EXPECT_EQ(x->numbers[0], 1.5);
+  EXPECT_EQ(x->numbers[1], 2.5);
+  EXPECT_EQ(x->numbers[2], 1e-3);
+  EXPECT_EQ(x->numbers[3], 4.0);
+  EXPECT_TRUE(std::isnan(x->numbers[4]));
+  EXPECT_EQ(x->unparseable, 1);
+  EXPECT_EQ(x->unparseable_rows, (std::vector<int64_t>{4}));
+  EXPECT_EQ(t->Find("y")->numbers, (std::vector<double>{2, 3, -0.25, 5, 6}));
+  // Under the default policy the first bad row is the error, with its line.
+  opts.on_bad_rows = BadRowPolicy::kError;
+  auto e = ReadText(text, opts);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find("t.csv:4: malformed row: expected 3 fields"),
+            std::string::npos)
+      << e.status().message();
+}
+
+TEST(CsvSourceTest, FastNumberPathMatchesFromChars) {
+  // Decimals the one-pass parser converts itself, and ones it leaves to from_chars (more
+  // than 19 significant digits, mantissas above 2^53, exponents), all as from_chars reads
+  // them.
+  const char* cells[] = {"0.7107372248237465",
+                         "35641.591516",
+                         "-0.0",
+                         "+12",
+                         "007.50",
+                         "0.00000000000000000000123",
+                         "12345678901234567890.5",
+                         "9007199254740993",
+                         "1.5e300",
+                         ".5",
+                         "5.",
+                         "123456789012345678"};
+  std::string text = "x\n";
+  for (const char* c : cells) text += std::string(c) + "\n";
+  auto t = ReadText(text);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  const Column* x = t->Find("x");
+  ASSERT_EQ(x->numbers.size(), std::size(cells));
+  for (size_t i = 0; i < std::size(cells); ++i) {
+    std::string s = cells[i][0] == '+' ? cells[i] + 1 : cells[i];
+    double want = std::strtod(s.c_str(), nullptr);
+    EXPECT_EQ(x->numbers[i], want) << cells[i];
+    EXPECT_EQ(std::signbit(x->numbers[i]), std::signbit(want)) << cells[i];
+  }
+}
+
 TEST(CsvSourceTest, UnknownColumnAndMissingFile) {
   auto src = CsvFromString("a,b\n1,2\n", "t.csv");
   ReadOptions opts;
