@@ -163,6 +163,71 @@ Status DecodeDrift(const Decoder& d, const YAML::Node& n, MonitorConfig* cfg) {
   return OkStatus();
 }
 
+Status DecodeEstimation(const Decoder& d, const YAML::Node& n, MonitorConfig* cfg) {
+  static const std::set<std::string> kEstimatedMetrics = {
+      "roc_auc", "f1", "precision", "recall", "specificity", "accuracy", "confusion_matrix",
+      "business_value", "mae", "mape", "mse", "rmse", "msle", "rmsle"};
+  EstimationSpec e;
+  if (n.IsNull()) {
+    cfg->estimation = e;
+    return OkStatus();
+  }
+  RETURN_IF_ERROR(d.CheckKeys(n, "estimation", {"metrics", "calibration", "business_value", "dle"}));
+  if (n["metrics"]) {
+    ASSIGN_OR_RETURN(e.metrics, d.Strings(n["metrics"], "estimation.metrics"));
+    for (const auto& m : e.metrics) {
+      if (!kEstimatedMetrics.count(m))
+        return d.Fail(n["metrics"], fmt::format("unknown estimated metric '{}'", m));
+    }
+  }
+  if (n["calibration"]) {
+    ASSIGN_OR_RETURN(std::string c, d.String(n["calibration"], "estimation.calibration"));
+    if (c != "isotonic" && c != "none")
+      return d.Fail(n["calibration"], "'estimation.calibration' must be isotonic or none");
+    e.calibrate = c == "isotonic";
+  }
+  if (const auto& bv = n["business_value"]) {
+    RETURN_IF_ERROR(d.CheckKeys(bv, "estimation.business_value", {"matrix", "normalize"}));
+    const YAML::Node& m = bv["matrix"];
+    if (!m || !m.IsSequence() || m.size() != 2 || !m[0].IsSequence() || m[0].size() != 2 ||
+        !m[1].IsSequence() || m[1].size() != 2) {
+      return d.Fail(m ? m : bv,
+                    "'estimation.business_value.matrix' must be [[TN, FP], [FN, TP]] (2x2 numbers)");
+    }
+    std::array<double, 4> v{};
+    for (int i = 0; i < 4; ++i) {
+      ASSIGN_OR_RETURN(v[i], d.Double(m[i / 2][i % 2], "estimation.business_value.matrix"));
+    }
+    e.business_value = v;
+    if (bv["normalize"]) {
+      ASSIGN_OR_RETURN(std::string norm, d.String(bv["normalize"], "normalize"));
+      if (norm != "none" && norm != "per_prediction")
+        return d.Fail(bv["normalize"], "'normalize' must be none or per_prediction");
+      e.business_value_per_prediction = norm == "per_prediction";
+    }
+  }
+  if (const auto& dl = n["dle"]) {
+    RETURN_IF_ERROR(d.CheckKeys(dl, "estimation.dle", {"trees", "learning_rate", "max_leaves"}));
+    if (dl["trees"]) {
+      ASSIGN_OR_RETURN(int64_t t, d.Int(dl["trees"], "estimation.dle.trees"));
+      if (t < 1 || t > 10000) return d.Fail(dl["trees"], "'trees' must be between 1 and 10000");
+      e.dle_trees = static_cast<int>(t);
+    }
+    if (dl["learning_rate"]) {
+      ASSIGN_OR_RETURN(e.dle_learning_rate, d.Double(dl["learning_rate"], "learning_rate"));
+      if (!(e.dle_learning_rate > 0 && e.dle_learning_rate <= 1))
+        return d.Fail(dl["learning_rate"], "'learning_rate' must be in (0, 1]");
+    }
+    if (dl["max_leaves"]) {
+      ASSIGN_OR_RETURN(int64_t l, d.Int(dl["max_leaves"], "estimation.dle.max_leaves"));
+      if (l < 2 || l > 4096) return d.Fail(dl["max_leaves"], "'max_leaves' must be between 2 and 4096");
+      e.dle_max_leaves = static_cast<int>(l);
+    }
+  }
+  cfg->estimation = e;
+  return OkStatus();
+}
+
 Status Decode(const Decoder& d, const YAML::Node& root, const std::string& base_dir,
               MonitorConfig* cfg) {
   if (!root.IsMap()) return d.Fail(root, "the config must be a YAML mapping");
@@ -172,7 +237,8 @@ Status Decode(const Decoder& d, const YAML::Node& root, const std::string& base_
                    "features", "column_types", "model_outputs", "target", "drift", "data_quality",
                    "summary_stats", "multivariate", "on_bad_rows", "threads",
                    // outcome_config.h
-                   "fairness", "business_value", "weak_segments", "correlation_ranker"}));
+                   "fairness", "business_value", "weak_segments", "correlation_ranker",
+                   "estimation"}));
   if (!root["reference"]) return d.Fail(root, "missing required key 'reference'");
   if (!root["analysis"]) return d.Fail(root, "missing required key 'analysis'");
   ASSIGN_OR_RETURN(std::string ref, d.String(root["reference"], "reference"));
@@ -308,6 +374,7 @@ Status Decode(const Decoder& d, const YAML::Node& root, const std::string& base_
     }
   }
   RETURN_IF_ERROR(DecodeOutcomeConfig(d, root, &cfg->outcomes));
+  if (root["estimation"]) RETURN_IF_ERROR(DecodeEstimation(d, root["estimation"], cfg));
   if (root["on_bad_rows"]) {
     ASSIGN_OR_RETURN(std::string p, d.String(root["on_bad_rows"], "on_bad_rows"));
     if (p == "error")

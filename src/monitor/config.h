@@ -30,11 +30,19 @@
 //                domain_classifier: {enabled: true, trees: 100, learning_rate: 0.1, max_depth: 0,
 //                                    columns: [..]}}
 // fairness / business_value / weak_segments / correlation_ranker: see outcome_config.h
+// estimation:                      # performance without analysis targets (cbpe.h, dle.h); needs
+//                                  # `target` (reference) and model outputs
+//   metrics: [roc_auc, f1]         # default: every metric of the problem type
+//   calibration: isotonic          # or none; isotonic is used only when it lowers the ECE
+//   business_value: {matrix: [[0, -200], [-1000, 1000]], normalize: per_prediction}
+//                                  # binary; [[TN, FP], [FN, TP]] values; normalize: none (total)
+//   dle: {trees: 100, learning_rate: 0.1, max_leaves: 31}   # regression loss models (XGBoost)
 // on_bad_rows: error               # or skip
 //
 // Unknown keys are InvalidArgument naming the key and its line.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -79,6 +87,17 @@ struct TargetsSpec {
   std::string column;
 };
 
+// Performance estimation (CBPE for classifiers, DLE for regression).
+struct EstimationSpec {
+  std::vector<std::string> metrics;  // empty: the problem type's defaults
+  bool calibrate = true;             // isotonic calibration when it lowers the ECE (nannyML)
+  std::optional<std::array<double, 4>> business_value;  // TN, FP, FN, TP
+  bool business_value_per_prediction = false;
+  int dle_trees = 100;
+  double dle_learning_rate = 0.1;
+  int dle_max_leaves = 31;
+};
+
 struct MonitorConfig {
   std::string config_path;  // for messages
   std::string reference;
@@ -110,6 +129,7 @@ struct MonitorConfig {
   double dc_learning_rate = 0.1;
   int dc_max_depth = 0;                 // 0: unlimited
   std::vector<std::string> dc_columns;  // empty: all features
+  std::optional<EstimationSpec> estimation;
   BadRowPolicy on_bad_rows = BadRowPolicy::kError;
   int threads = 2;
   OutcomeConfig outcomes;  // fairness, business value, weak segments, ranker

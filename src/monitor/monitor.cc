@@ -13,8 +13,10 @@
 #include <thread>
 #include <unordered_map>
 
+#include "monitor/cbpe.h"
 #include "monitor/chunker.h"
 #include "monitor/data_quality.h"
+#include "monitor/dle.h"
 #include "monitor/domain_classifier.h"
 #include "monitor/outcomes.h"
 #include "monitor/pca_drift.h"
@@ -540,7 +542,14 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
     }
   }
   const bool performance = WantsPerformance(cfg, ana_names);
-  if (performance) {
+  const bool estimating = WantsCbpe(cfg) || WantsDle(cfg);
+  if (cfg.estimation && cfg.target_column.empty() &&
+      !(cfg.targets && !cfg.targets->column.empty())) {
+    return InvalidArgument(fmt::format(
+        "{}: 'estimation' needs 'target' (the reference column holding the target)",
+        cfg.config_path));
+  }
+  if (performance || estimating) {
     RETURN_IF_ERROR(AttachTargets(cfg, ref_src, ana_src, &rt, &at, &result.warnings));
   }
   SortByTimestamp(&rt, cfg.timestamp_column);
@@ -728,6 +737,15 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
   }
   RETURN_IF_ERROR(AppendOutcomeRecords(cfg, performance, monitored, rt, ref_chunks, at,
                                        ana_chunks, &result.records));
+  if (estimating) {
+    std::vector<std::string> notes;
+    ASSIGN_OR_RETURN(auto est,
+                     WantsCbpe(cfg)
+                         ? ComputeCbpe(cfg, rt, ref_chunks, at, ana_chunks, &notes)
+                         : ComputeDle(cfg, rt, ref_chunks, at, ana_chunks, monitored, &notes));
+    for (const auto& n : notes) progress(n);
+    for (auto& r : est) result.records.push_back(std::move(r));
+  }
   for (const auto& r : result.records) {
     if (r.period == "analysis" && r.alert) ++result.alert_count;
   }

@@ -522,6 +522,11 @@ Status AttachTargets(const MonitorConfig& cfg, DataSource& ref_src, DataSource& 
     AddNumeric(at, kTargetColumn, std::move(y));
     return OkStatus();
   }
+  if (!cfg.targets && cfg.estimation) {
+    // Performance estimation needs no analysis targets; realized values are then unknown.
+    AddNumeric(at, kTargetColumn, std::vector<double>(at->num_rows, kNaN));
+    return OkStatus();
+  }
   if (!cfg.targets) {
     return InvalidArgument(fmt::format(
         "{}: the analysis data has no '{}' column; configure 'targets' (path, join_key) to join "

@@ -52,6 +52,10 @@ std::string SeriesSvg(const std::vector<const Record*>& recs) {
     for (double v : {r->value, r->lower.value_or(NAN), r->upper.value_or(NAN)}) {
       if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
     }
+    if (r->estimated) {
+      for (double v : {r->lower_confidence, r->upper_confidence, r->realized})
+        if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+    }
   }
   if (!std::isfinite(lo)) return "<p>no values</p>";
   if (hi == lo) hi = lo + 1;
@@ -94,6 +98,34 @@ std::string SeriesSvg(const std::vector<const Record*>& recs) {
           pts, name);
     }
   };
+  // Estimated performance: the sampling-error band (estimate ∓ 3·SE) shaded, and the realized
+  // metric (where targets are known) in grey beside the estimate.
+  if (!recs.empty() && recs.front()->estimated) {
+    std::string up, down;
+    for (size_t i = 0; i < n; ++i) {
+      if (std::isfinite(recs[i]->upper_confidence) && std::isfinite(recs[i]->lower_confidence)) {
+        up += fmt::format("{:.1f},{:.1f} ", x(i), y(recs[i]->upper_confidence));
+        down = fmt::format("{:.1f},{:.1f} ", x(i), y(recs[i]->lower_confidence)) + down;
+      }
+    }
+    if (!up.empty()) {
+      s += fmt::format(
+          "<polygon points='{}{}' fill='#2b6cb0' fill-opacity='0.15' stroke='none'>"
+          "<title>confidence band (estimate ± 3 sampling errors)</title></polygon>",
+          up, down);
+    }
+    std::string real;
+    for (size_t i = 0; i < n; ++i) {
+      if (std::isfinite(recs[i]->realized))
+        real += fmt::format("{:.1f},{:.1f} ", x(i), y(recs[i]->realized));
+    }
+    if (!real.empty()) {
+      s += fmt::format(
+          "<polyline points='{}' fill='none' stroke='#777' stroke-width='1.2' "
+          "stroke-dasharray='2,2'><title>realized</title></polyline>",
+          real);
+    }
+  }
   thr([](const Record* r) { return r->lower; }, "lower threshold");
   thr([](const Record* r) { return r->upper; }, "upper threshold");
   std::string pts;
@@ -220,7 +252,7 @@ std::string RenderReport(const MonitorResult& result, const MonitorConfig& confi
     if (r.kind == "fairness" || r.kind == "ranking" || r.kind == "weak_segment" ||
         r.kind == "reliability")
       continue;
-    auto key = std::make_pair(r.column, r.metric);
+    auto key = std::make_pair(r.column, r.estimated ? "estimated " + r.metric : r.metric);
     auto& v = series[key];
     if (v.empty()) order.push_back(key);
     v.push_back(&r);
@@ -232,11 +264,16 @@ std::string RenderReport(const MonitorResult& result, const MonitorConfig& confi
     for (const Record* r : recs) any_alert |= (r->period == "analysis" && r->alert);
     const std::string& kind = recs.front()->kind;
     if (!any_alert && kind != "drift" && kind != "multivariate" && kind != "performance" &&
-        kind != "calibration" && kind != "business_value")
+        kind != "calibration" && kind != "business_value" &&
+        kind != "estimated_performance")
       continue;
     h += fmt::format("<h3>{} — {}{}</h3>", Esc(key.first), Esc(key.second),
                      any_alert ? " <span class='alert'>alert</span>" : "");
     h += SeriesSvg(recs);
+    if (recs.front()->estimated) {
+      h += "<p class='small'>Estimated without targets (blue, shaded: ± 3 sampling errors); "
+           "realized from targets where known (grey, dashed).</p>";
+    }
     // Undefined values say why (e.g. a single class in the chunk).
     for (const Record* r : recs) {
       if (!r->reason.empty()) {

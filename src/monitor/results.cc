@@ -121,6 +121,16 @@ std::string ResultsToJson(const std::vector<Record>& records, const std::string&
     out += r.alert ? ",\"alert\":true" : ",\"alert\":false";
     out += ",\"p_value\":";
     AppendOpt(&out, r.p_value);
+    if (r.estimated) {
+      out += ",\"estimated\":true,\"sampling_error\":";
+      AppendNumber(&out, r.sampling_error);
+      out += ",\"lower_confidence\":";
+      AppendNumber(&out, r.lower_confidence);
+      out += ",\"upper_confidence\":";
+      AppendNumber(&out, r.upper_confidence);
+      out += ",\"realized\":";
+      AppendNumber(&out, r.realized);
+    }
     if (!r.reason.empty()) {
       out += ",\"reason\":";
       AppendJsonString(&out, r.reason);

@@ -36,6 +36,14 @@ struct Record {
   // written to results.json only when non-empty ("group", "details": {name: number}).
   std::string group;
   std::vector<std::pair<std::string, double>> details;
+  // Performance estimation (kind "estimated_performance"; cbpe.h, dle.h): `value` is the
+  // estimate, `sampling_error` its standard error, the confidence band value ∓ 3·SE clipped to
+  // the metric's limits, `realized` the metric from targets when they are known (else NaN).
+  // Serialised only when `estimated`.
+  bool estimated = false;
+  double sampling_error = 0;
+  double lower_confidence = 0, upper_confidence = 0;
+  double realized = 0;
 };
 
 // Fills the chunk fields of a record.

@@ -1,0 +1,110 @@
+// Confidence-based performance estimation (CBPE) of classifiers without targets, as nannyML
+// 0.13.1 computes it (nannyml/performance_estimation/confidence_based/, nannyml/calibration.py).
+//
+// Fit on the reference period (targets known):
+//   - Calibration: an isotonic regression of the target on the score (scikit-learn's
+//     IsotonicRegression(out_of_bounds='clip')) fitted on every reference row, used only when
+//     it lowers the expected calibration error: nannyML's needs_calibration runs 10
+//     stratified shuffle splits (test share 0.1, numpy RandomState(42), reproduced draw for
+//     draw) and compares the ECE (10 equal-count bins) of the pooled test folds before and
+//     after. Never when the targets hold a single class or the reference ROC AUC > 0.999.
+//     Multiclass: one calibrator per class (one-vs-rest), then each row renormalised to sum 1
+//     (uniform when it sums to 0), as nannyML.
+//   - Sampling-error components (sampling_error.h) and thresholds: nanmean ± 3·nanstd (ddof 0)
+//     of the *realized* metric on the reference chunks, clipped to the metric's limits.
+// Per chunk (both periods), with calibrated probabilities p and the model's labels ŷ:
+//   - Expected confusion matrix: TP = Σ_{ŷ=1} p, FP = Σ_{ŷ=1} (1 − p), FN = Σ_{ŷ=0} p,
+//     TN = Σ_{ŷ=0} (1 − p); F1 = TP / (TP + (FP + FN)/2), precision, recall, specificity,
+//     accuracy = (TP + TN)/n, the four counts, and business value Σ V ∘ CM over the matrix
+//     [[TN, FP], [FN, TP]] (per prediction: each CM column divided by its sum first, nannyML's
+//     normalize_business_value='per_prediction').
+//   - ROC AUC: rows sorted by the uncalibrated score (descending); tps = cumsum(p),
+//     fps = k − tps, both rounded to 5 decimals; trapezoid area of (fps/fps_n, tps/tps_n).
+//   - Multiclass: one-vs-rest estimates macro-averaged; accuracy = mean p of the predicted
+//     class.
+//   - Sampling error SE, confidence band value ∓ 3·SE clipped to the metric's limits, alert when
+//     the estimate lies strictly outside the thresholds.
+//
+// Differences from nannyML (documented in docs/ARCHITECTURE.md):
+//   - a metric whose denominator is zero in a chunk (e.g. no positive predictions) is undefined
+//     (NaN with Record::reason) where nannyML returns 0;
+//   - ties in sorts nannyML makes with numpy's unstable quicksort (the ECE bins of the
+//     calibration decision, the ROC AUC sampling-error ranks) are broken by row order;
+//   - average precision is not estimated (nannyML's sampling error for it uses unseeded random
+//     resampling).
+//
+// Thread-safety: free functions over const data; IsotonicCalibrator is immutable after Fit.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "monitor/chunker.h"
+#include "monitor/config.h"
+#include "monitor/results.h"
+#include "monitor/table.h"
+
+namespace cairn::monitor {
+
+// numpy's legacy RandomState(seed) (MT19937, init_genrand): permutation() as numpy draws it.
+class NumpyRandomState {
+ public:
+  explicit NumpyRandomState(uint32_t seed);
+  // Uniform integer in [0, max] (numpy's random_interval; max < 2^32).
+  uint32_t Interval(uint32_t max);
+  // RandomState.shuffle of a 1-D array.
+  void Shuffle(std::vector<int64_t>* v);
+  // RandomState.permutation(n).
+  std::vector<int64_t> Permutation(int64_t n);
+
+ private:
+  std::mt19937 mt_;
+};
+
+// The test-fold row indices of scikit-learn's StratifiedShuffleSplit(n_splits, test_size,
+// random_state=seed).split(X, y), in the order sklearn yields them. `y` holds class codes.
+// Errors: InvalidArgument when a class has fewer than 2 rows or a fold cannot hold every class.
+StatusOr<std::vector<std::vector<int64_t>>> StratifiedShuffleSplitTestFolds(
+    std::span<const double> y, int n_splits, double test_size, uint32_t seed);
+
+// scikit-learn's IsotonicRegression(increasing=True, out_of_bounds='clip').
+class IsotonicCalibrator {
+ public:
+  // Fits y on x (NaN-free, same length, at least one row).
+  void Fit(std::span<const double> x, std::span<const double> y);
+  double Predict(double x) const;
+
+ private:
+  std::vector<double> x_, y_;  // interpolation points (scikit-learn's X_thresholds_, y_thresholds_)
+};
+
+// nannyML's expected calibration error: rows sorted by p, split into `bins` equal-count index
+// bins (n // 2 bins when n ≤ 2·bins; the last bin takes the remainder).
+double NannymlEce(std::span<const double> y_true, std::span<const double> proba, int bins = 10);
+
+// nannyML's needs_calibration (see the file comment). `detail` (may be null) receives the ECE
+// before and after, or why calibration was skipped.
+bool NeedsCalibration(std::span<const double> y_true, std::span<const double> proba,
+                      std::string* detail);
+
+// nannyML's estimate_roc_auc (NaN when the expected positives or negatives are zero).
+double EstimateRocAuc(std::span<const double> calibrated, std::span<const double> uncalibrated);
+
+// Whether the config turns on CBPE: estimation is configured and the model is a classifier.
+bool WantsCbpe(const MonitorConfig& config);
+
+// Records (kind "estimated_performance", column = the target) for every chunk of both periods
+// and every configured metric. The tables carry the columns AttachTargets adds (targets NaN
+// where unknown). Errors: InvalidArgument (a metric that needs y_pred without one, business
+// value without a matrix, no reference rows with a target).
+StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& config, const Table& ref_table,
+                                          const std::vector<Chunk>& ref_chunks,
+                                          const Table& ana_table,
+                                          const std::vector<Chunk>& ana_chunks,
+                                          std::vector<std::string>* notes);
+
+}  // namespace cairn::monitor
