@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""runs/search profile over a large run set (issue 2's budget), through the real server.
+"""runs/search profile over a large run set (issue 2's budget), through the real servers.
 
 Creates (or reuses, --db) a cairn SQLite store with R runs x 10 metrics (m0..m9, uniform in
 [0, 1)) x 5 params (p0..p4, 'v0'..'v9') x 2 tags (mlflow.runName, team 't0'..'t4'), written
@@ -8,16 +8,26 @@ straight into the schema cairn's migrations created (the server makes it on firs
 runs/search for a few common shapes, 100 results each, printing p50/p99 in ms.
 Pass --db to keep the store between runs (the server applies new migrations on start).
 
-Usage: python3 bench/tracking/search_profile.py --cairn build-searchperf/cairn
+With --mlflow, the same runs (same ids, values, params and tags) are bulk-loaded into a
+database that MLflow's own SqlAlchemyStore created and migrated (tracking-server schema of
+the pinned mlflow package), `mlflow server` is started on it, and the same searches are
+timed there (--mlflow-n each, MLflow takes seconds per search); the first page of every shape
+is compared run id by run id between the two servers.
+
+Usage: python3 bench/tracking/search_profile.py --cairn build/cairn
         [--runs 100000] [--n 40] [--db /tmp/search_profile.db]
+        [--mlflow] [--mlflow-db /tmp/search_profile_mlflow.db] [--mlflow-n 5]
 Not a test: nothing here asserts a timing.
 """
 
 import argparse
 import http.client
 import json
+import os
 import random
 import re
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -71,33 +81,128 @@ def call(conn, path, body):
     return json.loads(payload)
 
 
-def populate(db, runs, exp_id):
+def generate(runs):
+    """The bench data set, deterministic: (run_id, i, [10 metric values], [5 params], team)."""
     rng = random.Random(7)
-    con = sqlite3.connect(db)
-    cur = con.cursor()
-    ts = 1_700_000_000_000
     for i in range(runs):
         rid = uuid.UUID(int=rng.getrandbits(128)).hex
+        metrics = [rng.random() for _ in range(10)]
+        params = [f"v{rng.randrange(10)}" for _ in range(5)]
+        yield rid, i, metrics, params, f"t{rng.randrange(5)}"
+
+
+TS = 1_700_000_000_000
+
+
+def populate(db, runs, exp_id):
+    con = sqlite3.connect(db)
+    cur = con.cursor()
+    ts = TS
+    for rid, i, metrics, params, team in generate(runs):
         cur.execute("INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time,"
                     " end_time, lifecycle_stage, artifact_uri) VALUES"
                     " (?, ?, ?, 'bench', 'FINISHED', ?, ?, 'active', ?)",
                     (rid, f"run-{i}", exp_id, ts + i, ts + i + 1000, f"/tmp/a/{rid}/artifacts"))
-        for k in range(10):
-            v = rng.random()
+        for k, v in enumerate(metrics):
             cur.execute("INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan)"
                         " VALUES (?, ?, 0, ?, ?, 0)", (rid, f"m{k}", ts, v))
             cur.execute("INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step)"
                         " VALUES (?, ?, ?, 0, ?, 0)", (rid, f"m{k}", v, ts))
-        for k in range(5):
+        for k, v in enumerate(params):
             cur.execute("INSERT INTO params (run_uuid, key, value) VALUES (?, ?, ?)",
-                        (rid, f"p{k}", f"v{rng.randrange(10)}"))
+                        (rid, f"p{k}", v))
         cur.execute("INSERT INTO tags (run_uuid, key, value) VALUES (?, 'mlflow.runName', ?)",
                     (rid, f"run-{i}"))
         cur.execute("INSERT INTO tags (run_uuid, key, value) VALUES (?, 'team', ?)",
-                    (rid, f"t{rng.randrange(5)}"))
+                    (rid, team))
     con.commit()
     con.executescript("PRAGMA analysis_limit=400; ANALYZE;")  # what the store runs
     con.close()
+
+
+def populate_mlflow(db, runs):
+    """MLflow's own store creates and migrates its schema; the rows then go in directly, as
+    its SqlAlchemyStore writes them (same ids and values as the cairn store)."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+    store = SqlAlchemyStore(f"sqlite:///{db}", str(Path(db).parent / "mlflow-artifacts"))
+    exp_id = store.create_experiment("search-profile")
+    store.engine.dispose()
+    con = sqlite3.connect(db)
+    cur = con.cursor()
+    ts = TS
+    for rid, i, metrics, params, team in generate(runs):
+        cur.execute("INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name,"
+                    " user_id, status, start_time, end_time, source_version, lifecycle_stage,"
+                    " artifact_uri, experiment_id, deleted_time) VALUES"
+                    " (?, ?, 'UNKNOWN', '', '', 'bench', 'FINISHED', ?, ?, '', 'active', ?, ?,"
+                    " NULL)", (rid, f"run-{i}", ts + i, ts + i + 1000, f"/tmp/a/{rid}/artifacts",
+                               int(exp_id)))
+        for k, v in enumerate(metrics):
+            cur.execute("INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan)"
+                        " VALUES (?, ?, ?, ?, 0, 0)", (f"m{k}", v, ts, rid))
+            cur.execute("INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid)"
+                        " VALUES (?, ?, ?, 0, 0, ?)", (f"m{k}", v, ts, rid))
+        for k, v in enumerate(params):
+            cur.execute("INSERT INTO params (key, value, run_uuid) VALUES (?, ?, ?)",
+                        (f"p{k}", v, rid))
+        cur.execute("INSERT INTO tags (key, value, run_uuid) VALUES ('mlflow.runName', ?, ?)",
+                    (f"run-{i}", rid))
+        cur.execute("INSERT INTO tags (key, value, run_uuid) VALUES ('team', ?, ?)", (team, rid))
+    con.commit()
+    con.close()
+    return exp_id
+
+
+def start_mlflow(db):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
+         "--backend-store-uri", f"sqlite:///{db}",
+         "--artifacts-destination", str(Path(db).parent / "mlflow-artifacts")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env=dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true"))
+    deadline = time.time() + 120
+    while True:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", "/health")
+            if c.getresponse().status == 200:
+                c.close()
+                return proc, port
+        except OSError:
+            time.sleep(0.3)
+        if proc.poll() is not None or time.time() > deadline:
+            raise RuntimeError("mlflow server did not start")
+
+
+def stop_group(proc, conn):
+    conn.close()
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def time_shapes(conn, exp_id, n):
+    """{shape name: (p50 ms, p99 ms, first page run ids)}."""
+    out = {}
+    for name, flt, order in SHAPES:
+        body = {"experiment_ids": [exp_id], "filter": flt, "order_by": order, "max_results": 100}
+        first = call(conn, "/api/2.0/mlflow/runs/search", body)  # warm-up
+        samples = []
+        for _ in range(n):
+            t = time.perf_counter()
+            call(conn, "/api/2.0/mlflow/runs/search", body)
+            samples.append((time.perf_counter() - t) * 1000)
+        p50, p99 = percentiles(samples)
+        ids = [r["info"]["run_id"] for r in first.get("runs", [])]
+        out[name] = (p50, p99, ids)
+        print(f"  {name}: p50 {p50:.2f} ms", file=sys.stderr)
+    return out
 
 
 def percentiles(samples):
@@ -112,6 +217,9 @@ def main():
     ap.add_argument("--runs", type=int, default=100_000)
     ap.add_argument("--n", type=int, default=40, help="timed searches per shape")
     ap.add_argument("--db", default=None, help="store to create or reuse")
+    ap.add_argument("--mlflow", action="store_true", help="time MLflow's server on the same runs")
+    ap.add_argument("--mlflow-db", default=None, help="MLflow store to create or reuse")
+    ap.add_argument("--mlflow-n", type=int, default=5, help="timed MLflow searches per shape")
     args = ap.parse_args()
 
     db = Path(args.db or tempfile.mkdtemp(prefix="search-profile-") + "/cairn.db")
@@ -131,21 +239,43 @@ def main():
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
         conn.request("GET", "/api/2.0/mlflow/experiments/get-by-name?experiment_name=search-profile")
         exp_id = json.loads(conn.getresponse().read())["experiment"]["experiment_id"]
-        print(f"{'shape':48} {'p50 ms':>8} {'p99 ms':>8} {'runs':>5}")
-        for name, flt, order in SHAPES:
-            body = {"experiment_ids": [exp_id], "filter": flt, "order_by": order,
-                    "max_results": 100}
-            first = call(conn, "/api/2.0/mlflow/runs/search", body)  # warm-up
-            samples = []
-            for _ in range(args.n):
-                t = time.perf_counter()
-                call(conn, "/api/2.0/mlflow/runs/search", body)
-                samples.append((time.perf_counter() - t) * 1000)
-            p50, p99 = percentiles(samples)
-            print(f"{name:48} {p50:8.2f} {p99:8.2f} {len(first.get('runs', [])):5d}")
+        print("cairn:", file=sys.stderr)
+        cairn = time_shapes(conn, exp_id, args.n)
     finally:
         stop(proc, conn)
     print(f"store: {db}", file=sys.stderr)
+
+    mlflow = {}
+    if args.mlflow:
+        mdb = Path(args.mlflow_db or str(db.parent / "mlflow.db"))
+        if not mdb.exists():
+            t = time.perf_counter()
+            populate_mlflow(mdb, args.runs)
+            print(f"mlflow: populated {args.runs:,} runs in {time.perf_counter() - t:.0f} s",
+                  file=sys.stderr)
+        mproc, mport = start_mlflow(mdb)
+        mconn = http.client.HTTPConnection("127.0.0.1", mport, timeout=600)
+        try:
+            mconn.request("GET", "/api/2.0/mlflow/experiments/get-by-name?"
+                          "experiment_name=search-profile")
+            mexp = json.loads(mconn.getresponse().read())["experiment"]["experiment_id"]
+            print("mlflow:", file=sys.stderr)
+            mlflow = time_shapes(mconn, mexp, args.mlflow_n)
+        finally:
+            stop_group(mproc, mconn)
+
+    print(f"{'shape':44} {'cairn p50':>9} {'p99':>7} {'mlflow p50':>10} {'p99':>8} "
+          f"{'ratio':>6} {'runs':>5} same")
+    for name, _, _ in SHAPES:
+        c50, c99, cids = cairn[name]
+        line = f"{name:44} {c50:9.2f} {c99:7.2f}"
+        if name in mlflow:
+            m50, m99, mids = mlflow[name]
+            line += f" {m50:10.1f} {m99:8.1f} {m50 / c50:5.0f}x {len(cids):5d} "
+            line += "yes" if cids == mids else "NO"
+        else:
+            line += f" {'-':>10} {'-':>8} {'-':>6} {len(cids):5d}"
+        print(line)
 
 
 if __name__ == "__main__":

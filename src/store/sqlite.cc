@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <mutex>
 #include <utility>
 
@@ -217,6 +218,28 @@ StatusOr<Statement*> Database::Cached(std::string_view sql) {
   Statement* raw = owned.get();
   cache_.emplace(std::string(sql), std::move(owned));
   return raw;
+}
+
+namespace {
+constexpr int kProgressBlock = 1000;
+}  // namespace
+
+int Database::OnProgress(void* self) {
+  auto* db = static_cast<Database*>(self);
+  if (--db->budget_blocks_ > 0) return 0;
+  db->budget_exhausted_ = true;
+  return 1;  // interrupts the running statement (SQLITE_INTERRUPT)
+}
+
+void Database::SetStepBudget(int64_t vm_steps) {
+  budget_exhausted_ = false;
+  if (vm_steps <= 0) {
+    sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+    budget_blocks_ = 0;
+    return;
+  }
+  budget_blocks_ = std::max<int64_t>(1, vm_steps / kProgressBlock);
+  sqlite3_progress_handler(db_, kProgressBlock, &Database::OnProgress, this);
 }
 
 int64_t Database::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }

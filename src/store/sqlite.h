@@ -116,6 +116,15 @@ class Database {
   // hold two uses of the same SQL at once.
   StatusOr<Statement*> Cached(std::string_view sql);
 
+  // Bounds the work of this connection's statements: once they have run about `vm_steps`
+  // more SQLite virtual-machine instructions in total (counted in blocks of 1000), the
+  // running Step() fails and StepBudgetExhausted() is true until the next SetStepBudget().
+  // An interrupted SELECT leaves the enclosing transaction open. 0 removes the bound. For
+  // trying a query plan that is usually much faster but can be slower than the planner's
+  // (see SqliteTrackingStore::SearchRuns); deterministic for the same data and SQL.
+  void SetStepBudget(int64_t vm_steps);
+  bool StepBudgetExhausted() const { return budget_exhausted_; }
+
   int64_t LastInsertRowId() const;
   int Changes() const;  // rows changed by the last statement
   bool InTransaction() const;
@@ -123,8 +132,11 @@ class Database {
 
  private:
   explicit Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  static int OnProgress(void* self);
   sqlite3* db_;
   std::string path_;
+  int64_t budget_blocks_ = 0;  // blocks of 1000 instructions left while a budget is set
+  bool budget_exhausted_ = false;
   std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
 };
 

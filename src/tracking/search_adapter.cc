@@ -19,6 +19,18 @@ Query FromSql(search::SqlQuery q) {
   out.order_by = std::move(q.order_by);
   for (auto& v : q.join_binds) std::visit([&](auto& x) { out.join_binds.emplace_back(x); }, v);
   for (auto& v : q.where_binds) std::visit([&](auto& x) { out.where_binds.emplace_back(x); }, v);
+  if (q.metric_first) {
+    Query::MetricFirst& m = out.metric_first.emplace();
+    m.from = std::move(q.metric_first->from);
+    m.joins = std::move(q.metric_first->joins);
+    m.order_by = std::move(q.metric_first->order_by);
+    for (auto& v : q.metric_first->from_binds) {
+      std::visit([&](auto& x) { m.from_binds.emplace_back(x); }, v);
+    }
+    for (auto& v : q.metric_first->join_binds) {
+      std::visit([&](auto& x) { m.join_binds.emplace_back(x); }, v);
+    }
+  }
   return out;
 }
 }  // namespace

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -24,6 +25,19 @@ struct Query {
   std::string where = "1 = 1";
   std::vector<Value> where_binds;
   std::string order_by;
+  // Runs whose first order_by term is a metric: the same search over the runs with a real
+  // value of that metric, which come first in the full order, read in that order from the
+  // metric's index (search::MetricFirstOrder): SELECT r.run_uuid FROM <from><joins> WHERE
+  // (<where>) AND ... ORDER BY <order_by>; bind from_binds, join_binds, where_binds, then the
+  // store's values.
+  struct MetricFirst {
+    std::string from;
+    std::vector<Value> from_binds;
+    std::string joins;
+    std::vector<Value> join_binds;
+    std::string order_by;
+  };
+  std::optional<MetricFirst> metric_first;
 };
 
 StatusOr<Query> CompileRuns(const std::string& filter, const std::vector<std::string>& order_by);

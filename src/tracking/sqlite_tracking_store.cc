@@ -4,6 +4,7 @@
 #include <cfloat>
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
 #include <set>
@@ -582,6 +583,45 @@ StatusOr<LoggedModel> LoadLoggedModel(Database& db, std::string_view model_id,
   return m;
 }
 
+// A search ordered first by a metric: the runs with a real value of that metric come first in
+// MLflow's order (NaN and missing sort after every number, both directions), so a page that
+// lies entirely among them is read from the metric's (key, value) index in order, stopping
+// after `limit` matches. That plan loses when the filters are so selective that the scan
+// passes many runs per match, so it gets a bounded amount of work (metric_order_scan_budget
+// SQLite instructions) and then gives way to the planner's full query. Returns true with the
+// page in `ids` when it answered; false when the full query must: the budget ran out, or the
+// page reaches past the real values into the NaN/missing runs (fewer than `limit` rows).
+StatusOr<bool> SearchRunsMetricFirst(Database& db, const search_adapter::Query& q,
+                                     const std::string& tail,
+                                     const std::function<void(Statement&, int&)>& bind_rest,
+                                     int limit, int64_t budget, std::vector<std::string>& ids) {
+  if (!q.metric_first || budget == 0) return false;
+  const auto& m = *q.metric_first;
+  ASSIGN_OR_RETURN(Statement st, db.Prepare("SELECT r.run_uuid FROM " + m.from + m.joins +
+                                            " WHERE (" + q.where + tail + m.order_by +
+                                            " LIMIT ? OFFSET ?"));
+  int index = 1;
+  BindValues(st, index, m.from_binds);
+  BindValues(st, index, m.join_binds);
+  bind_rest(st, index);
+  db.SetStepBudget(budget > 0 ? budget : 0);
+  Status failed;
+  while (true) {
+    StatusOr<bool> more = st.Step();
+    if (!more.ok()) {
+      failed = more.status();
+      break;
+    }
+    if (!*more) break;
+    ids.push_back(st.Text(0));
+  }
+  const bool over_budget = db.StepBudgetExhausted();
+  db.SetStepBudget(0);
+  if (over_budget) return false;
+  RETURN_IF_ERROR(failed);
+  return static_cast<int>(ids.size()) == limit;
+}
+
 Status ValidateMaxResults(int max_results, int limit) {
   if (max_results < 1) {
     return InvalidArgument("Invalid value " + std::to_string(max_results) +
@@ -617,6 +657,7 @@ StatusOr<std::unique_ptr<SqliteTrackingStore>> SqliteTrackingStore::OnPool(
   s->pool_ = &pool;
   s->artifact_root_ = options.artifact_root;
   s->clock_ = options.clock ? options.clock : &SystemClock::Get();
+  s->metric_order_scan_budget_ = options.metric_order_scan_budget;
   // The default experiment's location follows the configured artifact root.
   const std::string default_location = JoinUri(s->artifact_root_, "0");
   RETURN_IF_ERROR(s->pool_->Write([&](Database& db) -> Status {
@@ -951,24 +992,33 @@ StatusOr<SearchRunsResult> SqliteTrackingStore::SearchRuns(const SearchRunsReque
   SearchRunsResult result;
   if (experiment_ids.empty()) return result;
   const std::vector<std::string> stages = StagesFor(request.view_type);
-  std::string sql = "SELECT r.run_uuid FROM runs r" + q.joins + " WHERE (" + q.where +
-                    ") AND r.experiment_id IN (" + Placeholders(experiment_ids.size()) +
-                    ") AND r.lifecycle_stage IN (" + Placeholders(stages.size()) +
-                    ") ORDER BY " + q.order_by + " LIMIT ? OFFSET ?";
-  RETURN_IF_ERROR(pool_->Read([&](Database& db) -> Status {
-    ASSIGN_OR_RETURN(Statement st, db.Prepare(sql));
-    int index = 1;
-    BindValues(st, index, q.join_binds);
+  const std::string tail = ") AND r.experiment_id IN (" + Placeholders(experiment_ids.size()) +
+                           ") AND r.lifecycle_stage IN (" + Placeholders(stages.size()) +
+                           ") ORDER BY ";
+  const std::string sql = "SELECT r.run_uuid FROM runs r" + q.joins + " WHERE (" + q.where +
+                          tail + q.order_by + " LIMIT ? OFFSET ?";
+  auto bind_rest = [&](Statement& st, int& index) {
     BindValues(st, index, q.where_binds);
     for (int64_t id : experiment_ids) st.Bind(index++, id);
     for (const auto& s : stages) st.Bind(index++, s);
     st.Bind(index++, static_cast<int64_t>(request.max_results));
     st.Bind(index++, offset);
+  };
+  RETURN_IF_ERROR(pool_->Read([&](Database& db) -> Status {
     std::vector<std::string> ids;
-    while (true) {
-      ASSIGN_OR_RETURN(bool more, st.Step());
-      if (!more) break;
-      ids.push_back(st.Text(0));
+    ASSIGN_OR_RETURN(bool done, SearchRunsMetricFirst(db, q, tail, bind_rest, request.max_results,
+                                                      metric_order_scan_budget_, ids));
+    if (!done) {
+      ids.clear();
+      ASSIGN_OR_RETURN(Statement st, db.Prepare(sql));
+      int index = 1;
+      BindValues(st, index, q.join_binds);
+      bind_rest(st, index);
+      while (true) {
+        ASSIGN_OR_RETURN(bool more, st.Step());
+        if (!more) break;
+        ids.push_back(st.Text(0));
+      }
     }
     // MLflow's SQL store offers a next page whenever a page came back full.
     if (static_cast<int>(ids.size()) == request.max_results) {

@@ -26,6 +26,12 @@ struct SqliteTrackingStoreOptions {
   int num_readers = 4;  // Open() only
   // Not owned; must outlive the store. nullptr = the system clock.
   const Clock* clock = nullptr;
+  // SearchRuns ordered first by a metric reads that metric's index in order and stops after
+  // one page; this bounds that attempt (SQLite virtual-machine instructions, about 25 per run
+  // scanned: the default gives up after roughly 20k runs, i.e. when fewer than about 1 run in
+  // 200 passes the filters) before the planner's full query takes over. 0 = never try it,
+  // -1 = no bound. Results are the same either way; only the work differs.
+  int64_t metric_order_scan_budget = 500'000;
 };
 
 class SqliteTrackingStore final : public TrackingStore {
@@ -101,6 +107,7 @@ class SqliteTrackingStore final : public TrackingStore {
   store::ConnectionPool* pool_ = nullptr;
   std::string artifact_root_;
   const Clock* clock_ = nullptr;
+  int64_t metric_order_scan_budget_ = 0;
 };
 
 }  // namespace cairn::tracking

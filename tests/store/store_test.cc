@@ -120,6 +120,34 @@ TEST(TransactionTest, RollsBackUnlessCommitted) {
   EXPECT_FALSE(db->InTransaction());
 }
 
+TEST(DatabaseTest, StepBudgetInterruptsAReadAndKeepsItsTransaction) {
+  TempDir dir;
+  auto db = std::move(Database::Open(dir.File("b.db"))).value();
+  ASSERT_TRUE(db->Exec("CREATE TABLE t(i INTEGER); INSERT INTO t VALUES (1)").ok());
+  const std::string count_to_a_million =
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000) "
+      "SELECT COUNT(*) FROM c";
+  auto txn = Transaction::Begin(*db, Transaction::Mode::kDeferred);
+  ASSERT_TRUE(txn.ok());
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM t"), 1);  // the read transaction has begun
+  db->SetStepBudget(10000);
+  auto st = db->Prepare(count_to_a_million);
+  ASSERT_TRUE(st.ok());
+  auto row = st->Step();
+  EXPECT_FALSE(row.ok());
+  EXPECT_TRUE(db->StepBudgetExhausted());
+  db->SetStepBudget(0);
+  EXPECT_FALSE(db->StepBudgetExhausted());
+  EXPECT_TRUE(db->InTransaction());
+  // Without a budget the same statement completes; a generous budget does not interrupt it.
+  EXPECT_EQ(QueryInt(*db, count_to_a_million), 1000000);
+  db->SetStepBudget(int64_t{1} << 40);
+  EXPECT_EQ(QueryInt(*db, count_to_a_million), 1000000);
+  EXPECT_FALSE(db->StepBudgetExhausted());
+  db->SetStepBudget(0);
+  EXPECT_TRUE(txn->Commit().ok());
+}
+
 std::vector<Migration> TwoMigrations() {
   return {{1, "create a", "CREATE TABLE a(x INTEGER)"},
           {2, "create b", "CREATE TABLE b(y INTEGER); INSERT INTO b VALUES (7)"}};

@@ -9,6 +9,7 @@
 // faster than correlated EXISTS over 100k runs; PostgreSQL plans both as semi-joins). Every
 // value goes through a `?`.
 #include <cstdlib>
+#include <optional>
 #include <set>
 
 #include "tracking/search/internal.h"
@@ -42,6 +43,17 @@ class Builder {
     return "?";
   }
   void AddJoin(const std::string& join) { joins_ += " " + join; }
+  // A run filter join, also kept in the fixed-order form used by MetricFirstOrder.
+  void AddFilterJoin(const std::string& table_and_alias, const std::string& on) {
+    AddJoin("JOIN " + table_and_alias + " ON " + on);
+    fixed_order_joins_ += (dialect_ == Dialect::kSqlite ? " CROSS JOIN " : " JOIN ") +
+                          table_and_alias + " ON " + on;
+  }
+  const std::string& fixed_order_joins() const { return fixed_order_joins_; }
+  const std::string& joins() const { return joins_; }
+  const std::vector<BindValue>& join_binds() const { return join_binds_; }
+  const std::string& order() const { return order_; }
+  Dialect dialect() const { return dialect_; }
   void AddOrder(const std::string& term) {
     if (!order_.empty()) order_ += ", ";
     order_ += term;
@@ -138,6 +150,7 @@ class Builder {
  private:
   Dialect dialect_;
   std::string joins_;
+  std::string fixed_order_joins_;
   std::vector<BindValue> join_binds_;
   std::string where_;
   std::vector<BindValue> where_binds_;
@@ -206,7 +219,7 @@ Status CompileRunClause(const Clause& c, Builder* b) {
       // filter's run set (measured 66 -> 20-30 ms of CPU over 100k runs). The join carries no
       // binds; key and value are compared in the WHERE, so where_binds keep their order.
       std::string alias = b->NextAlias("f");
-      b->AddJoin("JOIN " + table + " " + alias + " ON " + alias + ".run_uuid = r.run_uuid");
+      b->AddFilterJoin(table + " " + alias, alias + ".run_uuid = r.run_uuid");
       std::string expr = alias + ".key = " + b->Bind(key) + " AND ";
       // Metrics compare numerically (MLflow: float(value)) against the latest value.
       ASSIGN_OR_RETURN(std::string cmp, b->Compare(alias + ".value", comparator, c.value,
@@ -239,7 +252,19 @@ Status CompileRunClause(const Clause& c, Builder* b) {
                          "'");
 }
 
-Status CompileRunOrderBy(const std::vector<std::string>& order_by, Builder* b) {
+// Where the first order_by term's pieces end in the order builder, when that term is a
+// metric (for MetricFirstOrder).
+struct FirstMetricTerm {
+  std::string alias;
+  std::string key;
+  bool ascending = true;
+  size_t joins_end = 0;       // in Builder::joins()
+  size_t join_binds_end = 0;  // in Builder::join_binds()
+  size_t order_end = 0;       // in Builder::order()
+};
+
+Status CompileRunOrderBy(const std::vector<std::string>& order_by, Builder* b,
+                         std::optional<FirstMetricTerm>* first_metric) {
   std::set<std::pair<KeyType, std::string>> observed;
   for (const std::string& entry : order_by) {
     ASSIGN_OR_RETURN(OrderTerm term, internal::ParseRunOrderBy(entry));
@@ -259,6 +284,10 @@ Status CompileRunOrderBy(const std::vector<std::string>& order_by, Builder* b) {
         b->AddOrder("CASE WHEN " + alias + ".is_nan = 1 THEN 1 WHEN " + alias +
                     ".value IS NULL THEN 2 ELSE 0 END");
         b->AddOrder(alias + ".value" + (term.ascending ? " ASC" : " DESC"));
+        if (&entry == &order_by.front()) {
+          *first_metric = FirstMetricTerm{alias, key, term.ascending, b->joins().size(),
+                                          b->join_binds().size(), b->order().size()};
+        }
       } else {
         b->AddOrderNullsLast(alias + ".value", term.ascending);
       }
@@ -296,10 +325,29 @@ StatusOr<SqlQuery> CompileRunSearch(std::string_view filter,
   Builder b(dialect);
   // MLflow builds the order_by clauses before the filters; keep its error precedence.
   Builder order_builder(dialect);
-  RETURN_IF_ERROR(CompileRunOrderBy(order_by, &order_builder));
+  std::optional<FirstMetricTerm> first_metric;
+  RETURN_IF_ERROR(CompileRunOrderBy(order_by, &order_builder, &first_metric));
   for (const Clause& c : clauses) RETURN_IF_ERROR(CompileRunClause(c, &b));
+  std::optional<MetricFirstOrder> metric_first;
+  if (first_metric) {
+    // Same joins and order as below without the first term's LEFT JOIN and NaN/missing CASE:
+    // the metric's table drives the query, restricted to real values.
+    const FirstMetricTerm& t = *first_metric;
+    MetricFirstOrder m;
+    m.from = "latest_metrics " + t.alias +
+             (dialect == Dialect::kSqlite ? " CROSS JOIN" : " JOIN") + " runs r ON r.run_uuid = " +
+             t.alias + ".run_uuid AND " + t.alias + ".key = ? AND " + t.alias + ".is_nan = 0";
+    m.from_binds.push_back(t.key);
+    m.joins = b.fixed_order_joins() + order_builder.joins().substr(t.joins_end);
+    m.join_binds.assign(order_builder.join_binds().begin() + t.join_binds_end,
+                        order_builder.join_binds().end());
+    m.order_by = t.alias + ".value" + (t.ascending ? " ASC" : " DESC") +
+                 order_builder.order().substr(t.order_end);
+    metric_first = std::move(m);
+  }
   SqlQuery q = b.Finish();
   SqlQuery o = order_builder.Finish();
+  q.metric_first = std::move(metric_first);
   // Filter joins (inner, no binds) first, then the order_by LEFT JOINs with their binds.
   q.joins += o.joins;
   q.join_binds = o.join_binds;

@@ -96,6 +96,24 @@ std::string FormatClauses(const std::vector<Clause>& clauses);
 // A bound SQL value.
 using BindValue = std::variant<int64_t, double, std::string>;
 
+// Runs only: the same search restricted to the runs that have a real (non-NaN) value of the
+// metric named by the FIRST order_by term. Those runs come first in the full order (MLflow
+// sorts NaN, then missing, after every number), in the order of that value and then the
+// remaining terms, so the first rows of this query are the first rows of the full search.
+// The joins start from the metric's (key, value) index, in a fixed order on SQLite (CROSS
+// JOIN), so that a LIMIT stops the scan after enough matches instead of sorting every
+// filtered run. Assemble
+//   SELECT r.run_uuid FROM <from><joins> WHERE (<SqlQuery::where>) AND <the store's filters>
+//   ORDER BY <order_by> LIMIT ? OFFSET ?
+// and bind from_binds, join_binds, the SqlQuery's where_binds, then the store's values.
+struct MetricFirstOrder {
+  std::string from;                    // "latest_metrics o1 CROSS JOIN runs r ON ..."
+  std::vector<BindValue> from_binds;   // the metric key
+  std::string joins;                   // the filter joins, then the other order_by LEFT JOINs
+  std::vector<BindValue> join_binds;
+  std::string order_by;                // the full order without the NaN/missing CASE
+};
+
 // SQL fragments for one search (see the file comment for how to assemble them).
 struct SqlQuery {
   std::string joins;                   // "" or " [LEFT] JOIN ... ON ..." fragments: runs put
@@ -105,6 +123,8 @@ struct SqlQuery {
   std::string where;                   // never empty: a boolean expression ("1 = 1" if no filter)
   std::vector<BindValue> where_binds;  // values for the `?` in where, in order
   std::string order_by;                // never empty; complete with MLflow's tie-breakers
+  // CompileRunSearch only, when the first order_by term is a metric (see above).
+  std::optional<MetricFirstOrder> metric_first;
 };
 
 // Runs: filter over metrics (latest value), params, tags, attributes (run_id, run_name,

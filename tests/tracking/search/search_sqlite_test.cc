@@ -4,6 +4,7 @@
 // returned for the same searches (goldens/*_exec.txt, made by make_goldens.py).
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -291,6 +292,57 @@ TEST_P(SearchSqliteTest, RunsAndExperimentsMatchMlflow) {
     CheckCase(c, "runs_exec.txt");
   }
   if (testing::RewriteGoldens() && GetParam()) file.Write();
+}
+
+// A search ordered first by a metric: MetricFirstOrder selects the runs with a real value of
+// that metric, and they must be exactly the first rows of the full search, in the same order
+// (the store answers pages from it alone while they lie among those runs).
+TEST_P(SearchSqliteTest, MetricFirstOrderIsThePrefixOfTheFullOrder) {
+  Db db(GetParam());
+  db.Exec(ReadFile(testing::GoldenDir() + "runs_fixture.sql"));
+  std::map<std::string, std::string> ids;
+  for (const std::string& row : db.Query("SELECT name, run_uuid FROM runs", {})) {
+    ids[row.substr(0, row.find('/'))] = row.substr(row.find('/') + 1);
+  }
+  GoldenFile file = GoldenFile::Read("runs_exec.txt");
+  std::vector<std::vector<std::string>> orders = {
+      {"metrics.acc DESC"}, {"metrics.acc ASC"}, {"metrics.loss"},
+      {"metrics.loss DESC", "params.lr"}, {"metrics.acc", "tags.team DESC", "start_time"}};
+  int checked = 0, non_empty_tails = 0;
+  for (const auto& c : file.cases) {
+    if (c.header != "runs") continue;
+    ExecSpec spec = ParseSpec(c.inputs, ids);
+    for (const auto& order : orders) {
+      auto q = CompileRunSearch(spec.filter, order, Dialect::kSqlite);
+      if (!q.ok()) continue;
+      ASSERT_TRUE(q->metric_first.has_value());
+      const std::string store_filter = ") AND r.lifecycle_stage = 'active' ORDER BY ";
+      std::vector<BindValue> full_binds = q->join_binds;
+      full_binds.insert(full_binds.end(), q->where_binds.begin(), q->where_binds.end());
+      std::vector<std::string> full =
+          db.Query("SELECT r.name FROM runs r" + q->joins + " WHERE (" + q->where +
+                       store_filter + q->order_by, full_binds);
+      const MetricFirstOrder& m = *q->metric_first;
+      std::vector<BindValue> binds = m.from_binds;
+      binds.insert(binds.end(), m.join_binds.begin(), m.join_binds.end());
+      binds.insert(binds.end(), q->where_binds.begin(), q->where_binds.end());
+      std::vector<std::string> first = db.Query(
+          "SELECT r.name FROM " + m.from + m.joins + " WHERE (" + q->where + store_filter +
+              m.order_by, binds);
+      ASSERT_LE(first.size(), full.size());
+      EXPECT_TRUE(std::equal(first.begin(), first.end(), full.begin()))
+          << spec.filter << " / " << order[0] << "\n  first: " << testing::Join(first)
+          << "  full: " << testing::Join(full);
+      if (full.size() > first.size()) ++non_empty_tails;  // NaN or missing runs after them
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 100);
+  EXPECT_GT(non_empty_tails, 10);
+  // Orders that do not start with a metric have no MetricFirstOrder.
+  EXPECT_FALSE(CompileRunSearch("", {"params.lr", "metrics.acc"}, Dialect::kSqlite)
+                   ->metric_first.has_value());
+  EXPECT_FALSE(CompileRunSearch("", {}, Dialect::kSqlite)->metric_first.has_value());
 }
 
 TEST_P(SearchSqliteTest, RegistryMatchesMlflow) {
