@@ -98,14 +98,16 @@ def populate(db, runs, exp_id):
     con = sqlite3.connect(db)
     cur = con.cursor()
     ts = TS
+    first_key = cur.execute("SELECT IFNULL(MAX(run_key), 0) + 1 FROM runs").fetchone()[0]
     for rid, i, metrics, params, team in generate(runs):
         cur.execute("INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time,"
-                    " end_time, lifecycle_stage, artifact_uri) VALUES"
-                    " (?, ?, ?, 'bench', 'FINISHED', ?, ?, 'active', ?)",
-                    (rid, f"run-{i}", exp_id, ts + i, ts + i + 1000, f"/tmp/a/{rid}/artifacts"))
+                    " end_time, lifecycle_stage, artifact_uri, run_key) VALUES"
+                    " (?, ?, ?, 'bench', 'FINISHED', ?, ?, 'active', ?, ?)",
+                    (rid, f"run-{i}", exp_id, ts + i, ts + i + 1000, f"/tmp/a/{rid}/artifacts",
+                     first_key + i))
         for k, v in enumerate(metrics):
-            cur.execute("INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan)"
-                        " VALUES (?, ?, 0, ?, ?, 0)", (rid, f"m{k}", ts, v))
+            cur.execute("INSERT INTO metrics (run_key, key, step, timestamp, value, is_nan)"
+                        " VALUES (?, ?, 0, ?, ?, 0)", (first_key + i, f"m{k}", ts, v))
             cur.execute("INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step)"
                         " VALUES (?, ?, ?, 0, ?, 0)", (rid, f"m{k}", v, ts))
         for k, v in enumerate(params):

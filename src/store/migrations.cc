@@ -14,6 +14,11 @@ int64_t NowMs() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+StatusOr<bool> IsApplied(Database& db, int version) {
+  ASSIGN_OR_RETURN(Statement st, db.Prepare("SELECT 1 FROM schema_version WHERE version = ?1"));
+  st.Bind(1, version);
+  return st.Step();
+}
 }  // namespace
 
 StatusOr<int> SchemaVersion(Database& db) {
@@ -47,11 +52,15 @@ Status ApplyMigrations(Database& db, const std::vector<Migration>& migrations) {
                               std::to_string(newest) + "); upgrade cairn to open it");
   }
   for (const Migration& m : migrations) {
-    if (m.version <= current) continue;
+    // By presence, not only by the highest version: modules number their migrations in one
+    // sequence, so a database one module's store created alone (tracking 1 and 6) still gets
+    // another module's older migrations (registry 2) when the platform opens it.
+    ASSIGN_OR_RETURN(bool applied, IsApplied(db, m.version));
+    if (applied) continue;
     ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db));
     // Re-check under the write lock: another process may have migrated meanwhile.
-    ASSIGN_OR_RETURN(int now_version, SchemaVersion(db));
-    if (now_version >= m.version) continue;
+    ASSIGN_OR_RETURN(applied, IsApplied(db, m.version));
+    if (applied) continue;
     Status st = db.Exec(m.sql);
     if (!st.ok()) {
       return Status(st.code(), "migration " + std::to_string(m.version) + " (" + m.description +

@@ -2,9 +2,9 @@
 //
 // The database records applied migrations in a `schema_version` table (version INTEGER
 // PRIMARY KEY, description TEXT, applied_at INTEGER ms). A migration list is ordered by
-// strictly increasing version; ApplyMigrations runs every migration newer than the database,
-// each in its own transaction together with its schema_version row, so a crash leaves the
-// database at some whole version.
+// strictly increasing version; ApplyMigrations runs every migration of the list that the
+// database has not recorded, in order, each in its own transaction together with its
+// schema_version row, so a crash leaves the database with whole migrations only.
 #pragma once
 
 #include <string>

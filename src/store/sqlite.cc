@@ -80,6 +80,13 @@ Statement& Statement::Bind(int index, std::string_view value) {
   return *this;
 }
 
+Statement& Statement::BindNoCopy(int index, std::string_view value) {
+  NoteBindResult(sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_STATIC,
+                                     SQLITE_UTF8),
+                 index);
+  return *this;
+}
+
 Statement& Statement::BindNull(int index) {
   NoteBindResult(sqlite3_bind_null(stmt_, index), index);
   return *this;
@@ -111,6 +118,11 @@ Status Statement::Run() {
 void Statement::Reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
+  bind_error_ = 0;
+}
+
+void Statement::Rewind() {
+  sqlite3_reset(stmt_);
   bind_error_ = 0;
 }
 

@@ -48,6 +48,9 @@ class Statement {
   Statement& Bind(int index, const std::string& value) {
     return Bind(index, std::string_view(value));
   }
+  // Binds text without copying it: `value` must stay alive and unchanged until the statement
+  // is stepped to completion and rebound, rewound or reset. For hot loops.
+  Statement& BindNoCopy(int index, std::string_view value);
   Statement& BindNull(int index);
   template <typename T>
   Statement& Bind(int index, const std::optional<T>& value) {
@@ -60,6 +63,8 @@ class Statement {
   Status Run();
   // Rewinds and clears bindings so the statement can be reused.
   void Reset();
+  // Rewinds but keeps the bindings (for re-running with only some values rebound).
+  void Rewind();
 
   int ColumnCount() const;
   bool IsNull(int col) const;

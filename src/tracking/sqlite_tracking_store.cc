@@ -134,12 +134,13 @@ Status CheckExperimentActive(const Experiment& e) {
 struct RunRow {
   RunInfo info;
   int64_t experiment_id = 0;
+  int64_t run_key = 0;  // the integer that keys the run's metric points
 };
 
 StatusOr<RunRow> LoadRunInfo(Database& db, std::string_view run_id) {
   ASSIGN_OR_RETURN(Statement * st,
                    db.Cached("SELECT run_uuid, name, experiment_id, user_id, status, start_time, "
-                             "end_time, lifecycle_stage, artifact_uri FROM runs WHERE "
+                             "end_time, lifecycle_stage, artifact_uri, run_key FROM runs WHERE "
                              "run_uuid = ?1"));
   st->Bind(1, run_id);
   ASSIGN_OR_RETURN(bool row, st->Step());
@@ -155,6 +156,7 @@ StatusOr<RunRow> LoadRunInfo(Database& db, std::string_view run_id) {
   r.info.end_time = st->OptionalInt64(6);
   r.info.lifecycle_stage = st->Text(7);
   r.info.artifact_uri = st->Text(8);
+  r.run_key = st->Int64(9);
   st->Reset();
   return r;
 }
@@ -453,10 +455,11 @@ Status WriteParams(Database& db, const std::string& run_id, const std::vector<Pa
 }
 
 // Appends metric points (exact duplicates ignored), refreshes latest_metrics once per key and
-// records points that name a logged model.
-Status WriteMetrics(Database& db, const std::string& run_id, int64_t experiment_id,
-                    const std::vector<Metric>& metrics) {
+// records points that name a logged model. The per-point insert is the ingest hot path: the
+// run key is bound once and keys are bound without a copy.
+Status WriteMetrics(Database& db, const RunRow& run, const std::vector<Metric>& metrics) {
   if (metrics.empty()) return OkStatus();
+  const std::string& run_id = run.info.run_id;
   struct Latest {
     double value;
     int is_nan;
@@ -465,15 +468,16 @@ Status WriteMetrics(Database& db, const std::string& run_id, int64_t experiment_
   };
   std::unordered_map<std::string_view, Latest> latest;
   ASSIGN_OR_RETURN(Statement * ins,
-                   db.Cached("INSERT OR IGNORE INTO metrics (run_uuid, key, value, is_nan, "
+                   db.Cached("INSERT OR IGNORE INTO metrics (run_key, key, value, is_nan, "
                              "timestamp, step, model_id, dataset_name, dataset_digest) VALUES "
                              "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+  ins->Bind(1, run.run_key);
   for (const Metric& m : metrics) {
     auto [value, is_nan] = SanitizeMetricValue(m.value);
-    ins->Reset();
-    ins->Bind(1, run_id).Bind(2, m.key).Bind(3, value).Bind(4, is_nan).Bind(5, m.timestamp);
+    ins->BindNoCopy(2, m.key).Bind(3, value).Bind(4, is_nan).Bind(5, m.timestamp);
     ins->Bind(6, m.step).Bind(7, m.model_id).Bind(8, m.dataset_name).Bind(9, m.dataset_digest);
     RETURN_IF_ERROR(ins->Run());
+    ins->Rewind();
     Latest cand{value, is_nan, m.timestamp, m.step};
     auto [it, inserted] = latest.try_emplace(m.key, cand);
     if (!inserted && std::tie(cand.step, cand.timestamp, cand.value) >
@@ -481,6 +485,7 @@ Status WriteMetrics(Database& db, const std::string& run_id, int64_t experiment_
       it->second = cand;
     }
   }
+  ins->Reset();
   ASSIGN_OR_RETURN(
       Statement * up,
       db.Cached("INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) "
@@ -509,7 +514,8 @@ Status WriteMetrics(Database& db, const std::string& run_id, int64_t experiment_
     } else {
       lm->Bind(5, value);
     }
-    lm->Bind(6, experiment_id).Bind(7, run_id).Bind(8, m.dataset_name).Bind(9, m.dataset_digest);
+    lm->Bind(6, run.experiment_id).Bind(7, run_id).Bind(8, m.dataset_name);
+    lm->Bind(9, m.dataset_digest);
     RETURN_IF_ERROR(lm->Run());
   }
   return OkStatus();
@@ -908,8 +914,9 @@ StatusOr<Run> SqliteTrackingStore::CreateRun(CreateRunRequest request) {
         JoinUri(JoinUri(e.artifact_location, run_id), "artifacts");
     ASSIGN_OR_RETURN(Statement * ins,
                      db.Cached("INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, "
-                               "start_time, end_time, lifecycle_stage, artifact_uri) VALUES "
-                               "(?1, ?2, ?3, ?4, 'RUNNING', ?5, NULL, 'active', ?6)"));
+                               "start_time, end_time, lifecycle_stage, artifact_uri, run_key) "
+                               "VALUES (?1, ?2, ?3, ?4, 'RUNNING', ?5, NULL, 'active', ?6, "
+                               "(SELECT IFNULL(MAX(run_key), 0) + 1 FROM runs))"));
     ins->Bind(1, run_id).Bind(2, run_name).Bind(3, *ParseInt64(e.experiment_id));
     ins->Bind(4, request.user_id).Bind(5, start_time).Bind(6, artifact_uri);
     RETURN_IF_ERROR(ins->Run());
@@ -1035,7 +1042,7 @@ Status SqliteTrackingStore::LogMetric(const std::string& run_id, const Metric& m
   RETURN_IF_ERROR(ValidateMetric(metric));
   return pool_->Write([&](Database& db) -> Status {
     ASSIGN_OR_RETURN(RunRow r, LoadActiveRun(db, run_id));
-    return WriteMetrics(db, run_id, r.experiment_id, {metric});
+    return WriteMetrics(db, r, {metric});
   });
 }
 
@@ -1088,7 +1095,7 @@ Status SqliteTrackingStore::LogBatch(LogBatchRequest request) {
   return pool_->Write([&](Database& db) -> Status {
     ASSIGN_OR_RETURN(RunRow r, LoadActiveRun(db, request.run_id));
     RETURN_IF_ERROR(WriteParams(db, request.run_id, request.params));
-    RETURN_IF_ERROR(WriteMetrics(db, request.run_id, r.experiment_id, request.metrics));
+    RETURN_IF_ERROR(WriteMetrics(db, r, request.metrics));
     for (const Tag& t : request.tags) RETURN_IF_ERROR(WriteRunTag(db, request.run_id, t));
     return OkStatus();
   });
@@ -1190,7 +1197,8 @@ StatusOr<MetricHistoryResult> SqliteTrackingStore::GetMetricHistory(
   RETURN_IF_ERROR(pool_->Read([&](Database& db) -> Status {
     ASSIGN_OR_RETURN(Statement * st,
                      db.Cached("SELECT key, value, is_nan, timestamp, step, model_id, "
-                               "dataset_name, dataset_digest FROM metrics WHERE run_uuid = ?1 "
+                               "dataset_name, dataset_digest FROM metrics WHERE run_key = (SELECT "
+                               "run_key FROM runs WHERE run_uuid = ?1) "
                                "AND key = ?2 ORDER BY timestamp, step, value LIMIT ?3 OFFSET ?4"));
     st->Bind(1, request.run_id).Bind(2, request.metric_key);
     st->Bind(3, request.max_results ? static_cast<int64_t>(*request.max_results) + 1 : -1);
@@ -1246,8 +1254,9 @@ StatusOr<std::vector<Metric>> SqliteTrackingStore::GetMetricHistoryBulkInterval(
     std::set<int64_t> all_steps, mins_and_maxes;
     for (const std::string& run_id : request.run_ids) {
       ASSIGN_OR_RETURN(Statement * st,
-                       db.Cached("SELECT DISTINCT step FROM metrics WHERE run_uuid = ?1 AND "
-                                 "key = ?2 ORDER BY step"));
+                       db.Cached("SELECT DISTINCT step FROM metrics WHERE run_key = (SELECT "
+                                 "run_key FROM runs WHERE run_uuid = ?1) AND key = ?2 ORDER BY "
+                                 "step"));
       st->Bind(1, run_id).Bind(2, request.metric_key);
       std::optional<int64_t> first, last;
       while (true) {
@@ -1291,7 +1300,8 @@ StatusOr<std::vector<Metric>> SqliteTrackingStore::GetMetricHistoryBulkInterval(
     if (sampled.empty()) return OkStatus();
     const std::vector<int64_t> wanted(sampled.begin(), sampled.end());
     std::string sql =
-        "SELECT key, value, is_nan, timestamp, step FROM metrics WHERE run_uuid = ? AND key = ? "
+        "SELECT key, value, is_nan, timestamp, step FROM metrics WHERE run_key = (SELECT "
+        "run_key FROM runs WHERE run_uuid = ?) AND key = ? "
         "AND step IN (" +
         Placeholders(wanted.size()) + ") ORDER BY step, timestamp, value LIMIT " +
         std::to_string(kMaxRows);

@@ -167,6 +167,20 @@ TEST(MigrationsTest, AppliesInOrderOnceAndRecordsVersions) {
   EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM schema_version"), 2);
 }
 
+// One module's store alone applies its own migrations (1 and 3); opening the same file with
+// every module's list later still applies the other module's older migration 2.
+TEST(MigrationsTest, AppliesMissingOlderVersionsOfAnotherModule) {
+  TempDir dir;
+  auto db = std::move(Database::Open(dir.File("m.db"))).value();
+  Migration c{3, "create c", "CREATE TABLE c(z INTEGER)"};
+  auto migrations = TwoMigrations();
+  ASSERT_TRUE(ApplyMigrations(*db, {migrations[0], c}).ok());
+  EXPECT_EQ(*SchemaVersion(*db), 3);
+  ASSERT_TRUE(ApplyMigrations(*db, {migrations[0], migrations[1], c}).ok());
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM b"), 1);
+  EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM schema_version"), 3);
+}
+
 TEST(MigrationsTest, NewerDatabaseIsAClearError) {
   TempDir dir;
   auto db = std::move(Database::Open(dir.File("m.db"))).value();

@@ -9,6 +9,8 @@
 
 #include "common/clock.h"
 #include "tracking/search_adapter.h"
+#include "store/migrations.h"
+#include "store/sqlite.h"
 #include "tracking/sqlite_tracking_store.h"
 
 namespace cairn::tracking {
@@ -637,6 +639,55 @@ TEST_F(TrackingStoreTest, MetricOrderedSearchIsTheSameWhicheverPlanAnswers) {
   EXPECT_EQ(phase, 2);
 }
 
+// A database written before migration 6 (metric points keyed by the run's id) migrates
+// forward: every point is still there, under the run's new integer key, and new runs and
+// points go on from there.
+TEST_F(TrackingStoreTest, MigrationSixKeysExistingMetricPointsByRunKey) {
+  store_.reset();
+  const std::string path = (dir_ / "old.db").string();
+  {
+    auto db = std::move(store::Database::Open(path)).value();
+    ASSERT_TRUE(store::ApplyMigrations(*db, {SqliteTrackingStore::Migrations().front()}).ok());
+    ASSERT_TRUE(db->Exec(R"sql(
+INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time, lifecycle_stage,
+                  artifact_uri) VALUES
+  ('aaaa0000000000000000000000000001', 'first', 0, 'u', 'RUNNING', 1, 'active', 'x'),
+  ('aaaa0000000000000000000000000002', 'second', 0, 'u', 'RUNNING', 2, 'active', 'y');
+INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES
+  ('aaaa0000000000000000000000000001', 'loss', 0, 10, 0.5, 0),
+  ('aaaa0000000000000000000000000001', 'loss', 1, 11, 0.25, 0),
+  ('aaaa0000000000000000000000000002', 'loss', 0, 10, 0, 1);
+INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES
+  ('aaaa0000000000000000000000000001', 'loss', 0.25, 0, 11, 1),
+  ('aaaa0000000000000000000000000002', 'loss', 0, 1, 10, 0);
+)sql").ok());
+  }
+  auto opened = SqliteTrackingStore::Open(path);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  store_ = std::move(opened).value();
+  auto first = store_->GetMetricHistory({"aaaa0000000000000000000000000001", "loss", 100, ""});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(first->metrics.size(), 2u);
+  EXPECT_EQ(first->metrics[0].value, 0.5);
+  EXPECT_EQ(first->metrics[1].value, 0.25);
+  auto second = store_->GetMetricHistory({"aaaa0000000000000000000000000002", "loss", 100, ""});
+  ASSERT_EQ(second->metrics.size(), 1u);
+  EXPECT_TRUE(std::isnan(second->metrics[0].value));
+  // A new run gets the next key; its points do not mix with the migrated ones.
+  TRun fresh = NewRun("0");
+  ASSERT_TRUE(store_->LogMetric(fresh.info.run_id, M("loss", 9, 12, 0)).ok());
+  ASSERT_TRUE(store_->LogMetric("aaaa0000000000000000000000000001", M("loss", 0.125, 12, 2)).ok());
+  EXPECT_EQ(store_->GetMetricHistory({fresh.info.run_id, "loss", 100, ""})->metrics.size(), 1u);
+  EXPECT_EQ(store_->GetMetricHistory({"aaaa0000000000000000000000000001", "loss", 100, ""})
+                ->metrics.size(),
+            3u);
+  auto db = std::move(store::Database::Open(path)).value();
+  auto keys = db->Prepare("SELECT COUNT(DISTINCT run_key), COUNT(*) FROM runs");
+  ASSERT_TRUE(keys.ok() && *keys->Step());
+  EXPECT_EQ(keys->Int64(0), 3);
+  EXPECT_EQ(keys->Int64(1), 3);
+}
+
 TEST_F(TrackingStoreTest, SearchWithFiltersAndOrderBy) {
   if (!search_adapter::HaveSearchGrammar()) GTEST_SKIP() << "search grammar not in this build";
   std::string exp = NewExperiment("searchable");
@@ -774,7 +825,8 @@ TEST(TrackingStoreOnPoolTest, SharesAPoolWithOtherModulesMigrations) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   std::vector<store::Migration> all = SqliteTrackingStore::Migrations();
-  all.push_back({2, "another module", "CREATE TABLE other_module (x INTEGER)"});
+  // Another module's migration, numbered after tracking's in the shared sequence.
+  all.push_back({all.back().version + 1, "another module", "CREATE TABLE other_module (x INTEGER)"});
   {
     auto pool = store::ConnectionPool::Open((dir / "db").string(), all);
     ASSERT_TRUE(pool.ok()) << pool.status().ToString();
@@ -783,7 +835,8 @@ TEST(TrackingStoreOnPoolTest, SharesAPoolWithOtherModulesMigrations) {
     EXPECT_EQ((*s)->GetExperiment("0")->artifact_location, "mlflow-artifacts:/0");
     EXPECT_TRUE((*s)->CreateExperiment("e", "", {}).ok());
   }
-  // Opening that file with the tracking migrations alone is refused, clearly.
+  // Opening that file with the tracking migrations alone is refused, clearly (it carries a
+  // newer version than tracking knows).
   auto alone = SqliteTrackingStore::Open((dir / "db").string());
   EXPECT_EQ(alone.status().code(), Code::kFailedPrecondition);
   fs::remove_all(dir);
