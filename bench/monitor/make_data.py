@@ -4,8 +4,10 @@ columns, resampled (with replacement, fixed seed) from the nannyML car-loan data
 
 Columns: the 7 car-loan features, y_pred_proba and y_pred, plus 11 derived columns (the
 numeric features times a seeded multiplicative jitter, and two more categoricals), so that
-there are 14 continuous and 6 categorical columns. The analysis rows come from the car-loan
-analysis file, which drifts.
+there are 14 continuous and 6 categorical columns; then the target `repaid` (the reference
+file's own, and for the analysis rows nannyML's car-loan analysis targets joined on id), which
+the drift benchmark leaves out and the performance benchmark uses. The analysis rows come from
+the car-loan analysis file, which drifts.
 
 Usage: make_data.py OUT_DIR [ROWS]
 """
@@ -34,6 +36,7 @@ def build(src, rows, seed, start):
         out[f"{c}_{k}"] = np.round(df[c].values * rng.uniform(0.9, 1.1, rows), 6)
     out["region"] = rng.choice(["north", "south", "east", "west", "centre"], rows, p=[0.3, 0.25, 0.2, 0.15, 0.1])
     out["channel"] = np.where(df["y_pred"].values == 1, rng.choice(["web", "branch"], rows), "phone")
+    out["repaid"] = df["repaid"].values.astype(int)
     return out
 
 
@@ -43,6 +46,8 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     ref = pd.read_csv(os.path.join(DATA, "nannyml_car_loan_reference.csv.gz"))
     ana = pd.read_csv(os.path.join(DATA, "nannyml_car_loan_analysis.csv.gz"))
+    targets = pd.read_csv(os.path.join(DATA, "nannyml_car_loan_analysis_targets.csv.gz"))
+    ana = ana.merge(targets[["id", "repaid"]], on="id", how="left", validate="one_to_one")
     build(ref, rows, 1, 0).to_csv(os.path.join(out_dir, "reference.csv"), index=False)
     build(ana, rows, 2, rows).to_csv(os.path.join(out_dir, "analysis.csv"), index=False)
     print(f"wrote {out_dir}/reference.csv and analysis.csv ({rows} rows each)")

@@ -574,12 +574,17 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
   }
   std::vector<Period> periods = {{"reference", &rt, &ref_chunks}, {"analysis", &at, &ana_chunks}};
 
-  // Work items, spread over threads and gathered in a fixed order: PCA (the longest, so it
-  // starts first), whole-row data quality, then one item per column.
+  // Work items, spread over threads and gathered in a fixed order: realized performance and
+  // PCA (the longest, so they start first), whole-row data quality, then one item per column.
   std::vector<ColumnOutput> outputs(monitored.size());
   std::vector<Record> row_records, pca_records;
   Status pca_status;
   std::vector<std::function<void()>> tasks;
+  std::vector<Record> perf_records;
+  if (performance) {
+    tasks.push_back(
+        [&] { perf_records = ComputePerformance(cfg, rt, ref_chunks, at, ana_chunks); });
+  }
   std::vector<Record> dc_records;
   Status dc_status;
   if (cfg.domain_classifier) {
@@ -731,10 +736,7 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
   for (auto& r : row_records) result.records.push_back(std::move(r));
   for (auto& r : pca_records) result.records.push_back(std::move(r));
   for (auto& r : dc_records) result.records.push_back(std::move(r));
-  if (performance) {
-    for (auto& r : ComputePerformance(cfg, rt, ref_chunks, at, ana_chunks))
-      result.records.push_back(std::move(r));
-  }
+  for (auto& r : perf_records) result.records.push_back(std::move(r));
   RETURN_IF_ERROR(AppendOutcomeRecords(cfg, performance, monitored, rt, ref_chunks, at,
                                        ana_chunks, &result.records));
   if (estimating) {
