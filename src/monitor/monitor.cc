@@ -574,13 +574,27 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
   }
   std::vector<Period> periods = {{"reference", &rt, &ref_chunks}, {"analysis", &at, &ana_chunks}};
 
-  // Work items, spread over threads and gathered in a fixed order: realized performance and
-  // PCA (the longest, so they start first), whole-row data quality, then one item per column.
+  // Work items, spread over threads and gathered in a fixed order: performance estimation,
+  // realized performance and PCA (the longest, so they start first), whole-row data quality,
+  // then one item per column.
   std::vector<ColumnOutput> outputs(monitored.size());
   std::vector<Record> row_records, pca_records;
   Status pca_status;
   std::vector<std::function<void()>> tasks;
-  std::vector<Record> perf_records;
+  std::vector<Record> perf_records, est_records;
+  std::vector<std::string> est_notes;
+  Status est_status;
+  if (estimating) {
+    tasks.push_back([&] {
+      auto est = WantsCbpe(cfg)
+                     ? ComputeCbpe(cfg, rt, ref_chunks, at, ana_chunks, &est_notes)
+                     : ComputeDle(cfg, rt, ref_chunks, at, ana_chunks, monitored, &est_notes);
+      if (est.ok())
+        est_records = std::move(*est);
+      else
+        est_status = est.status();
+    });
+  }
   if (performance) {
     tasks.push_back(
         [&] { perf_records = ComputePerformance(cfg, rt, ref_chunks, at, ana_chunks); });
@@ -740,13 +754,9 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
   RETURN_IF_ERROR(AppendOutcomeRecords(cfg, performance, monitored, rt, ref_chunks, at,
                                        ana_chunks, &result.records));
   if (estimating) {
-    std::vector<std::string> notes;
-    ASSIGN_OR_RETURN(auto est,
-                     WantsCbpe(cfg)
-                         ? ComputeCbpe(cfg, rt, ref_chunks, at, ana_chunks, &notes)
-                         : ComputeDle(cfg, rt, ref_chunks, at, ana_chunks, monitored, &notes));
-    for (const auto& n : notes) progress(n);
-    for (auto& r : est) result.records.push_back(std::move(r));
+    RETURN_IF_ERROR(est_status);
+    for (const auto& n : est_notes) progress(n);
+    for (auto& r : est_records) result.records.push_back(std::move(r));
   }
   for (const auto& r : result.records) {
     if (r.period == "analysis" && r.alert) ++result.alert_count;
