@@ -36,8 +36,10 @@ Feature BinContinuous(const std::string& name, const Column* cols[2], int bins) 
     if (std::isfinite(v)) ref.push_back(v);
   }
   std::sort(ref.begin(), ref.end());
-  std::vector<double> edges;
-  for (double q : Linspace(0, 1, bins + 1)) edges.push_back(Quantile(ref, q));
+  std::vector<double> edges;  // none when the reference has no values: one bin
+  if (!ref.empty()) {
+    for (double q : Linspace(0, 1, bins + 1)) edges.push_back(Quantile(ref, q));
+  }
   edges.erase(std::unique(edges.begin(), edges.end()), edges.end());
   // Interior edges split the line into bins; the outer ones are open-ended.
   std::vector<double> interior;

@@ -292,6 +292,15 @@ TEST_F(OutcomeTest, WeakSegmentsBadInput) {
     EXPECT_NE(r.status().message().find(c.message), std::string::npos)
         << c.yaml << " -> " << r.status().ToString();
   }
+  // A feature without reference values is one slice (plus missing), never a crash.
+  std::string ref = "id,g,amount,p,yhat,y,empty\n";
+  for (int i = 0; i < 20; ++i)
+    ref += std::to_string(i) + ",a,1," + (i % 2 ? "0.9,1,1," : "0.1,0,1,") + "\n";
+  Write("ref.csv", ref);
+  Write("ana.csv", ref);
+  auto empty = Run("weak_segments: {features: [empty, g], min_rows: 2}\n");
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  SetUp();
   // Defaults run: group a (always predicted 1) errs on every even row, group b never.
   auto ok = Run("weak_segments: {features: [g], min_rows: 2, min_size: 0}\n");
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
