@@ -256,6 +256,62 @@ TEST(ReportTest, LabelsAreCutOnUtf8CharacterBoundaries) {
   EXPECT_TRUE(ValidUtf8(page));
 }
 
+TEST(RankerTest, OnlyDriftingKeepsRanksAndSkipsNaN) {
+  // Reference ROC AUC mean 0.9; analysis 0.9, 0.8, 0.7 -> |Δ| = 0, 0.1, 0.2. Feature u moves
+  // with the drop (r = 1, no alerts), w against it (r = −1, alerts), v has a NaN chunk and only
+  // two usable chunks (r = 1 by scipy's two-point rule, p = 1; alerts).
+  std::vector<Record> recs;
+  auto add = [&](const char* period, int64_t chunk, const char* column, const char* metric,
+                 const char* kind, double value, bool alert = false) {
+    Record r;
+    r.period = period;
+    r.chunk_index = chunk;
+    r.column = column;
+    r.metric = metric;
+    r.kind = kind;
+    r.value = value;
+    r.alert = alert;
+    recs.push_back(r);
+  };
+  add("reference", 0, "y", "roc_auc", "performance", 0.85);
+  add("reference", 1, "y", "roc_auc", "performance", 0.95);
+  const double perf[] = {0.9, 0.8, 0.7}, u[] = {0.1, 0.2, 0.3}, w[] = {0.3, 0.2, 0.1},
+               v[] = {0.1, NAN, 0.5};
+  for (int c = 0; c < 3; ++c) {
+    add("analysis", c, "y", "roc_auc", "performance", perf[c]);
+    add("analysis", c, "u", "jensen_shannon", "drift", u[c]);
+    add("analysis", c, "w", "jensen_shannon", "drift", w[c], c == 1);
+    add("analysis", c, "v", "jensen_shannon", "drift", v[c], c == 0);
+  }
+  RankerSpec spec;
+  auto all = RankByCorrelation(spec, recs, 30);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 3u);
+  // u and v both have r = 1 (u's to rounding): either order.
+  std::map<std::string, const Record*> by;
+  for (const auto& r : *all) by[r.column] = &r;
+  EXPECT_NEAR(by["u"]->value, 1, 1e-12);
+  EXPECT_EQ(by["v"]->value, 1);
+  EXPECT_EQ(by["v"]->p_value, 1);
+  EXPECT_EQ((*all)[2].column, "w");
+  EXPECT_NEAR((*all)[2].value, -1, 1e-12);
+  spec.only_drifting = true;
+  auto drifting = RankByCorrelation(spec, recs, 30);
+  ASSERT_TRUE(drifting.ok());
+  ASSERT_EQ(drifting->size(), 2u);
+  for (const auto& r : *drifting) {
+    EXPECT_NE(r.column, "u");
+    std::map<std::string, double> d(r.details.begin(), r.details.end());
+    if (r.column == "w") EXPECT_EQ(d["rank"], 3);  // ranks come from the full list
+    EXPECT_EQ(d["chunks"], r.column == "v" ? 2 : 3);
+  }
+  spec.drift_method = "hellinger";
+  auto missing = RankByCorrelation(spec, recs, 30);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("computed: jensen_shannon"), std::string::npos)
+      << missing.status().ToString();
+}
+
 TEST(WelchTest, MatchesScipy) {
   // scipy 1.15.3: ttest_ind([3, 5, 4, 6, 8], [1, 2, 2, 3, 1, 2, 4], equal_var=False,
   // alternative='greater') -> t 3.216681553542429, df 5.772415758242364,
