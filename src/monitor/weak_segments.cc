@@ -26,7 +26,7 @@ struct Feature {
   std::vector<int32_t> codes[2];
 };
 
-std::string Edge(double v) { return fmt::format("{:.4g}", v); }
+std::string Edge(double v) { return fmt::format("{:.6g}", v); }
 
 Feature BinContinuous(const std::string& name, const Column* cols[2], int bins) {
   Feature f;

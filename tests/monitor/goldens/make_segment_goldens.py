@@ -37,7 +37,7 @@ def read(name):
 
 
 def edge(v):
-    return format(float(v), ".4g")
+    return format(float(v), ".6g")
 
 
 def binner(name, ref):
