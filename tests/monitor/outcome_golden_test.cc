@@ -86,7 +86,9 @@ int CompareRecords(const MonitorResult& result, const Golden& g, const std::stri
     for (auto [col, got] : {std::pair{"lower", r.lower}, std::pair{"upper", r.upper}}) {
       const double want = g.Num(col, i);
       EXPECT_EQ(std::isnan(want), !got.has_value()) << what << " " << col << " presence";
-      if (!std::isnan(want) && got) EXPECT_TRUE(Close(want, *got, 1e-9)) << what << " " << col;
+      if (!std::isnan(want) && got) {
+        EXPECT_TRUE(Close(want, *got, 1e-9)) << what << " " << col;
+      }
     }
     EXPECT_EQ(g.Num("alert", i) == 1, r.alert) << what << " alert: value " << r.value;
     alerts += r.alert;

@@ -302,7 +302,9 @@ TEST(RankerTest, OnlyDriftingKeepsRanksAndSkipsNaN) {
   for (const auto& r : *drifting) {
     EXPECT_NE(r.column, "u");
     std::map<std::string, double> d(r.details.begin(), r.details.end());
-    if (r.column == "w") EXPECT_EQ(d["rank"], 3);  // ranks come from the full list
+    if (r.column == "w") {
+      EXPECT_EQ(d["rank"], 3);  // ranks come from the full list
+    }
     EXPECT_EQ(d["chunks"], r.column == "v" ? 2 : 3);
   }
   spec.drift_method = "hellinger";
