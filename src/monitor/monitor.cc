@@ -751,13 +751,14 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
   for (auto& r : pca_records) result.records.push_back(std::move(r));
   for (auto& r : dc_records) result.records.push_back(std::move(r));
   for (auto& r : perf_records) result.records.push_back(std::move(r));
-  RETURN_IF_ERROR(AppendOutcomeRecords(cfg, performance, monitored, rt, ref_chunks, at,
-                                       ana_chunks, &result.records));
   if (estimating) {
     RETURN_IF_ERROR(est_status);
     for (const auto& n : est_notes) progress(n);
     for (auto& r : est_records) result.records.push_back(std::move(r));
   }
+  // After estimation: the correlation ranker may rank against estimated performance.
+  RETURN_IF_ERROR(AppendOutcomeRecords(cfg, performance, monitored, rt, ref_chunks, at,
+                                       ana_chunks, &result.records));
   for (const auto& r : result.records) {
     if (r.period == "analysis" && r.alert) ++result.alert_count;
   }

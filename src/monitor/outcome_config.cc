@@ -161,8 +161,15 @@ Status DecodeWeakSegments(const Decoder& d, const YAML::Node& n, WeakSegmentsSpe
 }
 
 Status DecodeRanker(const Decoder& d, const YAML::Node& n, RankerSpec* out) {
-  RETURN_IF_ERROR(
-      d.CheckKeys(n, "correlation_ranker", {"metric", "drift_method", "only_drifting"}));
+  RETURN_IF_ERROR(d.CheckKeys(n, "correlation_ranker",
+                              {"metric", "performance", "drift_method", "only_drifting"}));
+  if (n["performance"]) {
+    ASSIGN_OR_RETURN(std::string p, d.String(n["performance"], "correlation_ranker.performance"));
+    if (p != "realized" && p != "estimated")
+      return d.Fail(n["performance"],
+                    "'correlation_ranker.performance' must be realized or estimated");
+    out->estimated = p == "estimated";
+  }
   if (n["metric"]) {
     ASSIGN_OR_RETURN(out->metric, d.String(n["metric"], "correlation_ranker.metric"));
   }

@@ -34,7 +34,8 @@
 //   top: 10                   # segments listed per chunk
 //
 // correlation_ranker:
-//   metric: roc_auc           # a realized performance metric
+//   metric: roc_auc           # a performance metric of this run
+//   performance: realized     # or estimated (CBPE/DLE records; no targets needed)
 //   drift_method: jensen_shannon
 //   only_drifting: false
 #pragma once
@@ -84,6 +85,7 @@ struct WeakSegmentsSpec {
 
 struct RankerSpec {
   std::string metric = "roc_auc";
+  bool estimated = false;  // rank against estimated (kind estimated_performance) values
   std::string drift_method = "jensen_shannon";
   bool only_drifting = false;
 };

@@ -85,7 +85,8 @@ Status AppendOutcomeRecords(const MonitorConfig& cfg, bool performance,
     append(std::move(v));
   }
   if (o.correlation_ranker) {
-    RETURN_IF_ERROR(NeedTargets(cfg, performance, "correlation_ranker"));
+    if (!o.correlation_ranker->estimated)
+      RETURN_IF_ERROR(NeedTargets(cfg, performance, "correlation_ranker"));
     ASSIGN_OR_RETURN(auto v, RankByCorrelation(*o.correlation_ranker, *records,
                                                static_cast<int64_t>(at.num_rows)));
     append(std::move(v));

@@ -59,10 +59,11 @@ StatusOr<std::vector<Record>> RankByCorrelation(const RankerSpec& spec,
   std::vector<double> ref_perf;
   std::map<int64_t, double> perf;  // analysis chunk -> value
   std::set<std::string> perf_metrics, drift_methods;
+  const std::string kind = spec.estimated ? "estimated_performance" : "performance";
   for (const Record& r : records) {
-    if (r.kind == "performance") perf_metrics.insert(r.metric);
+    if (r.kind == kind) perf_metrics.insert(r.metric);
     if (r.kind == "drift") drift_methods.insert(r.metric);
-    if (r.kind != "performance" || r.metric != spec.metric) continue;
+    if (r.kind != kind || r.metric != spec.metric) continue;
     if (r.period == "reference")
       ref_perf.push_back(r.value);
     else
@@ -70,10 +71,12 @@ StatusOr<std::vector<Record>> RankByCorrelation(const RankerSpec& spec,
   }
   if (perf.empty()) {
     return InvalidArgument(fmt::format(
-        "correlation_ranker.metric '{}' is not a realized performance metric of this run "
-        "(computed: {}; the ranker needs targets)",
-        spec.metric,
-        perf_metrics.empty() ? "none" : fmt::format("{}", fmt::join(perf_metrics, ", "))));
+        "correlation_ranker.metric '{}' is not {} performance metric of this run (computed: "
+        "{}; {})",
+        spec.metric, spec.estimated ? "an estimated" : "a realized",
+        perf_metrics.empty() ? "none" : fmt::format("{}", fmt::join(perf_metrics, ", ")),
+        spec.estimated ? "estimation needs the 'estimation' section"
+                       : "realized performance needs targets"));
   }
   if (!drift_methods.count(spec.drift_method)) {
     return InvalidArgument(fmt::format(

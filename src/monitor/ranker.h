@@ -1,6 +1,9 @@
 // Which drifting features explain a performance change: nannyML's CorrelationRanker
 // (nannyml/drift/ranker.py).
 //
+// The performance series is the realized metric (kind "performance") or, with
+// performance: estimated, the CBPE/DLE estimate (kind "estimated_performance"), as nannyML's
+// ranker accepts either.
 // fit: m = mean of the performance metric over the reference chunks (NaN skipped, as pandas).
 // rank: Δ_c = |perf_c − m| over the analysis chunks; per feature, Pearson's r (and its
 // two-sided p-value, scipy.stats.pearsonr) between the feature's drift values and Δ over the

@@ -126,9 +126,9 @@ TEST(OutcomeGoldenTest, BusinessValueCarLoanMatchesNannyML) {
   EXPECT_GT(alerts, 0);
 }
 
-TEST(OutcomeGoldenTest, CorrelationRankerCarLoanMatchesNannyML) {
-  MonitorResult result = RunGolden("ranker_car_loan.yaml");
-  Golden g("ranker_car_loan.csv.gz", {"column"});
+void CheckRanking(const std::string& name) {
+  MonitorResult result = RunGolden(name + ".yaml");
+  Golden g(name + ".csv.gz", {"column"});
   ASSERT_EQ(g.rows(), 9u);
   std::vector<const Record*> ranked;
   for (const auto& r : result.records) {
@@ -150,6 +150,12 @@ TEST(OutcomeGoldenTest, CorrelationRankerCarLoanMatchesNannyML) {
     EXPECT_EQ(r.chunk_key, "*");
     EXPECT_EQ(r.period, "analysis");
   }
+}
+
+TEST(OutcomeGoldenTest, CorrelationRankerCarLoanMatchesNannyML) { CheckRanking("ranker_car_loan"); }
+// Against CBPE's estimated ROC AUC, without analysis targets.
+TEST(OutcomeGoldenTest, CorrelationRankerOnCbpeMatchesNannyML) {
+  CheckRanking("ranker_cbpe_car_loan");
 }
 
 // Reliability-curve data vs scikit-learn's calibration_curve over each whole period.

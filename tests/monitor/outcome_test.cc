@@ -149,6 +149,7 @@ TEST_F(OutcomeTest, EmptyOrMalformedValueMatrixIsAConfigError) {
       {"fairness: {sensitive_attributes: [g], limits: {dp: {lower: 1}}}\n", "unknown key 'dp'"},
       {"fairness: {sensitive_attributes: [g], colour: red}\n", "unknown key 'colour'"},
       {"correlation_ranker: {metric: roc_auc, method: x}\n", "unknown key 'method'"},
+      {"correlation_ranker: {performance: guessed}\n", "must be realized or estimated"},
   };
   for (const Case& c : cases) {
     auto r = Run(c.yaml);

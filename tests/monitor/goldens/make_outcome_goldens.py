@@ -23,6 +23,8 @@ Run from the repo root in the virtualenv of requirements-outcomes.txt:
   reference and the analysis period of car loan (the reliability diagram's data).
 - ranker_car_loan.csv.gz: nannyML 0.13.1's CorrelationRanker (Jensen-Shannon drift vs realized
   ROC AUC, chunk size 5000), fitted on the reference ROC AUC.
+- ranker_cbpe_car_loan.csv.gz: the same ranker against CBPE's estimated ROC AUC (no analysis
+  targets), fitted on the reference estimates.
 """
 import gzip
 import io
@@ -233,12 +235,37 @@ def ranker():
     write_rows("ranker_car_loan.csv.gz", "column,correlation,p_value,has_drifted,rank", rows)
 
 
+def ranker_cbpe():
+    """The CorrelationRanker against CBPE's estimated ROC AUC (no analysis targets)."""
+    ref = load("nannyml_car_loan_reference.csv.gz")
+    ana = load("nannyml_car_loan_analysis.csv.gz")
+    features = ["car_value", "salary_range", "debt_to_income_ratio", "loan_length", "repaid_loan_on_prev_car",
+                "size_of_downpayment", "driver_tenure", "y_pred_proba", "y_pred"]
+    univ = nml.UnivariateDriftCalculator(column_names=features, timestamp_column_name="timestamp",
+                                         continuous_methods=["jensen_shannon"], categorical_methods=["jensen_shannon"],
+                                         chunk_size=5000)
+    univ.fit(ref)
+    drift = univ.calculate(ana)
+    cbpe = nml.CBPE(y_pred_proba="y_pred_proba", y_pred="y_pred", y_true="repaid", timestamp_column_name="timestamp",
+                    problem_type="classification_binary", metrics=["roc_auc"], chunk_size=5000)
+    cbpe.fit(ref)
+    est = cbpe.estimate(ana)
+    r = nml.CorrelationRanker()
+    r.fit(est.filter(period="reference", metrics=["roc_auc"]))
+    ranked = r.rank(drift.filter(period="analysis", methods=["jensen_shannon"]),
+                    est.filter(period="analysis", metrics=["roc_auc"]), only_drifting=False)
+    rows = [[row.column_name, fmt(row.pearsonr_correlation), fmt(row.pearsonr_pvalue), fmt(bool(row.has_drifted)),
+             int(row["rank"])] for _, row in ranked.iterrows()]
+    write_rows("ranker_cbpe_car_loan.csv.gz", "column,correlation,p_value,has_drifted,rank", rows)
+
+
 def main():
     frames = adult_inputs()
     fairness(frames)
     business_value()
     reliability()
     ranker()
+    ranker_cbpe()
 
 
 if __name__ == "__main__":
