@@ -518,7 +518,12 @@ StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& cfg, const Table&
                                           const std::vector<Chunk>& rc, const Table& at,
                                           const std::vector<Chunk>& ac,
                                           std::vector<std::string>* notes) {
-  const EstimationSpec& spec = *cfg.estimation;
+  EstimationSpec spec = *cfg.estimation;
+  // Without its own matrix, estimation uses the top-level business_value matrix (outcomes).
+  if (!spec.business_value && cfg.outcomes.business_value) {
+    const ValueMatrix& m = cfg.outcomes.business_value->matrix;
+    spec.business_value = std::array<double, 4>{m[0][0], m[0][1], m[1][0], m[1][1]};
+  }
   const bool multiclass = !cfg.y_pred_proba_classes.empty();
   const bool labels = !cfg.y_pred.empty();
   const std::string target = TargetName(cfg);
@@ -548,7 +553,8 @@ StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& cfg, const Table&
           cfg.config_path, m));
     if (m == "business_value" && !spec.business_value)
       return InvalidArgument(fmt::format(
-          "{}: estimating business_value needs estimation.business_value.matrix",
+          "{}: estimating business_value needs estimation.business_value.matrix (or a top-level "
+          "business_value.matrix)",
           cfg.config_path));
   }
 

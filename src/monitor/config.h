@@ -35,7 +35,8 @@
 //   metrics: [roc_auc, f1]         # default: every metric of the problem type
 //   calibration: isotonic          # or none; isotonic is used only when it lowers the ECE
 //   business_value: {matrix: [[0, -200], [-1000, 1000]], normalize: per_prediction}
-//                                  # binary; [[TN, FP], [FN, TP]] values; normalize: none (total)
+//                                  # binary; [[TN, FP], [FN, TP]] values; normalize: none (total);
+//                                  # default: the top-level business_value.matrix, if any
 //   dle: {trees: 100, learning_rate: 0.1, max_leaves: 31}   # regression loss models (XGBoost)
 // on_bad_rows: error               # or skip
 //

@@ -247,6 +247,27 @@ TEST(CbpeTest, RunsWithoutAnalysisTargets) {
   EXPECT_NE(json.find("\"estimated\":true,\"sampling_error\":"), std::string::npos);
 }
 
+TEST(CbpeTest, BusinessValueFallsBackToTheTopLevelMatrix) {
+  MonitorConfig cfg = SmallConfig();
+  BusinessValueSpec bv;
+  bv.matrix = {{{1, -2}, {-3, 4}}};  // TN 1, FP -2, FN -3, TP 4
+  cfg.outcomes.business_value = bv;  // (the top-level business value needs analysis targets)
+  auto ref = CsvFromString(kReference, "ref.csv");
+  auto ana = CsvFromString(
+      "id,x,p,yhat,y\n9,1,0.9,1,1\n10,2,0.2,0,0\n11,3,0.3,0,1\n12,4,0.7,1,1\n", "ana.csv");
+  auto result = RunMonitorOn(cfg, *ref, *ana);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  bool found = false;
+  for (const auto& r : result->records) {
+    if (!r.estimated || r.period != "analysis" || r.metric != "business_value") continue;
+    // Uncalibrated expected matrix: TP = .9 + .7, FP = .1 + .3, FN = .2 + .3, TN = .8 + .7.
+    EXPECT_NEAR(r.value, 1 * 1.5 - 2 * 0.4 - 3 * 0.5 + 4 * 1.6, 1e-12);
+    EXPECT_DOUBLE_EQ(r.realized, 1 * 1 - 2 * 0 - 3 * 1 + 4 * 2);  // TN 1, FN 1, TP 2
+    found = true;
+  }
+  EXPECT_TRUE(found);
+}
+
 TEST(CbpeTest, SinglePredictedClassIsUndefinedWithReason) {
   MonitorConfig cfg = SmallConfig();
   auto ref = CsvFromString(kReference, "ref.csv");
