@@ -1,0 +1,105 @@
+// Shared by the performance-estimation golden tests: runs cairn on a golden config and compares
+// its estimated records with nannyML's rows (make_estimation_goldens.py).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <map>
+#include <string>
+#include <tuple>
+
+#include "monitor/config.h"
+#include "monitor/data_source.h"
+#include "monitor/monitor.h"
+
+namespace cairn::monitor {
+
+inline std::string GoldenDir() { return std::string(CAIRN_SOURCE_DIR) + "/tests/monitor/goldens/"; }
+
+inline bool Close(double expected, double actual, double rel) {
+  if (std::isnan(expected)) return std::isnan(actual);
+  return std::abs(expected - actual) <= rel * std::abs(expected) + 1e-12;
+}
+
+struct Tolerance {
+  double value = 1e-9, se = 1e-9, band = 1e-9, realized = 1e-9, threshold = 1e-9;
+  bool check_alerts = true;
+  bool analysis_targets = true;  // false: cairn ran without them, realized must be NaN
+};
+
+// Compares every golden row whose metric passes `want` with cairn's record; returns how many
+// analysis alerts cairn raised on the compared rows.
+inline int CheckEstimationGolden(const std::string& config, const std::string& golden,
+                          const std::function<Tolerance(const std::string&)>& tolerance,
+                          const std::function<bool(const std::string&)>& want, int expected_rows) {
+  auto cfg = LoadMonitorConfig(GoldenDir() + config + ".yaml");
+  EXPECT_TRUE(cfg.ok()) << cfg.status().ToString();
+  if (!cfg.ok()) return 0;
+  auto result = RunMonitor(*cfg);
+  EXPECT_TRUE(result.ok()) << result.status().ToString();
+  if (!result.ok()) return 0;
+  std::map<std::tuple<std::string, int64_t, std::string>, const Record*> index;
+  for (const auto& r : result->records)
+    if (r.estimated) index[{r.period, r.chunk_index, r.metric}] = &r;
+  ReadOptions opts;
+  for (const char* c : {"period", "key", "metric"}) opts.types[c] = ColumnType::kCategorical;
+  for (const char* c : {"chunk_index", "start_index", "end_index", "value", "sampling_error",
+                        "realized", "lower_confidence", "upper_confidence", "lower", "upper",
+                        "alert"})
+    opts.types[c] = ColumnType::kContinuous;
+  auto g = OpenCsvFile(GoldenDir() + golden + ".csv.gz")->Read(opts);
+  EXPECT_TRUE(g.ok()) << g.status().ToString();
+  if (!g.ok()) return 0;
+  auto str = [&](const char* col, size_t row) {
+    const Column* c = g->Find(col);
+    return c->dictionary[c->codes[row]];
+  };
+  auto num = [&](const char* col, size_t row) { return g->Find(col)->numbers[row]; };
+  int rows = 0, alerts = 0;
+  for (size_t i = 0; i < g->num_rows; ++i) {
+    const std::string metric = str("metric", i);
+    if (!want(metric)) continue;
+    ++rows;
+    const Tolerance tol = tolerance(metric);
+    const std::string what = golden + " " + str("period", i) + " chunk " +
+                             std::to_string(int(num("chunk_index", i))) + " " + metric;
+    auto it = index.find({str("period", i), static_cast<int64_t>(num("chunk_index", i)), metric});
+    EXPECT_NE(it, index.end()) << "no cairn estimate for " << what;
+    if (it == index.end()) continue;
+    const Record& r = *it->second;
+    EXPECT_EQ(r.chunk_key, str("key", i)) << what;
+    EXPECT_EQ(r.end_index, static_cast<int64_t>(num("end_index", i))) << what;
+    EXPECT_EQ(r.kind, "estimated_performance");
+    auto check = [&](const char* field, double expected, double actual, double rel) {
+      EXPECT_TRUE(Close(expected, actual, rel))
+          << what << " " << field << ": nannyML " << expected << " cairn " << actual;
+    };
+    check("value", num("value", i), r.value, tol.value);
+    check("sampling_error", num("sampling_error", i), r.sampling_error, tol.se);
+    if (tol.analysis_targets || r.period == "reference") {
+      check("realized", num("realized", i), r.realized, tol.realized);
+    } else {
+      EXPECT_TRUE(std::isnan(r.realized)) << what << ": realized without targets";
+    }
+    check("lower_confidence", num("lower_confidence", i), r.lower_confidence, tol.band);
+    check("upper_confidence", num("upper_confidence", i), r.upper_confidence, tol.band);
+    double lower = num("lower", i), upper = num("upper", i);
+    EXPECT_EQ(std::isnan(lower), !r.lower.has_value()) << what;
+    if (r.lower && !std::isnan(lower)) check("lower", lower, *r.lower, tol.threshold);
+    EXPECT_EQ(std::isnan(upper), !r.upper.has_value()) << what;
+    if (r.upper && !std::isnan(upper)) check("upper", upper, *r.upper, tol.threshold);
+    // An alert is compared unless nannyML's estimate lies within the value tolerance of a
+    // threshold (where a learner difference may legitimately flip it).
+    const double v = num("value", i), margin = tol.value * std::abs(v);
+    const bool near = (!std::isnan(lower) && std::abs(v - lower) <= margin) ||
+                      (!std::isnan(upper) && std::abs(v - upper) <= margin);
+    if (tol.check_alerts && !near) EXPECT_EQ(num("alert", i) == 1, r.alert) << what << " alert";
+    alerts += r.period == "analysis" && r.alert;
+  }
+  EXPECT_EQ(rows, expected_rows) << golden;
+  return alerts;
+}
+
+}  // namespace cairn::monitor
