@@ -186,9 +186,9 @@ TEST(OutcomeGoldenTest, ReliabilityCurveCarLoanMatchesScikitLearn) {
 
 // Weak segments vs scipy's Welch test and Benjamini-Hochberg (make_segment_goldens.py): the
 // same slices are listed in every chunk, in the same order, with the same figures.
-TEST(OutcomeGoldenTest, WeakSegmentsAdultMatchScipy) {
-  MonitorResult result = RunGolden("segments_adult.yaml");
-  Golden g("segments_adult.csv.gz", {"period", "key", "column", "group", "metric"});
+void CheckSegments(const std::string& name, const std::string& metric) {
+  MonitorResult result = RunGolden(name + ".yaml");
+  Golden g(name + ".csv.gz", {"period", "key", "column", "group", "metric"});
   ASSERT_GT(g.rows(), 50u);
   std::map<std::tuple<std::string, int64_t, std::string>, const Record*> index;
   size_t listed = 0;
@@ -210,7 +210,7 @@ TEST(OutcomeGoldenTest, WeakSegmentsAdultMatchScipy) {
     const Record& r = *it->second;
     std::map<std::string, double> d(r.details.begin(), r.details.end());
     EXPECT_EQ(r.column, g.Str("column", i)) << what;
-    EXPECT_EQ(r.metric, "error_rate") << what;
+    EXPECT_EQ(r.metric, metric) << what;
     EXPECT_EQ(r.chunk_key, g.Str("key", i)) << what;
     EXPECT_EQ(d["rank"], g.Num("rank", i)) << what;
     EXPECT_EQ(d["size"], g.Num("size", i)) << what;
@@ -224,6 +224,14 @@ TEST(OutcomeGoldenTest, WeakSegmentsAdultMatchScipy) {
         << what << ": scipy p " << g.Num("p_value", i) << " cairn " << *r.p_value;
     EXPECT_TRUE(Close(g.Num("q_value", i), d["q_value"], 1e-9)) << what;
   }
+}
+
+TEST(OutcomeGoldenTest, WeakSegmentsAdultMatchScipy) {
+  CheckSegments("segments_adult", "error_rate");
+}
+// A regression: absolute errors, numeric features with many distinct values, joined targets.
+TEST(OutcomeGoldenTest, WeakSegmentsCarPriceMatchScipy) {
+  CheckSegments("segments_car_price", "absolute_error");
 }
 
 }  // namespace

@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
-"""Produces segments_adult.csv.gz, the weak-segment golden that
-tests/monitor/outcome_golden_test.cc compares `cairn monitor run segments_adult.yaml` against.
+"""Produces the weak-segment goldens that tests/monitor/outcome_golden_test.cc compares
+`cairn monitor run segments_*.yaml` against: segments_adult.csv.gz (error rate of a classifier
+on UCI Adult) and segments_car_price.csv.gz (absolute error of nannyML's car-price regression,
+targets joined on id).
 
 Run from the repo root (after make_outcome_goldens.py, which writes the adult inputs):
     /tmp/venv-segments/bin/python tests/monitor/goldens/make_segment_goldens.py
 
 The slices follow weak_segments.h: numeric features binned at np.quantile of the reference
 (np.unique edges, np.searchsorted on the interior edges, side='right'), categories by value
-(the most frequent reference values; "(missing)" for NaN). Per chunk of 2000 rows, every
+(the most frequent reference values; "(missing)" for NaN). Per chunk (rows in file order), every
 single-feature slice and every two-feature conjunction with enough rows is tested with
-scipy.stats.ttest_ind(slice, rest, equal_var=False, alternative='greater') on the per-row error
-(y_pred != income); scipy.stats.false_discovery_control(p, method='bh') adjusts the p-values of
+scipy.stats.ttest_ind(slice, rest, equal_var=False, alternative='greater') on the per-row loss
+(y_pred != income for Adult, |y_true - y_pred| for car price); scipy.stats.false_discovery_control(p, method='bh') adjusts the p-values of
 the chunk. Weak: q <= alpha, gap > 0, effect size sqrt(2)*gap/sqrt(var_s + var_r) >= min_effect
 (ddof 1); pairs only when their gap beats both single-feature slices. Ranked by gap, then p,
 then the label; the first `top` per chunk are written.
@@ -26,10 +28,17 @@ import pandas as pd
 from scipy import stats
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FEATURES = ["age", "education_num", "hours_per_week", "sex", "race"]
-NUMERIC = {"age", "education_num", "hours_per_week"}
-BINS, MAX_CATEGORIES, MIN_SIZE, MIN_ROWS, MIN_EFFECT, ALPHA, TOP, CHUNK = 5, 20, 0.05, 30, 0.2, 0.05, 15, 2000
+DATA = os.environ.get("CAIRN_SHARED_DATA_DIR", os.path.join(HERE, "..", "..", "..", "..", "shared", "data"))
 MISSING = "(missing)"
+# Per dataset (set by configure()): the features, which are numeric, and the search settings
+# of the matching segments_*.yaml.
+FEATURES, NUMERIC = [], set()
+BINS, MAX_CATEGORIES, MIN_SIZE, MIN_ROWS, MIN_EFFECT, ALPHA, TOP, CHUNK = 5, 20, 0.05, 30, 0.2, 0.05, 15, 2000
+
+
+def configure(features, numeric, min_effect, top, chunk):
+    global FEATURES, NUMERIC, MIN_EFFECT, TOP, CHUNK
+    FEATURES, NUMERIC, MIN_EFFECT, TOP, CHUNK = features, set(numeric), min_effect, top, chunk
 
 
 def read(name):
@@ -78,8 +87,7 @@ def binner(name, ref):
     return f
 
 
-def chunk_segments(d, labels):
-    loss = (d["y_pred"] != d["income"]).to_numpy(dtype=float)
+def chunk_segments(d, labels, loss):
     n = len(loss)
     min_n = max(MIN_ROWS, math.ceil(MIN_SIZE * n))
     slices = []  # (column, label, mask, parents)
@@ -127,8 +135,7 @@ def fmt(v):
     return repr(float(v))
 
 
-def main():
-    ref, ana = read("adult_reference.csv.gz"), read("adult_analysis.csv.gz")
+def write(name, ref, ana, loss_fn, metric):
     bins = {f: binner(f, ref) for f in FEATURES}
     rows = []
     for period, df in (("reference", ref), ("analysis", ana)):
@@ -136,18 +143,33 @@ def main():
             e = min(s + CHUNK, len(df)) - 1
             d = df.iloc[s:e + 1].reset_index(drop=True)
             labels = {f: bins[f](d[f]) for f in FEATURES}
-            for rank, t in enumerate(chunk_segments(d, labels), start=1):
-                rows.append([period, idx, f"[{s}:{e}]", s, e, t["column"], t["label"], "error_rate", fmt(t["mean"]),
+            for rank, t in enumerate(chunk_segments(d, labels, loss_fn(d)), start=1):
+                rows.append([period, idx, f"[{s}:{e}]", s, e, t["column"], t["label"], metric, fmt(t["mean"]),
                              rank, t["size"], fmt(t["rest"]), fmt(t["gap"]), fmt(t["effect"]), fmt(t["p"]),
                              fmt(t["q"])])
     header = ("period,chunk_index,key,start_index,end_index,column,group,metric,value,rank,size,rest,gap,"
               "effect_size,p_value,q_value")
-    with io.TextIOWrapper(gzip.GzipFile(os.path.join(HERE, "segments_adult.csv.gz"), mode="wb", compresslevel=9,
-                                        mtime=0), encoding="utf-8", newline="") as f:
+    with io.TextIOWrapper(gzip.GzipFile(os.path.join(HERE, name), mode="wb", compresslevel=9, mtime=0),
+                          encoding="utf-8", newline="") as f:
         f.write(header + "\n")
         for r in rows:
             f.write(",".join(str(x) for x in r) + "\n")
-    print(f"wrote segments_adult.csv.gz: {len(rows)} rows")
+    print(f"wrote {name}: {len(rows)} rows")
+
+
+def main():
+    configure(["age", "education_num", "hours_per_week", "sex", "race"], ["age", "education_num", "hours_per_week"],
+              min_effect=0.2, top=15, chunk=2000)
+    write("segments_adult.csv.gz", read("adult_reference.csv.gz"), read("adult_analysis.csv.gz"),
+          lambda d: (d["y_pred"] != d["income"]).to_numpy(dtype=float), "error_rate")
+    ref = pd.read_csv(os.path.join(DATA, "nannyml_car_price_reference.csv.gz"))
+    ana = pd.read_csv(os.path.join(DATA, "nannyml_car_price_analysis.csv.gz")).merge(
+        pd.read_csv(os.path.join(DATA, "nannyml_car_price_analysis_targets.csv.gz")), on="id", how="left")
+    configure(["car_age", "km_driven", "price_new", "accident_count", "door_count", "fuel", "transmission"],
+              ["car_age", "km_driven", "price_new", "accident_count", "door_count"], min_effect=0.3, top=10,
+              chunk=6000)
+    write("segments_car_price.csv.gz", ref, ana, lambda d: (d["y_true"] - d["y_pred"]).abs().to_numpy(dtype=float),
+          "absolute_error")
 
 
 if __name__ == "__main__":
