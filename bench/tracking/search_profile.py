@@ -17,6 +17,7 @@ is compared run id by run id between the two servers.
 Usage: python3 bench/tracking/search_profile.py --cairn build/cairn
         [--runs 100000] [--n 40] [--db /tmp/search_profile.db]
         [--mlflow] [--mlflow-db /tmp/search_profile_mlflow.db] [--mlflow-n 5]
+        [--mlflow-shapes 0,1]
 Not a test: nothing here asserts a timing.
 """
 
@@ -189,20 +190,30 @@ def stop_group(proc, conn):
         proc.wait()
 
 
-def time_shapes(conn, exp_id, n):
-    """{shape name: (p50 ms, p99 ms, first page run ids)}."""
+def cpu_seconds(pid):
+    """User + system CPU time of one process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def time_shapes(conn, exp_id, n, shapes, pid=None):
+    """{shape name: (p50 ms, p99 ms, first page run ids, server CPU ms per search or None)}.
+    The server's CPU time per search (from /proc, for a single-process server) is the steadier
+    figure on a busy machine: other processes stretch the wall time, not the CPU time."""
     out = {}
-    for name, flt, order in SHAPES:
+    for name, flt, order in shapes:
         body = {"experiment_ids": [exp_id], "filter": flt, "order_by": order, "max_results": 100}
         first = call(conn, "/api/2.0/mlflow/runs/search", body)  # warm-up
         samples = []
+        cpu0 = cpu_seconds(pid) if pid else None
         for _ in range(n):
             t = time.perf_counter()
             call(conn, "/api/2.0/mlflow/runs/search", body)
             samples.append((time.perf_counter() - t) * 1000)
+        cpu = (cpu_seconds(pid) - cpu0) * 1000 / n if pid else None
         p50, p99 = percentiles(samples)
         ids = [r["info"]["run_id"] for r in first.get("runs", [])]
-        out[name] = (p50, p99, ids)
+        out[name] = (p50, p99, ids, cpu)
         print(f"  {name}: p50 {p50:.2f} ms", file=sys.stderr)
     return out
 
@@ -222,6 +233,9 @@ def main():
     ap.add_argument("--mlflow", action="store_true", help="time MLflow's server on the same runs")
     ap.add_argument("--mlflow-db", default=None, help="MLflow store to create or reuse")
     ap.add_argument("--mlflow-n", type=int, default=5, help="timed MLflow searches per shape")
+    ap.add_argument("--mlflow-shapes", default="",
+                    help="comma-separated shape indexes to time on MLflow (default all; some "
+                         "take minutes per search there)")
     args = ap.parse_args()
 
     db = Path(args.db or tempfile.mkdtemp(prefix="search-profile-") + "/cairn.db")
@@ -242,7 +256,7 @@ def main():
         conn.request("GET", "/api/2.0/mlflow/experiments/get-by-name?experiment_name=search-profile")
         exp_id = json.loads(conn.getresponse().read())["experiment"]["experiment_id"]
         print("cairn:", file=sys.stderr)
-        cairn = time_shapes(conn, exp_id, args.n)
+        cairn = time_shapes(conn, exp_id, args.n, SHAPES, proc.pid)
     finally:
         stop(proc, conn)
     print(f"store: {db}", file=sys.stderr)
@@ -262,17 +276,20 @@ def main():
                           "experiment_name=search-profile")
             mexp = json.loads(mconn.getresponse().read())["experiment"]["experiment_id"]
             print("mlflow:", file=sys.stderr)
-            mlflow = time_shapes(mconn, mexp, args.mlflow_n)
+            picked = [SHAPES[int(i)] for i in args.mlflow_shapes.split(",")] \
+                if args.mlflow_shapes else SHAPES
+            mlflow = time_shapes(mconn, mexp, args.mlflow_n, picked)
         finally:
             stop_group(mproc, mconn)
 
-    print(f"{'shape':44} {'cairn p50':>9} {'p99':>7} {'mlflow p50':>10} {'p99':>8} "
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    print(f"{'shape':44} {'cairn p50':>9} {'p99':>7} {'cpu ms':>6} {'mlflow p50':>10} {'p99':>8} "
           f"{'ratio':>6} {'runs':>5} same")
     for name, _, _ in SHAPES:
-        c50, c99, cids = cairn[name]
-        line = f"{name:44} {c50:9.2f} {c99:7.2f}"
+        c50, c99, cids, ccpu = cairn[name]
+        line = f"{name:44} {c50:9.2f} {c99:7.2f} {ccpu:6.2f}"
         if name in mlflow:
-            m50, m99, mids = mlflow[name]
+            m50, m99, mids, _ = mlflow[name]
             line += f" {m50:10.1f} {m99:8.1f} {m50 / c50:5.0f}x {len(cids):5d} "
             line += "yes" if cids == mids else "NO"
         else:

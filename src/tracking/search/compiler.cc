@@ -43,13 +43,23 @@ class Builder {
     return "?";
   }
   void AddJoin(const std::string& join) { joins_ += " " + join; }
-  // A run filter join, also kept in the fixed-order form used by MetricFirstOrder.
-  void AddFilterJoin(const std::string& table_and_alias, const std::string& on) {
-    AddJoin("JOIN " + table_and_alias + " ON " + on);
-    fixed_order_joins_ += (dialect_ == Dialect::kSqlite ? " CROSS JOIN " : " JOIN ") +
-                          table_and_alias + " ON " + on;
+  // A run filter join, also kept in the fixed-order form used by MetricFirstOrder: there the
+  // filter tables are joined on the driving metric row ("{run}" stands for its alias), params
+  // and tags (usually the most selective) before metric filters, all before `runs`, so most
+  // scanned runs are rejected after one or two primary-key lookups.
+  void AddFilterJoin(const std::string& table_and_alias, const std::string& alias,
+                     bool metric) {
+    AddJoin("JOIN " + table_and_alias + " ON " + alias + ".run_uuid = r.run_uuid");
+    std::string fixed = (dialect_ == Dialect::kSqlite ? " CROSS JOIN " : " JOIN ") +
+                        table_and_alias + " ON " + alias + ".run_uuid = {run}.run_uuid";
+    (metric ? fixed_metric_joins_ : fixed_kv_joins_) += fixed;
   }
-  const std::string& fixed_order_joins() const { return fixed_order_joins_; }
+  // The fixed-order filter joins onto `driver`'s run_uuid.
+  std::string fixed_order_joins(const std::string& driver) const {
+    std::string out = fixed_kv_joins_ + fixed_metric_joins_;
+    for (size_t p; (p = out.find("{run}")) != std::string::npos;) out.replace(p, 5, driver);
+    return out;
+  }
   const std::string& joins() const { return joins_; }
   const std::vector<BindValue>& join_binds() const { return join_binds_; }
   const std::string& order() const { return order_; }
@@ -150,7 +160,8 @@ class Builder {
  private:
   Dialect dialect_;
   std::string joins_;
-  std::string fixed_order_joins_;
+  std::string fixed_kv_joins_;
+  std::string fixed_metric_joins_;
   std::vector<BindValue> join_binds_;
   std::string where_;
   std::vector<BindValue> where_binds_;
@@ -219,7 +230,7 @@ Status CompileRunClause(const Clause& c, Builder* b) {
       // filter's run set (measured 66 -> 20-30 ms of CPU over 100k runs). The join carries no
       // binds; key and value are compared in the WHERE, so where_binds keep their order.
       std::string alias = b->NextAlias("f");
-      b->AddFilterJoin(table + " " + alias, alias + ".run_uuid = r.run_uuid");
+      b->AddFilterJoin(table + " " + alias, alias, c.type == KeyType::kMetric);
       std::string expr = alias + ".key = " + b->Bind(key) + " AND ";
       // Metrics compare numerically (MLflow: float(value)) against the latest value.
       ASSIGN_OR_RETURN(std::string cmp, b->Compare(alias + ".value", comparator, c.value,
@@ -334,11 +345,12 @@ StatusOr<SqlQuery> CompileRunSearch(std::string_view filter,
     // the metric's table drives the query, restricted to real values.
     const FirstMetricTerm& t = *first_metric;
     MetricFirstOrder m;
-    m.from = "latest_metrics " + t.alias +
-             (dialect == Dialect::kSqlite ? " CROSS JOIN" : " JOIN") + " runs r ON r.run_uuid = " +
-             t.alias + ".run_uuid AND " + t.alias + ".key = ? AND " + t.alias + ".is_nan = 0";
+    const char* join = dialect == Dialect::kSqlite ? " CROSS JOIN" : " JOIN";
+    m.from = "latest_metrics " + t.alias + b.fixed_order_joins(t.alias) + join +
+             " runs r ON r.run_uuid = " + t.alias + ".run_uuid AND " + t.alias + ".key = ? AND " +
+             t.alias + ".is_nan = 0";
     m.from_binds.push_back(t.key);
-    m.joins = b.fixed_order_joins() + order_builder.joins().substr(t.joins_end);
+    m.joins = order_builder.joins().substr(t.joins_end);
     m.join_binds.assign(order_builder.join_binds().begin() + t.join_binds_end,
                         order_builder.join_binds().end());
     m.order_by = t.alias + ".value" + (t.ascending ? " ASC" : " DESC") +

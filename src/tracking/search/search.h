@@ -101,15 +101,16 @@ using BindValue = std::variant<int64_t, double, std::string>;
 // sorts NaN, then missing, after every number), in the order of that value and then the
 // remaining terms, so the first rows of this query are the first rows of the full search.
 // The joins start from the metric's (key, value) index, in a fixed order on SQLite (CROSS
-// JOIN), so that a LIMIT stops the scan after enough matches instead of sorting every
-// filtered run. Assemble
+// JOIN: the metric row, then param/tag filters, then metric filters, then the run), so that a
+// LIMIT stops the scan after enough matches instead of sorting every filtered run. Assemble
 //   SELECT r.run_uuid FROM <from><joins> WHERE (<SqlQuery::where>) AND <the store's filters>
 //   ORDER BY <order_by> LIMIT ? OFFSET ?
 // and bind from_binds, join_binds, the SqlQuery's where_binds, then the store's values.
 struct MetricFirstOrder {
-  std::string from;                    // "latest_metrics o1 CROSS JOIN runs r ON ..."
+  std::string from;                    // "latest_metrics o1 <filter joins> CROSS JOIN runs r
+                                       // ON ... o1.key = ? ..."
   std::vector<BindValue> from_binds;   // the metric key
-  std::string joins;                   // the filter joins, then the other order_by LEFT JOINs
+  std::string joins;                   // the other order_by terms' LEFT JOINs
   std::vector<BindValue> join_binds;
   std::string order_by;                // the full order without the NaN/missing CASE
 };
