@@ -3,6 +3,7 @@ resolved against a tracking server and downloaded through its artifact proxy."""
 
 import re
 import subprocess
+import time
 
 import numpy as np
 import pandas as pd
@@ -62,6 +63,26 @@ def test_deploy_cli_lifecycle(server_with_versions):
     assert usage.returncode == 2
     unreachable = cairn("deploy", "list", "--server-uri", "http://127.0.0.1:1", check=False)
     assert unreachable.returncode == 1
+
+
+def test_deployment_follows_cairn_model_promote(server_with_versions):
+    """`cairn model promote` moves the alias; the deployment following it swaps (polling)."""
+    server, rows, _ = server_with_versions
+    uri = ["--server-uri", server.url]
+    cairn("model", "promote", "clf", "--version", "1", "--to", "prod", "--tracking-uri", server.url)
+    out = cairn("deploy", "create", "live", "--model", "clf", "--alias", "prod", "--environment",
+                "prod", *uri).stdout
+    assert "primary  clf v1 (@prod)" in out
+    cairn("model", "promote", "clf", "--version", "3", "--to", "prod", "--tracking-uri", server.url)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        d = requests.get(f"{server.url}/api/v1/deployments/live").json()["deployment"]
+        if d["primary"]["version"] == "3":
+            break
+        time.sleep(0.1)
+    assert d["primary"]["version"] == "3", d
+    r = requests.post(f"{server.url}/api/v1/deployments/live/invocations", json=records(rows))
+    assert r.status_code == 200 and r.headers["X-Model-Version"] == "3"
 
 
 def start_serve(args):
