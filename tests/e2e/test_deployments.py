@@ -166,6 +166,7 @@ def count_variants(url, name, n, key_header=None, body=None):
     return counts, seen
 
 
+@pytest.mark.slow  # 10,000 HTTP requests: release pass only (the unit test covers the split)
 def test_canary_split_within_binomial_tolerance_over_10k_requests(platform):
     """10,000 requests with distinct user ids: the canary's share is within 4 standard
     deviations of 20% (binomial: sd = sqrt(10000 * 0.2 * 0.8) = 40). The key hash is
