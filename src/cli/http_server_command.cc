@@ -25,6 +25,13 @@
 #include "serving/deployment_manager.h"
 #include "serving/inference_log.h"
 #endif
+#ifdef CAIRN_HAVE_PIPELINE_ROUTES
+#include "http/pipeline_routes.h"
+#include "pipeline/store_platform.h"
+#ifdef CAIRN_HAVE_PIPELINE_REST
+#include "http/pipeline_rest_platform.h"
+#endif
+#endif
 
 namespace cairn::cli {
 
@@ -126,6 +133,31 @@ int RunServer(const ServerFlags& flags) {
     return kExitFailed;
   }
 #endif
+#ifdef CAIRN_HAVE_PIPELINE_ROUTES
+  // Pipelines (pipeline/service.h): registered pipelines, cron schedules and triggers, run in
+  // this process with lineage written to this server's own stores. `self_url` is where a
+  // deploy step without a server goes; it is set once the port is known, before Start().
+  std::string self_url;
+  auto pipeline_platform = pipeline::NewStorePlatform(
+      &tracking, stores->registry.get(), &artifact_store,
+      [&self_url](const pipeline::DeployRequest& r) -> StatusOr<std::string> {
+#ifdef CAIRN_HAVE_PIPELINE_REST
+        return http::PutDeployment(r.server.empty() ? self_url : r.server, r);
+#else
+        return FailedPrecondition("this build has no HTTP client for deploy steps");
+#endif
+      });
+  pipeline::LineageOptions lineage_options;
+  lineage_options.warn = [](const std::string& m) { log::Warn(m); };
+  pipeline::LineageRecorder pipeline_lineage(pipeline_platform.get(), &SystemClock::Get(),
+                                             lineage_options);
+  pipeline::ServiceOptions pipeline_options;
+  pipeline_options.state_dir =
+      (std::filesystem::path(paths->db_path).parent_path() / "pipelines").string();
+  pipeline::PipelineService pipelines(stores->pipelines.get(), &SystemClock::Get(),
+                                      &pipeline_lineage, pipeline_options);
+  http::RegisterPipelineRoutes(router, pipelines);
+#endif
 
   http::ServerOptions options;
   options.host = flags.host;
@@ -141,6 +173,17 @@ int RunServer(const ServerFlags& flags) {
     std::fprintf(stderr, "cairn server: %s\n", port.status().message().c_str());
     return kExitFailed;
   }
+#ifdef CAIRN_HAVE_PIPELINE_ROUTES
+  bool any_host = flags.host == "0.0.0.0" || flags.host == "::";
+  self_url = "http://" + (any_host ? std::string("127.0.0.1") : flags.host) + ":" +
+             std::to_string(*port);
+  if (Status st = pipelines.Start(); !st.ok()) {
+    std::fprintf(stderr, "cairn server: pipelines: %s\n", st.message().c_str());
+    server.Stop();
+    server.Wait();
+    return kExitFailed;
+  }
+#endif
   std::printf("cairn server listening on http://%s:%d\n", flags.host.c_str(), *port);
   std::fflush(stdout);
   int sig = WaitForTerminationSignal();
@@ -148,6 +191,9 @@ int RunServer(const ServerFlags& flags) {
             ", finishing in-flight requests");
   server.Stop();
   server.Wait();
+#ifdef CAIRN_HAVE_PIPELINE_ROUTES
+  pipelines.Stop();
+#endif
   log::Info("stopped cleanly");
   return kExitOk;
 }

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,9 +21,17 @@
 #include "common/clock.h"
 #include "pipeline/compile.h"
 #include "pipeline/executor.h"
+#include "pipeline/lineage.h"
+#include "pipeline/platform_steps.h"
 #include "pipeline/process.h"
 #include "pipeline/spec.h"
 #include "pipeline/step_types.h"
+#ifdef CAIRN_HAVE_PIPELINE_REST
+#include <nlohmann/json.hpp>
+
+#include "http/http_client.h"
+#include "http/pipeline_rest_platform.h"
+#endif
 
 namespace cairn::cli {
 namespace {
@@ -42,7 +52,47 @@ struct PipelineFlags {
   std::string format = "yaml";
   std::string spec_path_in_image = "/pipeline/pipeline.yaml";
   bool quiet = false;
+  std::string tracking_uri;  // "" = $MLFLOW_TRACKING_URI; none = no lineage
+  std::string experiment;
+  std::string server;        // register / trigger: the cairn server
+  int concurrency = 1;
+  std::string name;
+  std::string reason;
 };
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+
+// Lineage for a run: a tracking run per pipeline run, through the MLflow REST API.
+struct Lineage {
+  std::unique_ptr<pipeline::Platform> platform;
+  std::unique_ptr<pipeline::LineageRecorder> recorder;
+};
+
+StatusOr<Lineage> OpenLineage(const PipelineFlags& f) {
+  Lineage l;
+  std::string uri = f.tracking_uri.empty() ? EnvOr("MLFLOW_TRACKING_URI", "") : f.tracking_uri;
+  if (uri.empty()) return l;
+  if (uri.rfind("http://", 0) != 0 && uri.rfind("https://", 0) != 0) {
+    return InvalidArgument("--tracking-uri must be an http:// URL of a cairn or MLflow server, "
+                           "got '" + uri + "'");
+  }
+#ifdef CAIRN_HAVE_PIPELINE_REST
+  ASSIGN_OR_RETURN(l.platform, http::NewRestPlatform(uri));
+  pipeline::LineageOptions options;
+  options.experiment = f.experiment;
+  if (!f.quiet) {
+    options.warn = [](const std::string& m) { std::fprintf(stderr, "warning: %s\n", m.c_str()); };
+  }
+  l.recorder = std::make_unique<pipeline::LineageRecorder>(l.platform.get(), &SystemClock::Get(),
+                                                           options);
+  return l;
+#else
+  return Unimplemented("this build of cairn has no HTTP client for --tracking-uri");
+#endif
+}
 
 std::atomic<bool> g_cancel{false};
 
@@ -77,7 +127,9 @@ StatusOr<PipelineSpec> LoadAndCheck(const PipelineFlags& f,
 }
 
 int RunPipeline(const PipelineFlags& f, bool single_step) {
-  auto types = pipeline::StepTypeRegistry::WithBuiltins();
+  auto lineage = OpenLineage(f);
+  if (!lineage.ok()) return Fail(lineage.status());
+  auto types = pipeline::AllStepTypes(lineage->recorder.get());
   std::map<std::string, Value> overrides;
   auto spec = LoadAndCheck(f, types, &overrides);
   if (!spec.ok()) return Fail(spec.status());
@@ -90,6 +142,7 @@ int RunPipeline(const PipelineFlags& f, bool single_step) {
   options.resume_run_id = f.resume;
   options.params = overrides;
   if (single_step) options.only_steps = {f.step};
+  options.observer = lineage->recorder.get();
   InstallCancelHandlers();
   options.cancel = &g_cancel;
   if (!f.quiet) {
@@ -115,6 +168,12 @@ int RunPipeline(const PipelineFlags& f, bool single_step) {
     }
   }
   std::printf("%s\n", result->run_id.c_str());
+  if (lineage->recorder && !f.quiet) {
+    if (auto tracked = lineage->recorder->TrackingRunOf(result->run_id)) {
+      std::fprintf(stderr, "lineage: tracking run %s (experiment %s)\n", tracked->run_id.c_str(),
+                   tracked->experiment_id.c_str());
+    }
+  }
   if (!result->ok && !single_step) {
     std::fprintf(stderr, "resume with: cairn pipeline run %s --resume %s\n", f.spec_path.c_str(),
                  result->run_id.c_str());
@@ -124,7 +183,7 @@ int RunPipeline(const PipelineFlags& f, bool single_step) {
 }
 
 int Validate(const PipelineFlags& f) {
-  auto types = pipeline::StepTypeRegistry::WithBuiltins();
+  auto types = pipeline::AllStepTypes(nullptr);
   std::map<std::string, Value> overrides;
   auto spec = LoadAndCheck(f, types, &overrides);
   if (!spec.ok()) return Fail(spec.status());
@@ -138,7 +197,7 @@ int Validate(const PipelineFlags& f) {
 }
 
 int Compile(const PipelineFlags& f) {
-  auto types = pipeline::StepTypeRegistry::WithBuiltins();
+  auto types = pipeline::AllStepTypes(nullptr);
   std::map<std::string, Value> overrides;
   auto spec = LoadAndCheck(f, types, &overrides);
   if (!spec.ok()) return Fail(spec.status());
@@ -160,6 +219,54 @@ int Compile(const PipelineFlags& f) {
   return kExitOk;
 }
 
+#ifdef CAIRN_HAVE_PIPELINE_REST
+std::string ServerOf(const PipelineFlags& f) {
+  return !f.server.empty() ? f.server : EnvOr("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000");
+}
+
+// POSTs `body` to the server and prints the answer; a non-2xx answer is a failure.
+int PostToServer(const PipelineFlags& f, const std::string& target, const nlohmann::json& body) {
+  auto client = http::HttpClient::Create(ServerOf(f));
+  if (!client.ok()) return Fail(client.status());
+  auto r = (*client)->Request("POST", target, body.dump());
+  if (!r.ok()) return Fail(r.status());
+  Status st = http::MlflowError(*r);
+  if (!st.ok()) return Fail(st);
+  std::printf("%s\n", r->body.c_str());
+  return kExitOk;
+}
+
+int Register(const PipelineFlags& f) {
+  std::map<std::string, Value> overrides;
+  auto spec = LoadAndCheck(f, pipeline::AllStepTypes(nullptr), &overrides);
+  if (!spec.ok()) return Fail(spec.status());
+  std::ifstream in(f.spec_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json params = nlohmann::json::object();
+  for (const auto& p : f.params) {
+    size_t eq = p.find('=');
+    params[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  nlohmann::json body = {{"spec_path", std::filesystem::absolute(f.spec_path).string()},
+                         {"spec", text.str()},
+                         {"params", params},
+                         {"concurrency", f.concurrency}};
+  return PostToServer(f, "/api/v1/pipelines", body);
+}
+
+int Trigger(const PipelineFlags& f) {
+  nlohmann::json params = nlohmann::json::object();
+  for (const auto& p : f.params) {
+    size_t eq = p.find('=');
+    if (eq == std::string::npos) return Fail(InvalidArgument("--param wants name=value"));
+    params[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  nlohmann::json body = {{"trigger", "manual"}, {"reason", f.reason}, {"params", params}};
+  return PostToServer(f, "/api/v1/pipelines/" + http::UrlEncode(f.name) + "/trigger", body);
+}
+#endif
+
 void AddPipelineCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("pipeline", "Run, validate and compile pipelines");
   cmd->require_subcommand(1);
@@ -175,6 +282,11 @@ void AddPipelineCommand(CLI::App& app) {
   run->add_option("--state-dir", flags->state_dir,
                   "Run state and cache folder (default: .cairn/pipelines beside the spec)");
   run->add_flag("-q,--quiet", flags->quiet, "No progress lines");
+  run->add_option("--tracking-uri", flags->tracking_uri,
+                  "Record lineage on this MLflow-compatible server (default: "
+                  "$MLFLOW_TRACKING_URI; none: no lineage)");
+  run->add_option("--experiment", flags->experiment,
+                  "Experiment of the lineage runs (default: pipeline:<name>)");
   run->callback([flags] { SetExitCode(RunPipeline(*flags, false)); });
 
   auto* step = cmd->add_subcommand("step", "Run one step (what compiled targets run)");
@@ -184,6 +296,10 @@ void AddPipelineCommand(CLI::App& app) {
   step->add_flag("--no-cache", flags->no_cache, "Neither use nor fill the step cache");
   step->add_option("--state-dir", flags->state_dir, "Run state and cache folder");
   step->add_flag("-q,--quiet", flags->quiet, "No progress lines");
+  step->add_option("--tracking-uri", flags->tracking_uri,
+                   "Record lineage on this MLflow-compatible server (default: "
+                   "$MLFLOW_TRACKING_URI)");
+  step->add_option("--experiment", flags->experiment, "Experiment of the lineage runs");
   step->callback([flags] { SetExitCode(RunPipeline(*flags, true)); });
 
   auto* validate = cmd->add_subcommand("validate", "Check a pipeline spec");
@@ -202,6 +318,25 @@ void AddPipelineCommand(CLI::App& app) {
   compile->add_option("--spec-path-in-image", flags->spec_path_in_image,
                       "Where the spec sits inside the step image");
   compile->callback([flags] { SetExitCode(Compile(*flags)); });
+
+#ifdef CAIRN_HAVE_PIPELINE_REST
+  auto* reg = cmd->add_subcommand("register", "Register a pipeline with a cairn server");
+  reg->add_option("spec", flags->spec_path, "pipeline.yaml")->required();
+  reg->add_option("--param", flags->params, "Param override for its runs: name=value");
+  reg->add_option("--concurrency", flags->concurrency, "Most active runs at once")
+      ->check(CLI::Range(1, 100));
+  reg->add_option("--server", flags->server,
+                  "cairn server (default: $MLFLOW_TRACKING_URI, else http://127.0.0.1:5000)");
+  reg->callback([flags] { SetExitCode(Register(*flags)); });
+
+  auto* trig = cmd->add_subcommand("trigger", "Start a run of a registered pipeline now");
+  trig->add_option("name", flags->name, "Pipeline name")->required();
+  trig->add_option("--param", flags->params, "Param override for this run: name=value");
+  trig->add_option("--reason", flags->reason, "Why (kept in the run history)");
+  trig->add_option("--server", flags->server,
+                   "cairn server (default: $MLFLOW_TRACKING_URI, else http://127.0.0.1:5000)");
+  trig->callback([flags] { SetExitCode(Trigger(*flags)); });
+#endif
 }
 
 }  // namespace

@@ -16,6 +16,9 @@ StatusOr<PlatformStores> OpenPlatformStores(const std::string& db_path) {
                         serving::InferenceLog::Migrations(),
                         serving::DeploymentStore::Migrations(),
 #endif
+#ifdef CAIRN_PIPELINE_HAVE_SERVICE
+                        pipeline::PipelineStore::Migrations(),
+#endif
                        }));
   PlatformStores stores;
   ASSIGN_OR_RETURN(stores.pool, store::ConnectionPool::Open(db_path, migrations));
@@ -23,6 +26,9 @@ StatusOr<PlatformStores> OpenPlatformStores(const std::string& db_path) {
   registry::RegistryStoreOptions options;
   options.tracking = stores.tracking.get();
   stores.registry = std::make_unique<registry::SqliteRegistryStore>(*stores.pool, options);
+#ifdef CAIRN_PIPELINE_HAVE_SERVICE
+  stores.pipelines = std::make_unique<pipeline::PipelineStore>(stores.pool.get());
+#endif
   return stores;
 }
 

@@ -11,6 +11,9 @@
 #include "registry/sqlite_registry_store.h"
 #include "store/connection_pool.h"
 #include "tracking/sqlite_tracking_store.h"
+#ifdef CAIRN_PIPELINE_HAVE_SERVICE
+#include "pipeline/pipeline_store.h"
+#endif
 
 namespace cairn::cli {
 
@@ -18,6 +21,9 @@ struct PlatformStores {
   std::unique_ptr<store::ConnectionPool> pool;
   std::unique_ptr<tracking::SqliteTrackingStore> tracking;
   std::unique_ptr<registry::SqliteRegistryStore> registry;
+#ifdef CAIRN_PIPELINE_HAVE_SERVICE
+  std::unique_ptr<pipeline::PipelineStore> pipelines;  // migration v5
+#endif
 };
 
 // Errors: those of ConnectionPool::Open (kUnavailable when the file cannot be opened,

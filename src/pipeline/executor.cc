@@ -139,7 +139,9 @@ std::string LastLine(const std::string& path) {
   return last;
 }
 
-std::string NewRunId(const Clock& clock) {
+}  // namespace
+
+std::string NewPipelineRunId(const Clock& clock) {
   time_t secs = static_cast<time_t>(clock.NowMillis() / 1000);
   struct tm tm;
   gmtime_r(&secs, &tm);
@@ -147,6 +149,8 @@ std::string NewRunId(const Clock& clock) {
   strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
   return fmt::format("{}-{}", buf, NewUuidHex().substr(0, 6));
 }
+
+namespace {
 
 // One pipeline run: owns the plan, the per-step state and the event loop.
 class RunLoop {
@@ -187,13 +191,20 @@ class RunLoop {
       });
       if (!safe) return InvalidArgument(fmt::format("bad run id '{}'", run_id_));
       RETURN_IF_ERROR(LoadJournal(&params, &resumed));
+    } else if (!options_.run_id.empty()) {
+      run_id_ = options_.run_id;
+      bool safe = std::all_of(run_id_.begin(), run_id_.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+      });
+      if (!safe) return InvalidArgument(fmt::format("bad run id '{}'", run_id_));
     } else {
-      run_id_ = NewRunId(*clock_);
+      run_id_ = NewPipelineRunId(*clock_);
     }
     run_dir_ = state_dir_ + "/runs/" + run_id_;
     std::error_code ec;
     fs::create_directories(run_dir_ + "/logs", ec);
     fs::create_directories(run_dir_ + "/outputs", ec);
+    fs::create_directories(run_dir_ + "/metrics", ec);
     fs::create_directories(state_dir_ + "/cache", ec);
     if (ec) return Internal(fmt::format("cannot create '{}': {}", run_dir_, ec.message()));
     ASSIGN_OR_RETURN(plan_, MakePlan(spec_, params));
@@ -231,11 +242,15 @@ class RunLoop {
     for (size_t i = 0; i < plan_.steps.size(); ++i) {
       Slot& s = slots_[i];
       s.result.name = plan_.steps[i].name;
+      s.result.step_name = plan_.steps[i].step_name;
+      s.result.outputs = plan_.steps[i].outputs;
       s.included = only.empty() || only.count(static_cast<int>(i));
       if (!s.included) continue;
       auto it = resumed.find(s.result.name);
       if (it != resumed.end()) {
         s.result = it->second;
+        s.result.step_name = plan_.steps[i].step_name;
+        s.result.outputs = plan_.steps[i].outputs;
         s.resumed = true;
         ++resumed_count_;
         continue;
@@ -402,7 +417,7 @@ class RunLoop {
     auto key = KeyOf(p);
     if (!key.ok()) return Terminal(i, StepStatus::kFailed, key.status().message());
     s.result.cache_key = *key;
-    if (options_.use_cache && p.spec->cache) {
+    if (UsesCache(p)) {
       if (auto entry = cache_->Lookup(*key)) {
         Status st = cache_->Restore(*entry, spec_.base_dir, memo_.get());
         if (st.ok()) {
@@ -415,12 +430,19 @@ class RunLoop {
     StartAttempt(i);
   }
 
+  bool UsesCache(const PlannedStep& p) const {
+    if (!options_.use_cache || !p.spec->cache) return false;
+    const StepType* type = p.spec->is_builtin() && types_ ? types_->Find(p.spec->type) : nullptr;
+    return type == nullptr || type->Cacheable();
+  }
+
   // The cache key; a built-in's implicit inputs (e.g. ingest's glob) count as inputs.
   StatusOr<std::string> KeyOf(const PlannedStep& p) {
     const StepType* type = p.spec->is_builtin() && types_ ? types_->Find(p.spec->type) : nullptr;
     if (!type) return ComputeCacheKey(p, spec_.base_dir, std::string(CairnVersion()), memo_.get());
     PlannedStep with_implicit = p;
-    StepContext ctx{spec_.base_dir, p.with, p.inputs, p.outputs, p.params, ""};
+    StepContext ctx{spec_.base_dir, p.with, p.inputs, p.outputs, p.params, "", run_id_, p.name,
+                    ""};
     for (auto& in : type->ImplicitInputs(ctx)) with_implicit.inputs.push_back(std::move(in));
     return ComputeCacheKey(with_implicit, spec_.base_dir, std::string(CairnVersion()),
                            memo_.get());
@@ -452,8 +474,10 @@ class RunLoop {
     s.result.stdout_path = log_base + ".out";
     s.result.stderr_path = log_base + ".err";
     std::string outputs_file = run_dir_ + "/outputs/" + p.name;
+    s.result.metrics_path = run_dir_ + "/metrics/" + p.name + ".json";
     std::error_code ec;
     fs::remove(outputs_file, ec);
+    fs::remove(s.result.metrics_path, ec);
     // Declared outputs' folders exist before the step runs.
     for (const auto& o : p.outputs) {
       fs::create_directories((fs::path(spec_.base_dir) / o).parent_path(), ec);
@@ -473,6 +497,7 @@ class RunLoop {
     ps.env["CAIRN_RUN_ID"] = run_id_;
     ps.env["CAIRN_STEP"] = p.name;
     ps.env["CAIRN_OUTPUTS"] = outputs_file;
+    ps.env["CAIRN_METRICS"] = s.result.metrics_path;
     ps.env["CAIRN_ATTEMPT"] = std::to_string(s.result.attempts);
     if (p.item) ps.env["CAIRN_ITEM"] = p.item->ToText();
     for (const auto& [k, v] : p.params) {
@@ -495,7 +520,9 @@ class RunLoop {
     Slot& s = slots_[i];
     const StepType* type = types_ ? types_->Find(p.spec->type) : nullptr;
     if (!type) return AttemptFailed(i, fmt::format("unknown step type '{}'", p.spec->type));
-    StepContext ctx{spec_.base_dir, p.with, p.inputs, p.outputs, p.params, s.result.stdout_path};
+    StepContext ctx{spec_.base_dir, p.with,   p.inputs,          p.outputs,
+                    p.params,       s.result.stdout_path, run_id_, p.name,
+                    s.result.metrics_path};
     std::map<std::string, std::string> values;
     Status st = type->Run(ctx, &values);
     {
@@ -553,7 +580,7 @@ class RunLoop {
     Slot& s = slots_[i];
     s.result.values = std::move(values);
     s.result.duration_ms = (NowUs() - s.started_us) / 1000;
-    if (options_.use_cache && p.spec->cache) {
+    if (UsesCache(p)) {
       Status st = cache_->Store(s.result.cache_key, p, spec_.base_dir, s.result.values,
                                 memo_.get());
       if (!st.ok()) Progress(fmt::format("warning: could not cache {}: {}", p.name, st.message()));

@@ -4,8 +4,10 @@
 // - Each `run` step is one process (through the ProcessLauncher) in its own process group,
 //   with cwd = the spec's folder, stdout/stderr kept in <run dir>/logs/<step>.out|.err, and
 //   the env: the declared env, CAIRN_RUN_ID, CAIRN_STEP, CAIRN_ITEM (foreach),
-//   CAIRN_PARAM_<NAME> for the params it uses, and CAIRN_OUTPUTS: a file the step may write
-//   `key=value` lines (or a flat JSON object) to; those values feed `when` conditions.
+//   CAIRN_PARAM_<NAME> for the params it uses, CAIRN_OUTPUTS: a file the step may write
+//   `key=value` lines (or a flat JSON object) to (those values feed `when` conditions), and
+//   CAIRN_METRICS: a file the step may write a flat JSON object of numbers to (its metrics
+//   in lineage; a declared output named metrics.json counts too).
 // - The folders holding a step's declared outputs are created before it runs.
 // - A failed step stops its dependants (status not-run); independent steps go on. Retries
 //   wait backoff * factor^(attempt-1), capped at max_backoff. A timeout kills the whole
@@ -38,6 +40,9 @@ namespace cairn::pipeline {
 // The version that goes into cache keys.
 std::string_view CairnVersion();
 
+// A fresh run id: "<UTC yyyymmddThhmmssZ>-<6 hex>".
+std::string NewPipelineRunId(const Clock& clock);
+
 enum class StepStatus { kPending, kRunning, kSucceeded, kCached, kFailed, kSkipped, kNotRun };
 std::string_view StepStatusName(StepStatus s);  // "succeeded", "cached", "not-run", ...
 
@@ -52,6 +57,9 @@ struct StepResult {
   std::string message;  // why it failed / was skipped
   std::string stdout_path, stderr_path;
   std::map<std::string, std::string> values;  // what it wrote to $CAIRN_OUTPUTS
+  std::string step_name;               // the spec step (differs for foreach instances)
+  std::vector<std::string> outputs;    // declared outputs, resolved, relative to the spec
+  std::string metrics_path;            // where $CAIRN_METRICS pointed
 };
 
 struct RunResult;
@@ -73,6 +81,7 @@ struct RunOptions {
   bool use_cache = true;
   std::string state_dir;       // "" = <spec folder>/.cairn/pipelines
   std::string resume_run_id;   // "" = a new run
+  std::string run_id;          // the new run's id ("" = generated; [A-Za-z0-9_-] only)
   std::vector<std::string> only_steps;  // non-empty: run just these instances, ignoring deps
   std::map<std::string, Value> params;  // overrides
   // Called with one human-readable line per event (start, finish, cache hit, failure).

@@ -1,5 +1,7 @@
 #include "pipeline/schedule.h"
 
+#include <climits>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -238,9 +240,13 @@ StatusOr<int64_t> CronSchedule::NextAfter(int64_t after_millis, const TimeZone& 
 // --- ActiveRuns ----------------------------------------------------------------------------
 
 bool ActiveRuns::TryStart(const std::string& pipeline, bool allow_concurrent) {
+  return TryStartLimited(pipeline, allow_concurrent ? INT_MAX : 1);
+}
+
+bool ActiveRuns::TryStartLimited(const std::string& pipeline, int max_active) {
   std::lock_guard<std::mutex> lock(mu_);
   int& n = active_[pipeline];
-  if (n > 0 && !allow_concurrent) return false;
+  if (n >= std::max(1, max_active)) return false;
   ++n;
   return true;
 }
@@ -276,10 +282,25 @@ void Scheduler::Unschedule(const std::string& pipeline) {
   entries_.erase(pipeline);
 }
 
-Status Scheduler::StartLocked(const std::string& pipeline, bool allow_concurrent,
-                              const std::string& reason) {
-  if (!active_->TryStart(pipeline, allow_concurrent)) {
-    return FailedPrecondition(fmt::format("pipeline '{}' already has an active run", pipeline));
+void Scheduler::SetMaxActive(const std::string& pipeline, int max_active) {
+  std::lock_guard<std::mutex> lock(mu_);
+  max_active_[pipeline] = max_active;
+}
+
+Status Scheduler::StartLocked(const std::string& pipeline, const std::string& reason) {
+  int max_active = 1;
+  auto limit = max_active_.find(pipeline);
+  auto entry = entries_.find(pipeline);
+  if (limit != max_active_.end()) {
+    max_active = limit->second;
+  } else if (entry != entries_.end() && entry->second.allow_concurrent) {
+    max_active = INT_MAX;
+  }
+  if (!active_->TryStartLimited(pipeline, max_active)) {
+    return FailedPrecondition(
+        max_active <= 1
+            ? fmt::format("pipeline '{}' already has an active run", pipeline)
+            : fmt::format("pipeline '{}' already has {} active runs", pipeline, max_active));
   }
   Status st = start_run_(pipeline, reason);
   if (!st.ok()) active_->Finish(pipeline);
@@ -295,7 +316,7 @@ std::vector<Scheduler::Firing> Scheduler::Tick() {
     Firing f;
     f.pipeline = name;
     f.scheduled_millis = e.next_millis;
-    Status st = StartLocked(name, e.allow_concurrent, "schedule " + e.cron.text());
+    Status st = StartLocked(name, "schedule " + e.cron.text());
     f.started = st.ok();
     if (!st.ok()) {
       f.why_not = st.code() == Code::kFailedPrecondition ? "already running" : st.message();
@@ -316,9 +337,7 @@ int64_t Scheduler::NextFireMillis() const {
 
 Status Scheduler::Trigger(const std::string& pipeline, const std::string& reason) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = entries_.find(pipeline);
-  bool allow = it != entries_.end() && it->second.allow_concurrent;
-  return StartLocked(pipeline, allow, reason);
+  return StartLocked(pipeline, reason);
 }
 
 }  // namespace cairn::pipeline

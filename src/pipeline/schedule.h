@@ -64,6 +64,8 @@ class ActiveRuns {
  public:
   // True (and counts the run) when the pipeline has no active run or allow_concurrent.
   bool TryStart(const std::string& pipeline, bool allow_concurrent);
+  // True (and counts the run) when the pipeline has fewer than max_active active runs.
+  bool TryStartLimited(const std::string& pipeline, int max_active);
   // Marks one run of the pipeline finished.
   void Finish(const std::string& pipeline);
   int Active(const std::string& pipeline) const;
@@ -87,6 +89,9 @@ class Scheduler {
   // InvalidArgument for a bad cron expression; NotFound for an unknown time zone.
   Status Schedule(const std::string& pipeline, const ScheduleSpec& schedule);
   void Unschedule(const std::string& pipeline);
+  // The most active runs the pipeline may have (a registered pipeline's `concurrency`).
+  // Unset: 1, or unlimited when its schedule allows concurrency.
+  void SetMaxActive(const std::string& pipeline, int max_active);
 
   struct Firing {
     std::string pipeline;
@@ -111,14 +116,14 @@ class Scheduler {
     bool allow_concurrent = false;
     int64_t next_millis = 0;
   };
-  Status StartLocked(const std::string& pipeline, bool allow_concurrent,
-                     const std::string& reason);
+  Status StartLocked(const std::string& pipeline, const std::string& reason);
 
   const Clock* clock_;
   ActiveRuns* active_;
   StartRunFn start_run_;
   mutable std::mutex mu_;
   std::map<std::string, Entry> entries_;  // GUARDED_BY(mu_)
+  std::map<std::string, int> max_active_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace cairn::pipeline

@@ -23,6 +23,9 @@ struct StepContext {
   std::vector<std::string> outputs;           // declared outputs, interpolated
   std::map<std::string, Value> params;        // the params the step uses
   std::string log_path;                       // where the step's log goes (its stdout file)
+  std::string run_id;                         // the pipeline run
+  std::string step;                           // the step instance's name
+  std::string metrics_path;                   // where the step may write its metrics JSON
 };
 
 class StepType {
@@ -36,6 +39,9 @@ class StepType {
   // Files the step reads beyond its declared inputs (relative to ctx.base_dir, or absolute),
   // hashed into its cache key. Default: none.
   virtual std::vector<std::string> ImplicitInputs(const StepContext& ctx) const { return {}; }
+  // False for steps with effects outside their outputs (register, promote, deploy): they
+  // run every time, whatever the step's `cache` setting.
+  virtual bool Cacheable() const { return true; }
 };
 
 class StepTypeRegistry {

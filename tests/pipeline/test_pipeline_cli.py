@@ -65,7 +65,8 @@ def test_run_fail_resume_and_cache(tmp_path):
     ("steps:\n  a: {run: x, needs: [a]}\n", [], "pipeline.yaml:2:"),
     ("steps:\n  a: {run: x\n", [], "malformed YAML"),
     ("params: {n: 1}\nsteps:\n  a: {run: x}\n", ["--param", "n=one"], "'one' is not a valid int"),
-    ("steps:\n  a: {type: train-xgboost}\n", [], "unknown step type 'train-xgboost'"),
+    ("steps:\n  a: {type: train-lightgbm}\n", [], "unknown step type 'train-lightgbm'"),
+    ("steps:\n  a: {type: train-xgboost}\n", [], "train-xgboost needs 'with.data'"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, spec, args, message):
     (tmp_path / "pipeline.yaml").write_text(spec)
