@@ -26,4 +26,12 @@ fi
 
 if [ "${CAIRN_SKIP_PIP:-0}" != "1" ]; then
   python3 -m pip install -q --disable-pip-version-check -r "$here/tests/requirements.txt"
+  # The Argo schema check of compiled pipelines (tests/pipeline/argo_schema) runs on node with
+  # the npm packages pinned in its package-lock.json.
+  if ! command -v npm >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+  fi
+  (cd "$here/tests/pipeline/argo_schema" && npm ci --no-audit --no-fund --loglevel=error)
 fi

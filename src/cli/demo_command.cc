@@ -1,7 +1,9 @@
 // `cairn demo`: seeds the embedded store with a small, real end-to-end story so a new user
 // sees something worth opening: XGBoost models trained on NannyML's car-loan data (params,
 // per-round learning curves, the model file as an artifact) and a production-monitoring run
-// (monthly drift, data quality and realized AUC, the HTML report as an artifact).
+// (monthly drift, data quality and realized AUC, the HTML report as an artifact), then the
+// example pipeline (examples/car_loan: ingest → validate → train → evaluate → register →
+// promote to `test`) with its lineage in the same store.
 // Idempotent: a store that already holds the demo experiment is left alone.
 
 #include <CLI/CLI.hpp>
@@ -25,6 +27,12 @@
 #include "monitor/data_source.h"
 #include "monitor/monitor.h"
 #include "cli/platform_stores.h"
+#ifdef CAIRN_PIPELINE_HAVE_SERVICE
+#include "pipeline/executor.h"
+#include "pipeline/lineage.h"
+#include "pipeline/platform_steps.h"
+#include "pipeline/store_platform.h"
+#endif
 
 namespace cairn::cli {
 
@@ -39,6 +47,7 @@ struct DemoFlags {
   std::string backend_store_uri;
   std::string artifacts_destination;
   std::string demo_dir = "demo";
+  std::string pipeline;  // "" = <demo_dir>/../examples/car_loan/pipeline.yaml
 };
 
 // A dense row-major float matrix with NaN for missing, and labels.
@@ -245,6 +254,45 @@ Status MonitorRun(tracking::TrackingStore& store, artifacts::LocalArtifactStore&
   return OkStatus();
 }
 
+#ifdef CAIRN_PIPELINE_HAVE_SERVICE
+// Runs the example pipeline on the demo's own data, in a copy beside the database, with its
+// lineage and model version in the demo's store (pipeline/lineage.h).
+Status PipelineRun(PlatformStores& stores, artifacts::LocalArtifactStore& artifacts,
+                   const DemoFlags& flags, const std::string& db_path) {
+  std::string source = flags.pipeline.empty()
+                           ? flags.demo_dir + "/../examples/car_loan/pipeline.yaml"
+                           : flags.pipeline;
+  namespace fs = std::filesystem;
+  fs::path work = fs::absolute(fs::path(db_path)).parent_path() / "demo-pipeline";
+  std::error_code ec;
+  fs::create_directories(work, ec);
+  fs::copy_file(source, work / "pipeline.yaml", fs::copy_options::overwrite_existing, ec);
+  if (ec) return NotFound("cannot copy the example pipeline " + source + ": " + ec.message());
+  ASSIGN_OR_RETURN(pipeline::PipelineSpec spec,
+                   pipeline::LoadSpec((work / "pipeline.yaml").string()));
+  auto platform = pipeline::NewStorePlatform(stores.tracking.get(), stores.registry.get(),
+                                             &artifacts, nullptr, "cairn-demo");
+  pipeline::LineageOptions lineage_options;
+  lineage_options.warn = [](const std::string& m) { std::fprintf(stderr, "  %s\n", m.c_str()); };
+  pipeline::LineageRecorder lineage(platform.get(), &SystemClock::Get(), lineage_options);
+  auto types = pipeline::AllStepTypes(&lineage);
+  RETURN_IF_ERROR(pipeline::CheckStepTypes(spec, types));
+  pipeline::RunOptions options;
+  options.jobs = 2;
+  options.observer = &lineage;
+  ASSIGN_OR_RETURN(auto data, pipeline::ParseParamOverride(
+                                  spec, "data=" + fs::absolute(flags.demo_dir).string() +
+                                            "/data/car_loan_reference.csv.gz"));
+  options.params[data.first] = data.second;
+  options.progress = [](const std::string& line) { std::fprintf(stderr, "  %s\n", line.c_str()); };
+  auto launcher = pipeline::NewPosixProcessLauncher();
+  pipeline::Executor executor(launcher.get(), &SystemClock::Get(), &types);
+  ASSIGN_OR_RETURN(pipeline::RunResult result, executor.Run(spec, options));
+  if (!result.ok) return Internal("the example pipeline failed (logs in " + result.run_dir + ")");
+  return OkStatus();
+}
+#endif
+
 Status SeedDemo(const DemoFlags& flags) {
   ASSIGN_OR_RETURN(StorePaths paths,
                    ResolveStorePaths(flags.backend_store_uri, flags.artifacts_destination));
@@ -267,6 +315,10 @@ Status SeedDemo(const DemoFlags& flags) {
     RETURN_IF_ERROR(TrainRun(*store, artifacts, experiment_id, data, cfg));
   }
   RETURN_IF_ERROR(MonitorRun(*store, artifacts, experiment_id, flags.demo_dir));
+#ifdef CAIRN_PIPELINE_HAVE_SERVICE
+  std::fprintf(stderr, "cairn demo: running the example pipeline\n");
+  RETURN_IF_ERROR(PipelineRun(stores, artifacts, flags, paths.db_path));
+#endif
   std::fprintf(stderr, "cairn demo: done\n");
   return OkStatus();
 }
@@ -281,6 +333,8 @@ void AddDemoCommand(CLI::App& app) {
                   "Folder for artifacts (default: cairn-data/artifacts)");
   cmd->add_option("--demo-dir", flags->demo_dir, "The repository's demo/ folder")
       ->capture_default_str();
+  cmd->add_option("--pipeline", flags->pipeline,
+                  "The example pipeline (default: <demo-dir>/../examples/car_loan/pipeline.yaml)");
   cmd->callback([flags] {
     Status st = SeedDemo(*flags);
     if (!st.ok()) {

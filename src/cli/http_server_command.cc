@@ -97,6 +97,9 @@ void AddRoutesOfThisBuild(http::Router& router) {
 
 int RunServer(const ServerFlags& flags) {
   if (flags.quiet) log::SetLevel(log::Level::kWarn);
+  // Before any thread starts (the deployments' and pipelines' threads too), so that SIGTERM
+  // reaches WaitForTerminationSignal instead of killing the process from another thread.
+  BlockTerminationSignals();
   auto paths = ResolveStorePaths(flags.backend_store_uri, flags.artifacts_destination);
   if (!paths.ok()) {
     std::fprintf(stderr, "cairn server: %s\n", paths.status().message().c_str());
@@ -166,7 +169,6 @@ int RunServer(const ServerFlags& flags) {
   options.max_body_bytes = flags.max_body_mb << 20;
   options.access_log = !flags.quiet;
   options.read_timeout_ms = flags.read_timeout_ms;
-  BlockTerminationSignals();
   http::Server server(options, &router);
   auto port = server.Start();
   if (!port.ok()) {

@@ -76,6 +76,14 @@ StatusOr<Lineage> OpenLineage(const PipelineFlags& f) {
   std::string uri = f.tracking_uri.empty() ? EnvOr("MLFLOW_TRACKING_URI", "") : f.tracking_uri;
   if (uri.empty()) return l;
   if (uri.rfind("http://", 0) != 0 && uri.rfind("https://", 0) != 0) {
+    if (f.tracking_uri.empty()) {
+      // A file store from the environment is the mlflow client's business, not ours.
+      if (!f.quiet) {
+        std::fprintf(stderr, "note: MLFLOW_TRACKING_URI=%s is not an http:// server; no lineage\n",
+                     uri.c_str());
+      }
+      return l;
+    }
     return InvalidArgument("--tracking-uri must be an http:// URL of a cairn or MLflow server, "
                            "got '" + uri + "'");
   }
@@ -127,12 +135,12 @@ StatusOr<PipelineSpec> LoadAndCheck(const PipelineFlags& f,
 }
 
 int RunPipeline(const PipelineFlags& f, bool single_step) {
+  std::map<std::string, Value> overrides;
+  auto spec = LoadAndCheck(f, pipeline::AllStepTypes(nullptr), &overrides);
+  if (!spec.ok()) return Fail(spec.status());
   auto lineage = OpenLineage(f);
   if (!lineage.ok()) return Fail(lineage.status());
   auto types = pipeline::AllStepTypes(lineage->recorder.get());
-  std::map<std::string, Value> overrides;
-  auto spec = LoadAndCheck(f, types, &overrides);
-  if (!spec.ok()) return Fail(spec.status());
   auto launcher = pipeline::NewPosixProcessLauncher();
   pipeline::Executor executor(launcher.get(), &SystemClock::Get(), &types);
   pipeline::RunOptions options;
@@ -201,6 +209,11 @@ int Compile(const PipelineFlags& f) {
   std::map<std::string, Value> overrides;
   auto spec = LoadAndCheck(f, types, &overrides);
   if (!spec.ok()) return Fail(spec.status());
+  // Steps with effects outside their outputs (register, promote, deploy) are never memoized.
+  for (auto& s : spec->steps) {
+    const pipeline::StepType* t = s.is_builtin() ? types.Find(s.type) : nullptr;
+    if (t && !t->Cacheable()) s.cache = false;
+  }
   pipeline::CompileOptions options;
   options.params = overrides;
   options.spec_path_in_image = f.spec_path_in_image;

@@ -227,7 +227,9 @@ ojson ArgoTemplate(const Compiled& c, const CompiledStep& cs, const CompileOptio
     command.push_back("--param");
     command.push_back(fmt::format("{}={{{{inputs.parameters.{}}}}}", p, p));
   }
-  ojson container = {{"image", c.image}, {"command", command}, {"workingDir", kWorkDir}};
+  // Argo names a container template's container "main"; the API schema requires a name.
+  ojson container = {{"name", "main"}, {"image", c.image}, {"command", command},
+                     {"workingDir", kWorkDir}};
   ojson env = ojson::array();
   env.push_back({{"name", "CAIRN_OUTPUTS_DIR"}, {"value", kOutputsDir}});
   for (const auto& [k, v] : s.env) env.push_back({{"name", k}, {"value", v}});

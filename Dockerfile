@@ -1,0 +1,41 @@
+# cairn in a container: the image compiled pipelines run their steps in
+# (`cairn pipeline step ...`, see src/pipeline/compile.h) and serving runs (`cairn serve`,
+# `cairn server`). Multi-stage: build on Debian bookworm with the same apt packages as
+# scripts/install-deps.sh, run on bookworm-slim with only the shared libraries cairn links,
+# as a non-root user.
+#   docker build -t cairn:0.1.0 .
+#   docker run --rm -p 5000:5000 cairn:0.1.0 server --host 0.0.0.0 --port 5000
+
+FROM debian:bookworm AS build
+WORKDIR /src
+# The apt package list lives in one place: scripts/install-deps.sh (pip is skipped: the
+# Python packages are for tests and benchmarks only).
+COPY scripts/install-deps.sh scripts/install-deps.sh
+RUN CAIRN_SKIP_PIP=1 ./scripts/install-deps.sh && rm -rf /var/lib/apt/lists/*
+COPY CMakeLists.txt ./
+COPY cmake cmake
+COPY src src
+RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCAIRN_BUILD_TESTS=OFF \
+      -DCAIRN_BUILD_BENCH=OFF -DCAIRN_ONLY="" \
+ && ninja -C build cairn \
+ && strip build/cairn
+
+FROM debian:bookworm-slim AS runtime
+# The runtime halves of the -dev packages cairn links (ldd build/cairn), tzdata for
+# schedules in time zones, ca-certificates for outbound HTTPS proxies.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libxgboost0 libdmlc0 libgomp1 libsqlite3-0 libfmt9 libyaml-cpp0.7 libssl3 \
+      libspdlog1.10 libsimdjson14 zlib1g tzdata ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system --gid 10001 cairn \
+ && useradd --system --uid 10001 --gid cairn --home-dir /work --create-home \
+      --shell /usr/sbin/nologin cairn
+COPY --from=build /src/build/cairn /usr/local/bin/cairn
+USER 10001:10001
+# Compiled pipelines run steps with this working directory (compile.h); `cairn server`
+# keeps its default data folder (cairn-data/) here too.
+WORKDIR /work
+EXPOSE 5000 8080
+ENTRYPOINT ["/usr/local/bin/cairn"]
+CMD ["--help"]
