@@ -336,3 +336,34 @@ def test_demo_runs_the_example_pipeline(tmp_path, mlflow_client_for):
         assert steps["evaluate"].data.metrics["auc"] > 0.8
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("step,code,message", [
+    ("{type: train-xgboost, inputs: [data/car.csv], with: {data: data/car.csv, target: repaid, "
+     "features: \"car_value,salary_range\"}, outputs: [out/m]}",
+     1, "feature 'salary_range' is categorical, not numeric"),
+    ("{type: train-xgboost, inputs: [data/car.csv], with: {data: data/car.csv, target: nope}, "
+     "outputs: [out/m]}", 1, "has no target column 'nope'"),
+    ("{type: train-xgboost, inputs: [data/car.csv], with: {data: data/car.csv, target: repaid, "
+     "n_estimators: many}, outputs: [out/m]}", 1, "'n_estimators' must be a number, got 'many'"),
+    ("{type: train-xgboost, with: {data: data/car.csv, target: repaid, depth: 3}}",
+     2, "train-xgboost: unknown config key 'depth'"),
+    ("{type: validate, with: {data: data/car.csv, max_missing_rate: lots}}",
+     2, "validate: 'max_missing_rate' must be a number"),
+    ("{type: validate, with: {data: data/car.csv, max_unseen_rate: 0}}",
+     2, "need 'with.reference'"),
+    ("{type: validate, inputs: [data/car.csv], with: {data: data/car.csv, binary: salary_range}}",
+     1, "binary on 'salary_range'"),
+    ("{type: evaluate, inputs: [data/car.csv], with: {model: data/car.csv, data: data/car.csv, "
+     "target: repaid}}", 1, "FAILED  s: "),
+    ("{type: deploy, with: {deployment: d}}", 2, "deploy needs 'registered' or both"),
+])
+def test_builtin_step_bad_input(tmp_path, step, code, message):
+    (tmp_path / "data").mkdir()
+    pd.read_csv(DATA, nrows=200).to_csv(tmp_path / "data" / "car.csv", index=False)
+    (tmp_path / "pipeline.yaml").write_text(f"name: bad\nsteps:\n  s: {step}\n")
+    out = subprocess.run([str(cairn_binary()), "pipeline", "run", "pipeline.yaml"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                         env={"PATH": "/usr/bin:/bin"})
+    assert out.returncode == code, out.stderr
+    assert message in out.stderr
