@@ -184,8 +184,8 @@ struct Calibration {
 const std::vector<std::string> kBinaryDefault = {"roc_auc",     "f1",       "precision",
                                                  "recall",      "specificity", "accuracy",
                                                  "confusion_matrix"};
-const std::vector<std::string> kMulticlassDefault = {"roc_auc", "f1",          "precision",
-                                                     "recall",  "specificity", "accuracy"};
+const std::vector<std::string> kMulticlassDefault = {
+    "roc_auc", "f1", "precision", "recall", "specificity", "accuracy", "confusion_matrix"};
 
 }  // namespace
 
@@ -547,7 +547,7 @@ StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& cfg, const Table&
       return InvalidArgument(fmt::format(
           "{}: the estimated metric '{}' needs model_outputs.y_pred (the predicted label)",
           cfg.config_path, m));
-    if (multiclass && (m == "confusion_matrix" || m == "business_value"))
+    if (multiclass && m == "business_value")
       return InvalidArgument(fmt::format(
           "{}: the estimated metric '{}' is supported for binary classifiers only",
           cfg.config_path, m));
@@ -673,12 +673,35 @@ StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& cfg, const Table&
     }
   }
 
+  // Multiclass confusion-matrix cells: reference counts (their std over the rows gives the SE).
+  std::vector<std::string> labels_of;
+  for (const auto& [label, column] : cfg.y_pred_proba_classes) labels_of.push_back(label);
+  std::vector<double> mc_cell_std(k * k, kNaN);
+  if (multiclass && labels) {
+    std::vector<size_t> rows = KnownRows(0, rt.num_rows, {ry, rpred});
+    std::vector<double> cnt(k * k, 0);
+    for (size_t r : rows) cnt[static_cast<size_t>(ry[r]) * k + static_cast<size_t>(rpred[r])] += 1;
+    const double m = static_cast<double>(rows.size());
+    for (size_t c = 0; c < k * k; ++c) {
+      // np.std of cnt ones and m − cnt zeros.
+      if (m == 0) continue;
+      const double mean = cnt[c] / m;
+      mc_cell_std[c] =
+          std::sqrt((cnt[c] * (1 - mean) * (1 - mean) + (m - cnt[c]) * mean * mean) / m);
+    }
+  }
+
   // --- Per chunk. ---
   const char* kCells[] = {"true_positive_count", "true_negative_count", "false_positive_count",
                           "false_negative_count"};
   std::vector<Series> series;
   for (const auto& m : metrics) {
-    if (m == "confusion_matrix") {
+    if (m == "confusion_matrix" && multiclass) {
+      for (size_t i = 0; i < k; ++i)
+        for (size_t j = 0; j < k; ++j)
+          series.push_back({fmt::format("true_{}_pred_{}_count", labels_of[i], labels_of[j]), 0.0,
+                            std::nullopt, {}, {}});
+    } else if (m == "confusion_matrix") {
       for (const char* c : kCells) series.push_back({c, 0.0, std::nullopt, {}, {}});
     } else if (m == "business_value") {
       series.push_back({spec.business_value_per_prediction ? "business_value_per_prediction"
@@ -742,6 +765,31 @@ StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& cfg, const Table&
                                  : "no rows with predicted probabilities";
           }
         };
+        if (m == "confusion_matrix" && multiclass) {
+          // Realized counts (nannyML: undefined when the targets or labels hold one class).
+          std::vector<double> real_cm(k * k, 0);
+          std::vector<bool> seen_t(k), seen_p(k);
+          for (size_t i = b; i < e; ++i) {
+            if (std::isnan(y[i]) || std::isnan(pred[i])) continue;
+            const size_t ti = static_cast<size_t>(y[i]), pi = static_cast<size_t>(pred[i]);
+            real_cm[ti * k + pi] += 1;
+            seen_t[ti] = seen_p[pi] = true;
+          }
+          const bool real_ok = std::count(seen_t.begin(), seen_t.end(), true) > 1 &&
+                               std::count(seen_p.begin(), seen_p.end(), true) > 1;
+          for (size_t ti = 0; ti < k; ++ti) {
+            for (size_t pj = 0; pj < k; ++pj) {
+              // Σ over rows predicted pj of the calibrated probability of class ti.
+              std::vector<double> v(rows.size());
+              for (size_t i = 0; i < rows.size(); ++i) v[i] = predk[pj][i] == 1 ? pc[ti][i] : 0;
+              Estimate est{PairwiseSum(v) / n * n, "", mc_cell_std[ti * k + pj] / std::sqrt(n) * n,
+                           real_ok ? real_cm[ti * k + pj] : kNaN};
+              undefined_if_empty(&est);
+              Add(&series[si++], periods[per], ch, target, est);
+            }
+          }
+          continue;
+        }
         if (m == "confusion_matrix") {
           const ExpectedCm& c = cms[0];
           double counts[4] = {c.tp / n * n, c.tn / n * n, c.fp / n * n, c.fn / n * n};

@@ -21,7 +21,8 @@
 //   - ROC AUC: rows sorted by the uncalibrated score (descending); tps = cumsum(p),
 //     fps = k − tps, both rounded to 5 decimals; trapezoid area of (fps/fps_n, tps/tps_n).
 //   - Multiclass: one-vs-rest estimates macro-averaged; accuracy = mean p of the predicted
-//     class.
+//     class; confusion-matrix cell (true a, predicted b) = Σ_{ŷ=b} p_a, recorded as
+//     `true_<a>_pred_<b>_count`.
 //   - Sampling error SE, confidence band value ∓ 3·SE clipped to the metric's limits, alert when
 //     the estimate lies strictly outside the thresholds.
 //

@@ -149,10 +149,11 @@ def credit_card():
     proba = {c: f"y_pred_proba_{c}" for c in classes}
     ms = ["roc_auc", "f1", "precision", "recall", "specificity", "accuracy"]
     est = nml.CBPE(y_pred_proba=proba, y_pred="y_pred", y_true="y_true", timestamp_column_name="timestamp",
-                   problem_type="classification_multiclass", chunk_size=6000, metrics=ms)
+                   problem_type="classification_multiclass", chunk_size=6000, metrics=ms + ["confusion_matrix"])
     est.fit(ref)
     print("credit card: calibrators =", {k: type(v).__name__ for k, v in est._calibrators.items()})
-    write("est_credit_card.csv.gz", rows_of(est.estimate(ana), [(m, m) for m in ms]))
+    cells = [(f"true_{t}_pred_{p}", f"true_{t}_pred_{p}_count") for t in classes for p in classes]
+    write("est_credit_card.csv.gz", rows_of(est.estimate(ana), [(m, m) for m in ms] + cells))
 
 
 def car_price():
