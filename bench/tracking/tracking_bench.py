@@ -158,7 +158,33 @@ def _ingest_worker(port, run_id, seconds, result_q, worker, start_q, go):
     result_q.put(points)
 
 
-def bench_ingest(port, clients, seconds, same_run=False):
+def cpu_seconds(pids):
+    """User + system CPU time so far of the given processes (and not their children)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            pass
+    return total
+
+
+def tree_pids(pid):
+    pids, out = [pid], []
+    while pids:
+        p = pids.pop()
+        out.append(p)
+        try:
+            pids.extend(int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split())
+        except OSError:
+            pass
+    return out
+
+
+def bench_ingest(port, clients, seconds, same_run=False, server_pid=None):
+    """Points per second, and the server's CPU microseconds per point (None without a pid):
+    the CPU figure is the steadier one on a machine shared with other work."""
     conn = Conn("127.0.0.1", port)
     exp = conn.call("POST", "/api/2.0/mlflow/experiments/create", {"name": f"ingest-{uuid.uuid4().hex[:8]}"})
     runs = []
@@ -173,12 +199,16 @@ def bench_ingest(port, clients, seconds, same_run=False):
         p.start()
     for _ in procs:
         ready.get()
+    pids = tree_pids(server_pid) if server_pid else []
+    cpu0 = cpu_seconds(pids)
     t0 = time.perf_counter()
     go.set()
     total = sum(q.get() for _ in procs)
+    elapsed = time.perf_counter() - t0
+    cpu_us = (cpu_seconds(pids) - cpu0) * 1e6 / total if pids else None
     for p in procs:
         p.join()
-    return total / (time.perf_counter() - t0)
+    return total / elapsed, cpu_us
 
 
 def percentiles(samples):
@@ -296,8 +326,10 @@ def main():
         results["cairn_start_s"] = startup
         results["cairn_idle_rss_mib"] = rss_kib(proc.pid) / 1024
         print(f"cairn: start {startup*1000:.1f} ms, idle RSS {results['cairn_idle_rss_mib']:.1f} MiB", file=sys.stderr)
-        results["cairn_ingest_pts_s"] = bench_ingest(port, args.clients, args.seconds)
-        print(f"cairn: ingest {results['cairn_ingest_pts_s']:.0f} points/s", file=sys.stderr)
+        results["cairn_ingest_pts_s"], results["cairn_ingest_cpu_us_per_point"] = bench_ingest(
+            port, args.clients, args.seconds, server_pid=proc.pid)
+        print(f"cairn: ingest {results['cairn_ingest_pts_s']:.0f} points/s, "
+              f"{results['cairn_ingest_cpu_us_per_point']:.2f} us server CPU/point", file=sys.stderr)
         (c50, c99), (l50, l99) = bench_latency(port, args.latency_n)
         results.update(cairn_create_run_ms=[c50, c99], cairn_log_metric_ms=[l50, l99])
         exp_id = populate_via_api(port, args.runs)
@@ -311,7 +343,8 @@ def main():
             time.sleep(2)
             results["mlflow_start_s"] = startup
             results["mlflow_idle_rss_mib"] = tree_rss_kib(proc.pid) / 1024
-            results["mlflow_ingest_pts_s"] = bench_ingest(port, args.clients, args.seconds)
+            results["mlflow_ingest_pts_s"], results["mlflow_ingest_cpu_us_per_point"] = \
+                bench_ingest(port, args.clients, args.seconds, server_pid=proc.pid)
             print(f"mlflow: ingest {results['mlflow_ingest_pts_s']:.0f} points/s", file=sys.stderr)
             (c50, c99), (l50, l99) = bench_latency(port, args.latency_n)
             results.update(mlflow_create_run_ms=[c50, c99], mlflow_log_metric_ms=[l50, l99])
@@ -334,10 +367,12 @@ def main():
         print(f"| {name} | {cs} | {ms} | {ratio} |")
 
     p = lambda v: f"p50 {v[0]:.2f} / p99 {v[1]:.2f} ms"
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     print("| measure | cairn | MLflow | cairn advantage |")
     print("|---|---|---|---|")
     row(f"log-batch ingest, 1000 metrics/request, {args.clients} clients (points/s)", "ingest_pts_s",
         lambda v: f"{v:,.0f}", True)
+    row("server CPU per ingested point (us)", "ingest_cpu_us_per_point", lambda v: f"{v:.2f}", False)
     row("create-run latency", "create_run_ms", p, False)
     row("log-metric latency", "log_metric_ms", p, False)
     row(f"search-runs over {args.runs:,} runs (filter metric+param, order by metric, 100 results)",

@@ -24,6 +24,7 @@ Query FromSql(search::SqlQuery q) {
     m.from = std::move(q.metric_first->from);
     m.joins = std::move(q.metric_first->joins);
     m.order_by = std::move(q.metric_first->order_by);
+    m.rest_where = std::move(q.metric_first->rest_where);
     for (auto& v : q.metric_first->from_binds) {
       std::visit([&](auto& x) { m.from_binds.emplace_back(x); }, v);
     }

@@ -36,6 +36,7 @@ struct Query {
     std::string joins;
     std::vector<Value> join_binds;
     std::string order_by;
+    std::string rest_where;  // the other runs (NaN or missing), over the full query's joins
   };
   std::optional<MetricFirst> metric_first;
 };

@@ -77,6 +77,9 @@ std::string JoinUri(const std::string& base, std::string_view part) {
   return base + "/" + std::string(part);
 }
 
+// Binds a search's WHERE values, the store's own filters, then LIMIT and OFFSET.
+using BindRest = std::function<void(Statement&, int&, int64_t limit, int64_t offset)>;
+
 void BindValues(Statement& st, int& index, const std::vector<search_adapter::Value>& values) {
   for (const auto& v : values) {
     std::visit([&](const auto& x) { st.Bind(index++, x); }, v);
@@ -591,16 +594,17 @@ StatusOr<LoggedModel> LoadLoggedModel(Database& db, std::string_view model_id,
 
 // A search ordered first by a metric: the runs with a real value of that metric come first in
 // MLflow's order (NaN and missing sort after every number, both directions), so a page that
-// lies entirely among them is read from the metric's (key, value) index in order, stopping
-// after `limit` matches. That plan loses when the filters are so selective that the scan
-// passes many runs per match, so it gets a bounded amount of work (metric_order_scan_budget
-// SQLite instructions) and then gives way to the planner's full query. Returns true with the
-// page in `ids` when it answered; false when the full query must: the budget ran out, or the
-// page reaches past the real values into the NaN/missing runs (fewer than `limit` rows).
+// starts among them is read from the metric's (key, value) index in order, stopping after
+// `limit` matches. That plan loses when the filters are so selective that the scan passes many
+// runs per match, so it gets a bounded amount of work (metric_order_scan_budget SQLite
+// instructions) and then gives way to the planner's full query. A page that runs past the real
+// values is completed with the NaN/missing runs in MLflow's order (the full query restricted
+// to them). Returns true with the page in `ids` when it answered; false when the full query
+// must: the budget ran out, or the page starts beyond the real values (their count unknown).
 StatusOr<bool> SearchRunsMetricFirst(Database& db, const search_adapter::Query& q,
-                                     const std::string& tail,
-                                     const std::function<void(Statement&, int&)>& bind_rest,
-                                     int limit, int64_t budget, std::vector<std::string>& ids) {
+                                     const std::string& tail, const BindRest& bind_rest,
+                                     int limit, int64_t offset, int64_t budget,
+                                     std::vector<std::string>& ids) {
   if (!q.metric_first || budget == 0) return false;
   const auto& m = *q.metric_first;
   ASSIGN_OR_RETURN(Statement st, db.Prepare("SELECT r.run_uuid FROM " + m.from + m.joins +
@@ -609,7 +613,7 @@ StatusOr<bool> SearchRunsMetricFirst(Database& db, const search_adapter::Query& 
   int index = 1;
   BindValues(st, index, m.from_binds);
   BindValues(st, index, m.join_binds);
-  bind_rest(st, index);
+  bind_rest(st, index, limit, offset);
   db.SetStepBudget(budget > 0 ? budget : 0);
   Status failed;
   while (true) {
@@ -625,7 +629,25 @@ StatusOr<bool> SearchRunsMetricFirst(Database& db, const search_adapter::Query& 
   db.SetStepBudget(0);
   if (over_budget) return false;
   RETURN_IF_ERROR(failed);
-  return static_cast<int>(ids.size()) == limit;
+  const int found = static_cast<int>(ids.size());
+  if (found == limit) return true;
+  // Short: every real value from `offset` on is in `ids`, so the page continues with the
+  // first NaN/missing runs. Unless nothing came back past a non-zero offset: then how many
+  // real values lie before the offset is unknown.
+  if (found == 0 && offset > 0) return false;
+  ASSIGN_OR_RETURN(Statement rest,
+                   db.Prepare("SELECT r.run_uuid FROM runs r" + q.joins + " WHERE (" + q.where +
+                              ") AND (" + m.rest_where + tail + q.order_by +
+                              " LIMIT ? OFFSET ?"));
+  index = 1;
+  BindValues(rest, index, q.join_binds);
+  bind_rest(rest, index, limit - found, 0);
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, rest.Step());
+    if (!more) break;
+    ids.push_back(rest.Text(0));
+  }
+  return true;
 }
 
 Status ValidateMaxResults(int max_results, int limit) {
@@ -1004,23 +1026,24 @@ StatusOr<SearchRunsResult> SqliteTrackingStore::SearchRuns(const SearchRunsReque
                            ") ORDER BY ";
   const std::string sql = "SELECT r.run_uuid FROM runs r" + q.joins + " WHERE (" + q.where +
                           tail + q.order_by + " LIMIT ? OFFSET ?";
-  auto bind_rest = [&](Statement& st, int& index) {
+  auto bind_rest = [&](Statement& st, int& index, int64_t limit, int64_t skip) {
     BindValues(st, index, q.where_binds);
     for (int64_t id : experiment_ids) st.Bind(index++, id);
     for (const auto& s : stages) st.Bind(index++, s);
-    st.Bind(index++, static_cast<int64_t>(request.max_results));
-    st.Bind(index++, offset);
+    st.Bind(index++, limit);
+    st.Bind(index++, skip);
   };
   RETURN_IF_ERROR(pool_->Read([&](Database& db) -> Status {
     std::vector<std::string> ids;
-    ASSIGN_OR_RETURN(bool done, SearchRunsMetricFirst(db, q, tail, bind_rest, request.max_results,
-                                                      metric_order_scan_budget_, ids));
+    ASSIGN_OR_RETURN(bool done,
+                     SearchRunsMetricFirst(db, q, tail, bind_rest, request.max_results, offset,
+                                           metric_order_scan_budget_, ids));
     if (!done) {
       ids.clear();
       ASSIGN_OR_RETURN(Statement st, db.Prepare(sql));
       int index = 1;
       BindValues(st, index, q.join_binds);
-      bind_rest(st, index);
+      bind_rest(st, index, request.max_results, offset);
       while (true) {
         ASSIGN_OR_RETURN(bool more, st.Step());
         if (!more) break;

@@ -351,6 +351,7 @@ StatusOr<SqlQuery> CompileRunSearch(std::string_view filter,
              t.alias + ".is_nan = 0";
     m.from_binds.push_back(t.key);
     m.joins = order_builder.joins().substr(t.joins_end);
+    m.rest_where = "(" + t.alias + ".run_uuid IS NULL OR " + t.alias + ".is_nan = 1)";
     m.join_binds.assign(order_builder.join_binds().begin() + t.join_binds_end,
                         order_builder.join_binds().end());
     m.order_by = t.alias + ".value" + (t.ascending ? " ASC" : " DESC") +

@@ -113,6 +113,10 @@ struct MetricFirstOrder {
   std::string joins;                   // the other order_by terms' LEFT JOINs
   std::vector<BindValue> join_binds;
   std::string order_by;                // the full order without the NaN/missing CASE
+  // The complement, for the full query (its joins and binds): the runs whose value of that
+  // metric is NaN or missing, which follow in the full order ("(o1.run_uuid IS NULL OR
+  // o1.is_nan = 1)", no binds).
+  std::string rest_where;
 };
 
 // SQL fragments for one search (see the file comment for how to assemble them).

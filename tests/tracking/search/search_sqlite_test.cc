@@ -333,6 +333,14 @@ TEST_P(SearchSqliteTest, MetricFirstOrderIsThePrefixOfTheFullOrder) {
       EXPECT_TRUE(std::equal(first.begin(), first.end(), full.begin()))
           << spec.filter << " / " << order[0] << "\n  first: " << testing::Join(first)
           << "  full: " << testing::Join(full);
+      // rest_where selects exactly the remaining runs, in the full order.
+      std::vector<std::string> rest =
+          db.Query("SELECT r.name FROM runs r" + q->joins + " WHERE (" + q->where + ") AND (" +
+                       m.rest_where + store_filter + q->order_by, full_binds);
+      EXPECT_EQ(first.size() + rest.size(), full.size()) << spec.filter << " / " << order[0];
+      EXPECT_TRUE(std::equal(rest.begin(), rest.end(), full.begin() + std::min(first.size(),
+                                                                                full.size())))
+          << spec.filter << " / " << order[0];
       if (full.size() > first.size()) ++non_empty_tails;  // NaN or missing runs after them
       ++checked;
     }
