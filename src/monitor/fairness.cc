@@ -7,8 +7,10 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <string_view>
 #include <unordered_map>
 
+#include "monitor/data_source.h"
 #include "monitor/groups.h"
 #include "monitor/performance.h"
 
@@ -90,6 +92,33 @@ StatusOr<std::vector<Grouping>> MakeGroupings(const FairnessSpec& spec, const Ta
   return out;
 }
 
+// The 0/1 predicted labels of `column` (numbers, False/True, or labels that parse as numbers);
+// NaN when missing. Errors: NotFound, InvalidArgument for any other value.
+StatusOr<std::vector<double>> BinaryLabels(const Table& t, const std::string& column) {
+  const Column* c = t.Find(column);
+  if (c == nullptr) return NotFound(fmt::format("{}: no column '{}'", t.source, column));
+  std::vector<double> out(c->size(), kNaN);
+  for (size_t i = 0; i < c->size(); ++i) {
+    double v = kNaN;
+    if (c->type == ColumnType::kContinuous) {
+      v = c->numbers[i];
+    } else if (c->type == ColumnType::kBoolean) {
+      if (c->codes[i] != kMissingCode) v = c->codes[i];
+    } else if (c->type == ColumnType::kCategorical && c->codes[i] != kMissingCode &&
+               !ParseNumber(c->dictionary[c->codes[i]], &v)) {
+      v = -1;  // reported below
+    }
+    if (!std::isnan(v) && v != 0 && v != 1) {
+      return InvalidArgument(fmt::format(
+          "{}: data row {}, column '{}': a binary classifier's predicted labels must be 0 or 1 "
+          "(or False/True)",
+          t.source, i + 1, column));
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
 // Python's builtin min over [a, b]: keeps `a` unless b < a (so a NaN `a` wins).
 double PyMin(double a, double b) { return b < a ? b : a; }
 double PyMax(double a, double b) { return b > a ? b : a; }
@@ -109,13 +138,13 @@ StatusOr<std::vector<Record>> ComputeFairness(const MonitorConfig& cfg, const Ta
   const Table* tables[2] = {&rt, &at};
   const std::vector<Chunk>* chunks[2] = {&rc, &ac};
   ASSIGN_OR_RETURN(std::vector<Grouping> groupings, MakeGroupings(spec, tables));
+  // Predictions: the column AttachTargets made, or (no targets yet) the y_pred column itself.
+  const bool targets = rt.Find(kTargetColumn) != nullptr && at.Find(kTargetColumn) != nullptr &&
+                       rt.Find(kPredColumn) != nullptr && at.Find(kPredColumn) != nullptr;
+  std::vector<double> own_predictions[2];
   for (int p = 0; p < 2; ++p) {
-    if (tables[p]->Find(kPredColumn) == nullptr || tables[p]->Find(kTargetColumn) == nullptr) {
-      return InvalidArgument(
-          fmt::format("{}: fairness needs the target and y_pred ('target' and "
-                      "'model_outputs' in the config)",
-                      cfg.config_path));
-    }
+    if (targets) break;
+    ASSIGN_OR_RETURN(own_predictions[p], BinaryLabels(*tables[p], cfg.y_pred));
   }
   std::vector<Record> out;
   for (const Grouping& g : groupings) {
@@ -130,8 +159,10 @@ StatusOr<std::vector<Record>> ComputeFairness(const MonitorConfig& cfg, const Ta
     };
     for (int p = 0; p < 2; ++p) {
       const std::string period = p == 0 ? "reference" : "analysis";
-      const std::vector<double>& y = tables[p]->Find(kTargetColumn)->numbers;
-      const std::vector<double>& yhat = tables[p]->Find(kPredColumn)->numbers;
+      const std::vector<double>& yhat =
+          targets ? tables[p]->Find(kPredColumn)->numbers : own_predictions[p];
+      const std::vector<double> no_targets(targets ? 0 : yhat.size(), kNaN);
+      const std::vector<double>& y = targets ? tables[p]->Find(kTargetColumn)->numbers : no_targets;
       const std::vector<int32_t>& codes = g.codes[p];
       for (const Chunk& ch : *chunks[p]) {
         std::vector<GroupCounts> counts(g.index.size());
@@ -178,6 +209,7 @@ StatusOr<std::vector<Record>> ComputeFairness(const MonitorConfig& cfg, const Ta
           tpr.push_back(t);
           fpr.push_back(f);
           group_record("selection_rate", s, std::nullopt);
+          if (!targets) continue;
           group_record("true_positive_rate", t, c.tp + c.fn);
           group_record("false_positive_rate", f, c.fp + c.tn);
           group_record("precision", SafeRate(c.tp, c.tp + c.fp), c.tp + c.fp);
@@ -192,6 +224,8 @@ StatusOr<std::vector<Record>> ComputeFairness(const MonitorConfig& cfg, const Ta
             {"equal_opportunity_ratio", tp.ratio},
         };
         for (const auto& [metric, value] : aggregates) {
+          if (!targets && std::string_view(metric).find("parity") == std::string_view::npos)
+            continue;  // the rates need targets
           Record r = MakeRecord(period, ch, g.name, metric, "fairness");
           r.value = value;
           r.details.emplace_back("groups", static_cast<double>(sr.size()));

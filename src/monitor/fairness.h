@@ -15,6 +15,8 @@
 //                        (confusion_matrix normalize='true') and scikit-learn (zero_division),
 //                        a rate whose denominator is zero is 0, with Record::details
 //                        {"denominator": 0} saying so.
+// Before targets arrive (no analysis targets), only group_size, selection_rate and the
+// demographic parity metrics are computed, from the y_pred column.
 // Per attribute (kind "fairness", group ""):
 //   demographic_parity_difference = max_g SR_g − min_g SR_g; demographic_parity_ratio =
 //   min_g SR_g / max_g SR_g (NaN when every selection rate is 0); equalized_odds_difference =
@@ -38,8 +40,9 @@
 namespace cairn::monitor {
 
 // Records for every chunk of both periods (reference first). The tables hold the sensitive
-// attributes, kPredColumn and kTargetColumn (performance.h). Errors: InvalidArgument when the
-// model is not a binary classifier with y_pred; NotFound for a missing column.
+// attributes and kPredColumn and kTargetColumn (performance.h) when targets are attached, else
+// the y_pred column. Errors: InvalidArgument when the model is not a binary classifier with
+// y_pred or a predicted label is not 0/1; NotFound for a missing column.
 StatusOr<std::vector<Record>> ComputeFairness(const MonitorConfig& config, const Table& ref_table,
                                               const std::vector<Chunk>& ref_chunks,
                                               const Table& ana_table,

@@ -69,8 +69,7 @@ Status AppendOutcomeRecords(const MonitorConfig& cfg, bool performance,
   auto append = [&](std::vector<Record> v) {
     for (auto& r : v) records->push_back(std::move(r));
   };
-  if (o.fairness) {
-    RETURN_IF_ERROR(NeedTargets(cfg, performance, "fairness"));
+  if (o.fairness) {  // without targets: selection rates and demographic parity only
     ASSIGN_OR_RETURN(auto v, ComputeFairness(cfg, rt, rc, at, ac));
     append(std::move(v));
   }

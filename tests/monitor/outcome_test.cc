@@ -183,12 +183,32 @@ TEST_F(OutcomeTest, UnknownColumnsNameTheConfigKey) {
 TEST_F(OutcomeTest, AnalysesWithoutTargetsOrLabelsAreClearErrors) {
   // No target column in the analysis data and no targets file.
   std::string ana = "id,g,amount,p,yhat\n";
-  for (int i = 0; i < 20; ++i) ana += std::to_string(i) + ",a,3,0.5,1\n";
+  for (int i = 0; i < 20; ++i)
+    ana += std::to_string(i) + (i % 2 ? ",a,3,0.5,1\n" : i % 4 ? ",b,3,0.5,1\n" : ",b,3,0.5,0\n");
   Write("ana.csv", ana);
-  auto r = Run("fairness: {sensitive_attributes: [g]}\n");
+  auto r = Run("business_value: {matrix: [[0, 1], [1, 0]]}\n");
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("'fairness' needs targets"), std::string::npos)
+  EXPECT_NE(r.status().message().find("'business_value' needs targets"), std::string::npos)
       << r.status().ToString();
+  // Fairness before targets arrive: selection rates and demographic parity from y_pred only.
+  auto f = Run("fairness: {sensitive_attributes: [g]}\n");
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(Find(*f, "analysis", "g", "a", "selection_rate")->value, 1);
+  EXPECT_EQ(Find(*f, "analysis", "g", "b", "selection_rate")->value, 0.5);
+  const Record* dpr = Find(*f, "analysis", "g", "", "demographic_parity_ratio");
+  ASSERT_NE(dpr, nullptr);
+  EXPECT_EQ(dpr->value, 0.5);
+  EXPECT_TRUE(dpr->alert);
+  EXPECT_EQ(Find(*f, "analysis", "g", "a", "true_positive_rate"), nullptr);
+  EXPECT_EQ(Find(*f, "analysis", "g", "", "equalized_odds_difference"), nullptr);
+  // The run has no analysis targets, so the reference chunks are scored the same way.
+  EXPECT_EQ(Find(*f, "reference", "g", "a", "true_positive_rate"), nullptr);
+  Write("ana.csv",
+        "id,g,amount,p,yhat\n" + std::string("1,a,3,0.5,2\n") + ana.substr(ana.find('\n') + 1));
+  auto bad = Run("fairness: {sensitive_attributes: [g]}\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("must be 0 or 1"), std::string::npos)
+      << bad.status().ToString();
   SetUp();
   auto nolabels = [&](const std::string& extra) {
     std::string path = Write("c.yaml", std::string(kBase) + extra);
