@@ -24,7 +24,8 @@
 // Undefined values carry a reason: msle/rmsle when the reference (training) or the chunk holds a
 // negative target or prediction, any metric for a chunk without predictions.
 //
-// Thread-safety: ComputeDle uses `config.threads` XGBoost threads; no shared state.
+// Thread-safety: ComputeDle trains with one XGBoost thread (it runs beside the monitor's other
+// work items); no shared state.
 #pragma once
 
 #include <string>
