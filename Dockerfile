@@ -5,6 +5,10 @@
 # as a non-root user.
 #   docker build -t cairn:0.1.0 .
 #   docker run --rm -p 5000:5000 cairn:0.1.0 server --host 0.0.0.0 --port 5000
+# A pipeline's image adds its spec and step files on top, where `cairn pipeline compile`
+# expects them (--spec-path-in-image, default /pipeline/pipeline.yaml):
+#   FROM cairn:0.1.0
+#   COPY --chown=10001:10001 examples/car_loan /pipeline
 
 FROM debian:bookworm AS build
 WORKDIR /src

@@ -367,3 +367,28 @@ def test_builtin_step_bad_input(tmp_path, step, code, message):
                          env={"PATH": "/usr/bin:/bin"})
     assert out.returncode == code, out.stderr
     assert message in out.stderr
+
+
+def test_lineage_on_a_real_mlflow_server(tmp_path, mlflow_reference_server, mlflow_client_for):
+    """Nothing to rewrite: the same pipeline records its lineage and registers its model on
+    MLflow's own server (the anchor), through the same REST calls."""
+    import mlflow
+    spec = make_workspace(tmp_path / "ws", "car-loan-on-mlflow")
+    text = spec.read_text()
+    spec.write_text(text[:text.index("  deploy:")])
+    out = run_pipeline(spec, mlflow_reference_server.url)
+    assert out.returncode == 0, out.stderr
+    client = mlflow_client_for(mlflow_reference_server.url)
+    exp = client.get_experiment_by_name("pipeline:car-loan-on-mlflow")
+    runs = client.search_runs([exp.experiment_id])
+    parent = [r for r in runs if "mlflow.parentRunId" not in r.data.tags][0]
+    assert parent.info.status == "FINISHED"
+    steps = children_of(client, exp.experiment_id, parent.info.run_id)
+    assert set(steps) == {"ingest", "validate", "train", "evaluate", "register", "promote"}
+    assert 0.5 < steps["evaluate"].data.metrics["auc"] <= 1.0
+    mv = client.get_model_version_by_alias("car-loan-on-mlflow", "test")
+    assert mv.run_id == parent.info.run_id
+    holdout = pd.read_csv(tmp_path / "ws" / "out" / "holdout.csv")
+    pred = mlflow.pyfunc.load_model("models:/car-loan-on-mlflow@test").predict(
+        holdout[FEATURES])
+    assert len(pred) == len(holdout)
