@@ -1,5 +1,7 @@
 #include "pipeline/spec.h"
 
+#include <cctype>
+
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -191,6 +193,18 @@ class SpecParser {
     }
     if (root["name"]) {
       ASSIGN_OR_RETURN(spec.name, Scalar(root["name"], "name"));
+      // The name becomes a folder (run state), an experiment and a URL segment.
+      bool ok = !spec.name.empty() && spec.name.size() <= 100 &&
+                std::isalnum(static_cast<unsigned char>(spec.name[0]));
+      for (char c : spec.name) {
+        ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
+                    c == '.');
+      }
+      if (!ok) {
+        return Error(root["name"], fmt::format("bad pipeline name '{}' (a letter or digit, then "
+                                               "letters, digits, '-', '_', '.'; at most 100)",
+                                               spec.name));
+      }
     } else {
       spec.name = "pipeline";
     }

@@ -291,6 +291,8 @@ def test_server_one_active_run_and_failed_step_log_tail(tmp_path, cairn_server):
     ({"spec_path": "/x/pipeline.yaml", "spec": "name: x\nsteps:\n  a: {needs: [b], run: x}\n"},
      400, "/x/pipeline.yaml:3:"),
     ({"spec_path": "/x/pipeline.yaml", "spec": "name: [x\n"}, 400, "/x/pipeline.yaml:"),
+    ({"spec_path": "/x/p.yaml", "spec": "name: ../etc\nsteps:\n  a: {run: x}\n"}, 400,
+     "/x/p.yaml:1:7: bad pipeline name"),
     ({"spec_path": "/x/p.yaml", "spec": "name: x\nsteps:\n  a: {run: x}\n", "concurrency": 0},
      400, "concurrency"),
     ({"spec_path": "/x/p.yaml", "spec": "name: x\nsteps:\n  a: {run: x}\n", "params": [1]},

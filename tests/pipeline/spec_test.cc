@@ -173,6 +173,18 @@ TEST(SpecTest, UnknownStepInNeedsNamesItsPosition) {
   EXPECT_NE(msg.find("p.yaml:4:13: step 'a' needs unknown step 'a2'"), std::string::npos) << msg;
 }
 
+TEST(SpecTest, PipelineNameMustBeSafeForPathsAndUrls) {
+  // Line 1 "name: ../../etc": the value starts at column 7.
+  std::string msg = ErrorOf("name: ../../etc\nsteps:\n  a: {run: x}\n");
+  EXPECT_NE(msg.find("p.yaml:1:7: bad pipeline name '../../etc'"), std::string::npos) << msg;
+  EXPECT_NE(ErrorOf("name: a/b\nsteps:\n  a: {run: x}\n").find("bad pipeline name"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("name: " + std::string(101, 'x') + "\nsteps:\n  a: {run: x}\n")
+                .find("bad pipeline name"),
+            std::string::npos);
+  EXPECT_TRUE(ParseSpec("name: car-loan.v2_x\nsteps:\n  a: {run: x}\n", "p.yaml", ".").ok());
+}
+
 TEST(SpecTest, UndefinedParamInRun) {
   std::string msg = ErrorOf("params: {lr: 0.1}\nsteps:\n  a:\n    run: echo ${params.rate}\n");
   EXPECT_NE(msg.find("p.yaml:3:3"), std::string::npos) << msg;
