@@ -176,6 +176,28 @@ std::vector<double> Gather(std::span<const double> v, const std::vector<size_t>&
   return out;
 }
 
+// nannyML's AP sampling-error components: the std of scikit-learn's average precision over 50
+// bootstrap samples of min(n // 2, 50 000) reference rows, and that sample size (carried in
+// `fraction`); SE = std · sqrt(sample size / n). nannyML draws the samples with numpy's global,
+// unseeded RNG; cairn draws them as numpy's legacy choice(n, size, replace=True) does from
+// RandomState(0) (masked 32-bit rejection sampling), i.e. nannyML after np.random.seed(0).
+SeComponents AveragePrecisionComponents(std::span<const double> y, std::span<const double> p) {
+  const size_t n = y.size();
+  const size_t sample = std::min<size_t>(n / 2, 50000);
+  if (sample == 0) return {kNaN, 0};
+  NumpyRandomState rng(0);
+  std::vector<double> aps, ys(sample), ps(sample);
+  for (int e = 0; e < 50; ++e) {
+    for (size_t i = 0; i < sample; ++i) {
+      size_t r = rng.Interval(static_cast<uint32_t>(n - 1));
+      ys[i] = y[r];
+      ps[i] = p[r];
+    }
+    aps.push_back(BinaryMetrics(ys, ps, {})[1].value);
+  }
+  return {PopulationStd(aps), static_cast<double>(sample)};
+}
+
 // The fitted calibration: per class (one for binary), a calibrator or identity.
 struct Calibration {
   std::vector<std::optional<IsotonicCalibrator>> per_class;
@@ -509,6 +531,33 @@ double EstimateRocAuc(std::span<const double> cal, std::span<const double> uncal
   return decreasing ? -a : a;
 }
 
+double EstimateAveragePrecision(std::span<const double> cal, std::span<const double> uncal) {
+  const size_t n = cal.size();
+  if (n == 0) return kNaN;
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return uncal[a] < uncal[b]; });
+  std::reverse(order.begin(), order.end());
+  // tps_k (k = 1..n) rounded to 5 decimals, precision_k = tps_k / k, recall_k = tps_k / tps_n;
+  // nannyML sums −Δrecall·precision over the reversed arrays.
+  std::vector<double> tps(n + 1, 0.0), precision(n + 1, 1.0);
+  double cum = 0;
+  for (size_t i = 0; i < n; ++i) {
+    cum += cal[order[i]];
+    tps[i + 1] = Round5(cum);
+    precision[i + 1] = tps[i + 1] / static_cast<double>(i + 1);
+  }
+  const double total = tps[n];
+  if (total == 0) return kNaN;
+  std::vector<double> terms(n);
+  for (size_t i = 0; i < n; ++i) {
+    const size_t k = n - i;  // reversed position i holds k
+    terms[i] = (tps[k - 1] / total - tps[k] / total) * precision[k];
+  }
+  return -PairwiseSum(terms);
+}
+
 bool WantsCbpe(const MonitorConfig& cfg) {
   return cfg.estimation.has_value() &&
          (!cfg.y_pred_proba.empty() || !cfg.y_pred_proba_classes.empty());
@@ -543,11 +592,11 @@ StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& cfg, const Table&
       return InvalidArgument(fmt::format(
           "{}: estimation.metrics lists '{}', a regression metric, for a classifier",
           cfg.config_path, m));
-    if (m != "roc_auc" && !labels)
+    if (m != "roc_auc" && m != "average_precision" && !labels)
       return InvalidArgument(fmt::format(
           "{}: the estimated metric '{}' needs model_outputs.y_pred (the predicted label)",
           cfg.config_path, m));
-    if (multiclass && m == "business_value")
+    if (multiclass && (m == "business_value" || m == "average_precision"))
       return InvalidArgument(fmt::format(
           "{}: the estimated metric '{}' is supported for binary classifiers only",
           cfg.config_path, m));
@@ -642,6 +691,9 @@ StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& cfg, const Table&
             MulticlassAurocClassComponents(class_y[c], Gather(proba_of(rt, c), fit_rows)));
     } else {
       bin_se["roc_auc"] = BinaryAurocComponents(fy, Gather(proba_of(rt, 0), fit_rows));
+      if (std::find(metrics.begin(), metrics.end(), "average_precision") != metrics.end())
+        bin_se["average_precision"] =
+            AveragePrecisionComponents(fy, Gather(proba_of(rt, 0), fit_rows));
     }
     if (labels) {
       std::vector<size_t> rows = KnownRows(0, rt.num_rows, {ry, rpred});
@@ -811,6 +863,13 @@ StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& cfg, const Table&
                                                       : bv_std * n / std::sqrt(n);
           est.realized = RealizedBusinessValue(sub(y), sub(pred), *spec.business_value,
                                                spec.business_value_per_prediction);
+        } else if (m == "average_precision") {
+          est.value = EstimateAveragePrecision(pc[0], pu[0]);
+          if (std::isnan(est.value))
+            est.reason = "the expected positives are zero in this chunk";
+          const SeComponents& c = bin_se["average_precision"];
+          est.se = c.std * std::sqrt(c.fraction / n);
+          est.realized = Realized(real_infos, real, "average_precision");
         } else if (m == "roc_auc") {
           double sum = 0;
           for (size_t c = 0; c < k && est.reason.empty(); ++c) {

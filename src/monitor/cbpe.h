@@ -31,8 +31,9 @@
 //     (NaN with Record::reason) where nannyML returns 0;
 //   - ties in sorts nannyML makes with numpy's unstable quicksort (the ECE bins of the
 //     calibration decision, the ROC AUC sampling-error ranks) are broken by row order;
-//   - average precision is not estimated (nannyML's sampling error for it uses unseeded random
-//     resampling).
+//   - average precision (binary; not a default metric): nannyML's sampling error for it is a
+//     bootstrap over numpy's unseeded global RNG; cairn's is the same bootstrap drawn as
+//     numpy would after np.random.seed(0), so it is reproducible.
 //
 // Thread-safety: free functions over const data; IsotonicCalibrator is immutable after Fit.
 #pragma once
@@ -91,6 +92,12 @@ double NannymlEce(std::span<const double> y_true, std::span<const double> proba,
 // before and after, or why calibration was skipped.
 bool NeedsCalibration(std::span<const double> y_true, std::span<const double> proba,
                       std::string* detail);
+
+// nannyML's estimate_ap: Σ (recall_k − recall_{k−1})·precision_k down the uncalibrated
+// ranking, with precision_k = tps_k / k over cumulative calibrated probabilities rounded to 5
+// decimals (NaN when the expected positives are zero).
+double EstimateAveragePrecision(std::span<const double> calibrated,
+                                std::span<const double> uncalibrated);
 
 // nannyML's estimate_roc_auc (NaN when the expected positives or negatives are zero).
 double EstimateRocAuc(std::span<const double> calibrated, std::span<const double> uncalibrated);

@@ -165,7 +165,8 @@ Status DecodeDrift(const Decoder& d, const YAML::Node& n, MonitorConfig* cfg) {
 
 Status DecodeEstimation(const Decoder& d, const YAML::Node& n, MonitorConfig* cfg) {
   static const std::set<std::string> kEstimatedMetrics = {
-      "roc_auc", "f1", "precision", "recall", "specificity", "accuracy", "confusion_matrix",
+      "roc_auc", "average_precision", "f1", "precision", "recall", "specificity", "accuracy",
+      "confusion_matrix",
       "business_value", "mae", "mape", "mse", "rmse", "msle", "rmsle"};
   EstimationSpec e;
   if (n.IsNull()) {

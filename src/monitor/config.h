@@ -32,7 +32,8 @@
 // fairness / business_value / weak_segments / correlation_ranker: see outcome_config.h
 // estimation:                      # performance without analysis targets (cbpe.h, dle.h); needs
 //                                  # `target` (reference) and model outputs
-//   metrics: [roc_auc, f1]         # default: every metric of the problem type
+//   metrics: [roc_auc, f1]         # default: every metric of the problem type (binary:
+//                                  # average_precision only when listed)
 //   calibration: isotonic          # or none; isotonic is used only when it lowers the ECE
 //   business_value: {matrix: [[0, -200], [-1000, 1000]], normalize: per_prediction}
 //                                  # binary; [[TN, FP], [FN, TP]] values; normalize: none (total);

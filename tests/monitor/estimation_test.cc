@@ -33,14 +33,18 @@
 namespace cairn::monitor {
 namespace {
 
+// Average precision's sampling error is nannyML's bootstrap (50 resamples) over numpy's global
+// RNG, which nannyML leaves unseeded; the golden seeds it with np.random.seed(0), and cairn draws
+// its resamples from RandomState(0) the way numpy's legacy choice(replace=True) does, so the two
+// coincide: 1e-9 like everything else.
 Tolerance CbpeTolerance(const std::string&) { return Tolerance{}; }
 
 TEST(CbpeGoldenTest, CarLoanBinary) {
-  // 10 reference + 10 analysis chunks × 11 metrics (6 ratios, 4 confusion counts, business
-  // value); nannyML's calibration decision (isotonic: yes) is reproduced.
+  // 10 reference + 10 analysis chunks × 12 metrics (ROC AUC, AP, 5 ratios, 4 confusion counts,
+  // business value); nannyML's calibration decision (isotonic: yes) is reproduced.
   int alerts = CheckEstimationGolden(
       "est_car_loan", "est_car_loan", CbpeTolerance,
-      [](const std::string& m) { return m != "business_value_per_prediction"; }, 220);
+      [](const std::string& m) { return m != "business_value_per_prediction"; }, 240);
   EXPECT_GT(alerts, 0) << "the golden should exercise alerts";
 }
 
