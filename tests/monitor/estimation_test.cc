@@ -367,6 +367,19 @@ TEST(EstimationTest, DamagedCellsNeverCrashOrLeaveSilentNaN) {
   }
 }
 
+TEST(CbpeTest, EstimationWithoutTargetColumnIsAnError) {
+  MonitorConfig cfg = SmallConfig();
+  cfg.target_column.clear();
+  cfg.features = {"x", "y"};
+  auto ref = CsvFromString(kReference, "ref.csv");
+  auto ana = CsvFromString(kReference, "ana.csv");
+  auto result = RunMonitorOn(cfg, *ref, *ana);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(result.status().message().find("'estimation' needs 'target'"), std::string::npos)
+      << result.status().ToString();
+}
+
 TEST(CbpeTest, ConfigParsesEstimation) {
   auto cfg = ParseMonitorConfig(
       "reference: r.csv\nanalysis: a.csv\ntarget: y\n"
