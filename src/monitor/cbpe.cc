@@ -493,16 +493,25 @@ bool NeedsCalibration(std::span<const double> y_true, std::span<const double> pr
   return before > after;
 }
 
-double EstimateRocAuc(std::span<const double> cal, std::span<const double> uncal) {
-  const size_t n = cal.size();
-  if (n == 0) return kNaN;
-  std::vector<size_t> order(n);
+namespace {
+
+// np.argsort(uncal)[::-1] with ties in row order (reversed). Rows with equal uncalibrated scores
+// have equal calibrated ones in the binary case, so their order does not change the sums.
+std::vector<size_t> DescendingOrder(std::span<const double> uncal) {
+  std::vector<size_t> order(uncal.size());
   std::iota(order.begin(), order.end(), 0);
-  // np.argsort(uncal)[::-1]; rows with equal uncalibrated scores have equal calibrated ones in
-  // the binary case, so their order does not change the sums.
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return uncal[a] < uncal[b]; });
   std::reverse(order.begin(), order.end());
+  return order;
+}
+
+}  // namespace
+
+double EstimateRocAuc(std::span<const double> cal, std::span<const double> uncal) {
+  const size_t n = cal.size();
+  if (n == 0) return kNaN;
+  const std::vector<size_t> order = DescendingOrder(uncal);
   std::vector<double> tps(n + 1), fps(n + 1);
   tps[0] = fps[0] = 0;
   double cum = 0;
@@ -534,11 +543,7 @@ double EstimateRocAuc(std::span<const double> cal, std::span<const double> uncal
 double EstimateAveragePrecision(std::span<const double> cal, std::span<const double> uncal) {
   const size_t n = cal.size();
   if (n == 0) return kNaN;
-  std::vector<size_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return uncal[a] < uncal[b]; });
-  std::reverse(order.begin(), order.end());
+  const std::vector<size_t> order = DescendingOrder(uncal);
   // tps_k (k = 1..n) rounded to 5 decimals, precision_k = tps_k / k, recall_k = tps_k / tps_n;
   // nannyML sums −Δrecall·precision over the reversed arrays.
   std::vector<double> tps(n + 1, 0.0), precision(n + 1, 1.0);
