@@ -70,6 +70,12 @@ std::function<uint64_t()> SeededRandom(uint64_t seed) {
   };
 }
 
+InferenceQuery QueryOf(const std::string& deployment) {
+  InferenceQuery q;
+  q.deployment = deployment;
+  return q;
+}
+
 class DeploymentManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -164,7 +170,7 @@ TEST_F(DeploymentManagerTest, PutGetScoreAndLog) {
   EXPECT_EQ(r.version, "2");
   EXPECT_EQ(r.variant, "primary");
   ASSERT_TRUE(log_->Flush().ok());
-  auto page = log_->Query(InferenceQuery{"d"});
+  auto page = log_->Query(QueryOf("d"));
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->records.size(), 1u);
   EXPECT_EQ(page->records[0].request_id, r.request_id);
@@ -253,6 +259,42 @@ TEST_F(DeploymentManagerTest, StickyFieldIsRoutingOnlyAndStripped) {
   }
 }
 
+// The same key in every body shape lands on the same variant, and the key column never
+// reaches the model (which would reject it as an unknown column).
+TEST_F(DeploymentManagerTest, StickyFieldInEveryBodyShape) {
+  ASSERT_TRUE(manager_->Put(Spec(R"({"name": "ab", "primary": {"model": "m", "version": "1"},
+      "variants": [{"name": "a", "model": "m", "version": "1", "weight": 50},
+                   {"name": "b", "model": "m", "version": "2", "weight": 50}],
+      "sticky": {"field": "cid"}})")).ok());
+  for (int c = 0; c < 20; ++c) {
+    std::string id = "k" + std::to_string(c);
+    std::string want = BucketForKey("ab", id) < 5000 ? "a" : "b";
+    for (const std::string& body :
+         {R"({"dataframe_split": {"columns": ["cid", "x"], "data": [[")" + id + R"(", 2]]}})",
+          R"({"instances": [{"x": 2, "cid": ")" + id + R"("}]})",
+          R"({"inputs": {"x": [2], "cid": [")" + id + R"("]}})"}) {
+      ScoreResult r = Score("ab", 0, "", body);
+      ASSERT_TRUE(r.status.ok()) << body << ": " << r.status.ToString();
+      EXPECT_EQ(r.variant, want) << body;
+      EXPECT_EQ(Prediction(r), 2.0 * std::stod(r.version)) << body;
+    }
+    ScoreRequest infer;
+    infer.deployment = "ab";
+    infer.protocol = ScoreProtocol::kInfer;
+    std::string body = R"({"id": "q", "inputs": [
+        {"name": "cid", "shape": [1], "datatype": "BYTES", "data": [")" + id + R"("]},
+        {"name": "x", "shape": [1], "datatype": "FP64", "data": [2]}]})";
+    infer.body = body;
+    ScoreResult r = manager_->Score(infer);
+    ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+    EXPECT_EQ(r.variant, want);
+    auto j = nlohmann::json::parse(r.body);
+    EXPECT_EQ(j["model_name"], "ab");
+    EXPECT_EQ(j["model_version"], r.version);
+    EXPECT_EQ(j["outputs"][0]["data"][0].get<double>(), 2.0 * std::stod(r.version));
+  }
+}
+
 TEST_F(DeploymentManagerTest, ShadowNeverChangesTheAnswerAndIsLogged) {
   ASSERT_TRUE(manager_->Put(Spec(R"({"name": "d", "primary": {"model": "m", "version": "1"}})")).ok());
   ScoreResult before = Score("d", 3);
@@ -263,7 +305,7 @@ TEST_F(DeploymentManagerTest, ShadowNeverChangesTheAnswerAndIsLogged) {
   EXPECT_EQ(after.version, "1");
   manager_->DrainShadows();
   ASSERT_TRUE(log_->Flush().ok());
-  auto page = log_->Query(InferenceQuery{"d"});
+  auto page = log_->Query(QueryOf("d"));
   ASSERT_TRUE(page.ok());
   int shadows = 0;
   for (const auto& r : page->records) {
