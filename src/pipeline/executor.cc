@@ -524,11 +524,14 @@ class RunLoop {
                     p.params,       s.result.stdout_path, run_id_, p.name,
                     s.result.metrics_path};
     std::map<std::string, std::string> values;
+    // This attempt's logs start empty; the step may append to its log (ctx.log_path).
+    std::ofstream(s.result.stdout_path, std::ios::trunc).close();
+    std::ofstream(s.result.stderr_path, std::ios::trunc).close();
     Status st = type->Run(ctx, &values);
     {
-      std::ofstream err(s.result.stderr_path, std::ios::trunc);
+      std::ofstream err(s.result.stderr_path, std::ios::app);
       if (!st.ok()) err << st.ToString() << '\n';
-      std::ofstream out(s.result.stdout_path, std::ios::trunc);
+      std::ofstream out(s.result.stdout_path, std::ios::app);
       for (const auto& [k, v] : values) out << k << '=' << v << '\n';
     }
     if (!st.ok()) return AttemptFailed(i, st.message());

@@ -8,6 +8,9 @@
 //   `key=value` lines (or a flat JSON object) to (those values feed `when` conditions), and
 //   CAIRN_METRICS: a file the step may write a flat JSON object of numbers to (its metrics
 //   in lineage; a declared output named metrics.json counts too).
+// - A built-in step (`type:`) runs in this process, on the executor's thread: while it runs no
+//   other step starts or is reaped, and its `timeout` is not enforced (only processes can be
+//   killed). It gets the same retries, cache, logs and CAIRN_METRICS file as a `run` step.
 // - The folders holding a step's declared outputs are created before it runs.
 // - A failed step stops its dependants (status not-run); independent steps go on. Retries
 //   wait backoff * factor^(attempt-1), capped at max_backoff. A timeout kills the whole

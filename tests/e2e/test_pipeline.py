@@ -129,6 +129,9 @@ def test_builtin_steps_with_lineage_through_the_mlflow_client(tmp_path, cairn_se
 
     # The evaluate step's AUC is scikit-learn's on xgboost's own predictions of the saved model.
     ws = tmp_path / "ws"
+    # A built-in step's log keeps what it wrote while running and then its values.
+    log = (ws / ".cairn" / "pipelines" / "runs" / pipeline_run_id / "logs" / "train.out")
+    assert "holdout-logloss: " in log.read_text() and "rows_train=2400" in log.read_text()
     booster = xgb.Booster()
     booster.load_model(str(ws / "out" / "model" / "model.ubj"))
     holdout = pd.read_csv(ws / "out" / "holdout.csv")
