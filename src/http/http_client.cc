@@ -261,6 +261,25 @@ struct HttpClient::Impl {
     }
     return Unavailable("unreachable");
   }
+
+  // Sends `req` (calling `before_attempt` before each try) and reads the answer into memory.
+  template <class RequestBody, class BeforeAttempt>
+  StatusOr<ClientResponse> ExchangeForString(bhttp::request<RequestBody>& req, bool head,
+                                             BeforeAttempt before_attempt) {
+    using Parser = bhttp::response_parser<bhttp::string_body>;
+    std::optional<Parser> parser;
+    RETURN_IF_ERROR(ExchangeWithRetry(req, parser, [&](std::optional<Parser>& p) -> Status {
+      p.emplace();
+      p->body_limit(options.max_body_bytes);
+      if (head) p->skip(true);
+      return before_attempt();
+    }));
+    ClientResponse out;
+    auto res = parser->release();
+    CopyHeaders(res, &out);
+    out.body = std::move(res.body());
+    return out;
+  }
 };
 
 HttpClient::HttpClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -290,20 +309,7 @@ StatusOr<ClientResponse> HttpClient::Request(std::string_view method, std::strin
       req.body() = std::string(body);
       req.prepare_payload();
     }
-    using Parser = bhttp::response_parser<bhttp::string_body>;
-    std::optional<Parser> parser;
-    uint64_t limit = impl_->options.max_body_bytes;
-    RETURN_IF_ERROR(impl_->ExchangeWithRetry(req, parser, [&](std::optional<Parser>& p) {
-      p.emplace();
-      p->body_limit(limit);
-      if (method == "HEAD") p->skip(true);
-      return OkStatus();
-    }));
-    ClientResponse out;
-    auto res = parser->release();
-    CopyHeaders(res, &out);
-    out.body = std::move(res.body());
-    return out;
+    return impl_->ExchangeForString(req, /*head=*/method == "HEAD", [] { return OkStatus(); });
   } catch (const std::exception& e) {
     impl_->Close();
     return Internal(std::string("HTTP request failed: ") + e.what());
@@ -361,23 +367,13 @@ StatusOr<ClientResponse> HttpClient::UploadFile(std::string_view method, std::st
     if (ec) return NotFound("cannot read '" + path + "': " + ec.message());
     req.set(bhttp::field::content_type, "application/octet-stream");
     req.prepare_payload();
-    using Parser = bhttp::response_parser<bhttp::string_body>;
-    std::optional<Parser> parser;
-    uint64_t limit = impl_->options.max_body_bytes;
-    RETURN_IF_ERROR(impl_->ExchangeWithRetry(req, parser, [&](std::optional<Parser>& p) {
-      p.emplace();
-      p->body_limit(limit);
-      // A retry re-sends the file from its start.
+    // A retry re-sends the file from its start.
+    return impl_->ExchangeForString(req, /*head=*/false, [&]() -> Status {
       beast::error_code seek_ec;
       req.body().file().seek(0, seek_ec);
       if (seek_ec) return Internal("cannot rewind '" + path + "': " + seek_ec.message());
       return OkStatus();
-    }));
-    ClientResponse out;
-    auto res = parser->release();
-    CopyHeaders(res, &out);
-    out.body = std::move(res.body());
-    return out;
+    });
   } catch (const std::exception& e) {
     impl_->Close();
     return Internal(std::string("HTTP upload failed: ") + e.what());

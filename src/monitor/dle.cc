@@ -1,7 +1,6 @@
 #include "monitor/dle.h"
 
 #include <fmt/format.h>
-#include <xgboost/c_api.h>
 
 #include <algorithm>
 #include <cmath>
@@ -14,6 +13,7 @@
 #include "monitor/sampling_error.h"
 #include "monitor/statistics.h"
 #include "monitor/thresholds.h"
+#include "monitor/xgboost_c.h"
 
 namespace cairn::monitor {
 namespace {
@@ -23,32 +23,8 @@ constexpr const char* kMissingCategory = "NML_missing_value";
 
 const std::vector<std::string> kDleMetrics = {"mae", "mape", "mse", "rmse", "msle", "rmsle"};
 
-Status XgbError(const char* what) {
-  return Internal(fmt::format("xgboost {}: {}", what, XGBGetLastError()));
-}
-#define XGB_CALL(expr)                       \
-  do {                                       \
-    if ((expr) != 0) return XgbError(#expr); \
-  } while (0)
-
-struct DMatrix {
-  DMatrixHandle h = nullptr;
-  DMatrix() = default;
-  DMatrix(const DMatrix&) = delete;
-  DMatrix& operator=(const DMatrix&) = delete;
-  ~DMatrix() {
-    if (h) XGDMatrixFree(h);
-  }
-};
-struct Booster {
-  BoosterHandle h = nullptr;
-  Booster() = default;
-  Booster(const Booster&) = delete;
-  Booster& operator=(const Booster&) = delete;
-  ~Booster() {
-    if (h) XGBoosterFree(h);
-  }
-};
+using xgb::Booster;
+using xgb::DMatrix;
 
 // nannyML's encoding: continuous as is; categorical → sorted reference categories (missing as
 // its own "NML_missing_value" category) numbered from 1, unseen 0; then ŷ.
@@ -125,9 +101,9 @@ struct LossModel {
 };
 
 Status MakeDMatrix(const std::vector<float>& x, size_t rows, const Encoder& enc, DMatrix* m) {
-  XGB_CALL(XGDMatrixCreateFromMat(x.data(), rows, enc.width(), std::nanf(""), &m->h));
+  CAIRN_XGB_CALL(XGDMatrixCreateFromMat(x.data(), rows, enc.width(), std::nanf(""), &m->h));
   std::vector<const char*> types = enc.FeatureTypes();
-  XGB_CALL(XGDMatrixSetStrFeatureInfo(m->h, "feature_type", types.data(), types.size()));
+  CAIRN_XGB_CALL(XGDMatrixSetStrFeatureInfo(m->h, "feature_type", types.data(), types.size()));
   return OkStatus();
 }
 
@@ -137,12 +113,12 @@ StatusOr<LossModel> TrainAndPredict(const EstimationSpec& spec, int threads, con
                                     DMatrix& ana_all, size_t ref_rows, size_t ana_rows) {
   DMatrix train;
   RETURN_IF_ERROR(MakeDMatrix(train_x, loss.size(), enc, &train));
-  XGB_CALL(XGDMatrixSetFloatInfo(train.h, "label", loss.data(), loss.size()));
+  CAIRN_XGB_CALL(XGDMatrixSetFloatInfo(train.h, "label", loss.data(), loss.size()));
   double mean = 0;
   for (float v : loss) mean += v;
   mean /= static_cast<double>(loss.size());
   Booster b;
-  XGB_CALL(XGBoosterCreate(&train.h, 1, &b.h));
+  CAIRN_XGB_CALL(XGBoosterCreate(&train.h, 1, &b.h));
   const std::string leaves = std::to_string(spec.dle_max_leaves),
                     eta = fmt::format("{}", spec.dle_learning_rate),
                     base = fmt::format("{}", mean), nthread = std::to_string(threads);
@@ -162,13 +138,13 @@ StatusOr<LossModel> TrainAndPredict(const EstimationSpec& spec, int threads, con
       {"seed", "0"},
       {"verbosity", "0"},
   };
-  for (const auto& [k, v] : params) XGB_CALL(XGBoosterSetParam(b.h, k, v));
-  for (int it = 0; it < spec.dle_trees; ++it) XGB_CALL(XGBoosterUpdateOneIter(b.h, it, train.h));
+  for (const auto& [k, v] : params) CAIRN_XGB_CALL(XGBoosterSetParam(b.h, k, v));
+  for (int it = 0; it < spec.dle_trees; ++it) CAIRN_XGB_CALL(XGBoosterUpdateOneIter(b.h, it, train.h));
   LossModel out;
   for (int which = 0; which < 2; ++which) {
     bst_ulong len = 0;
     const float* pred = nullptr;
-    XGB_CALL(XGBoosterPredict(b.h, which == 0 ? ref_all.h : ana_all.h, 0, 0, 0, &len, &pred));
+    CAIRN_XGB_CALL(XGBoosterPredict(b.h, which == 0 ? ref_all.h : ana_all.h, 0, 0, 0, &len, &pred));
     const size_t want = which == 0 ? ref_rows : ana_rows;
     if (len != want) return Internal("xgboost returned the wrong number of predictions");
     std::vector<double>& dst = which == 0 ? out.ref_pred : out.ana_pred;

@@ -1,7 +1,7 @@
 #include "monitor/domain_classifier.h"
+#include "monitor/xgboost_c.h"
 
 #include <fmt/format.h>
-#include <xgboost/c_api.h>
 
 #include <algorithm>
 #include <array>
@@ -51,31 +51,8 @@ struct DomainClassifier::Impl {
                                      const std::vector<float>& y) const;
 };
 
-namespace {
-
-Status XgbError(const char* what) {
-  return Internal(fmt::format("xgboost {}: {}", what, XGBGetLastError()));
-}
-
-#define XGB_CALL(expr)                       \
-  do {                                       \
-    if ((expr) != 0) return XgbError(#expr); \
-  } while (0)
-
-struct DMatrix {
-  DMatrixHandle h = nullptr;
-  ~DMatrix() {
-    if (h) XGDMatrixFree(h);
-  }
-};
-struct Booster {
-  BoosterHandle h = nullptr;
-  ~Booster() {
-    if (h) XGBoosterFree(h);
-  }
-};
-
-}  // namespace
+using xgb::Booster;
+using xgb::DMatrix;
 
 std::vector<int> StratifiedFolds(const std::vector<float>& labels, int n_splits) {
   // sklearn: classes are numbered by first appearance; the encoded labels are sorted and dealt
@@ -155,30 +132,30 @@ StatusOr<double> DomainClassifier::Impl::CrossValidatedAuc(const std::vector<flo
     }
     if (ts_idx.empty() || tr_y.empty()) continue;
     DMatrix dtrain, dtest;
-    XGB_CALL(XGDMatrixCreateFromMat(trx.data(), tr_y.size(), d, std::nanf(""), &dtrain.h));
-    XGB_CALL(XGDMatrixSetFloatInfo(dtrain.h, "label", tr_y.data(), tr_y.size()));
-    XGB_CALL(XGDMatrixCreateFromMat(tsx.data(), ts_idx.size(), d, std::nanf(""), &dtest.h));
+    CAIRN_XGB_CALL(XGDMatrixCreateFromMat(trx.data(), tr_y.size(), d, std::nanf(""), &dtrain.h));
+    CAIRN_XGB_CALL(XGDMatrixSetFloatInfo(dtrain.h, "label", tr_y.data(), tr_y.size()));
+    CAIRN_XGB_CALL(XGDMatrixCreateFromMat(tsx.data(), ts_idx.size(), d, std::nanf(""), &dtest.h));
     Booster booster;
-    XGB_CALL(XGBoosterCreate(&dtrain.h, 1, &booster.h));
+    CAIRN_XGB_CALL(XGBoosterCreate(&dtrain.h, 1, &booster.h));
     const std::string depth = std::to_string(options.max_depth),
                       eta = fmt::format("{}", options.learning_rate),
                       threads = std::to_string(options.threads);
-    XGB_CALL(XGBoosterSetParam(booster.h, "objective", "binary:logistic"));
-    XGB_CALL(XGBoosterSetParam(booster.h, "tree_method", "hist"));
+    CAIRN_XGB_CALL(XGBoosterSetParam(booster.h, "objective", "binary:logistic"));
+    CAIRN_XGB_CALL(XGBoosterSetParam(booster.h, "tree_method", "hist"));
     // LightGBM-like trees (nannyML's LGBMClassifier defaults): leaf-wise growth, 31 leaves.
-    XGB_CALL(XGBoosterSetParam(booster.h, "grow_policy", "lossguide"));
-    XGB_CALL(XGBoosterSetParam(booster.h, "max_leaves", "31"));
-    XGB_CALL(XGBoosterSetParam(booster.h, "min_child_weight", "0.001"));
-    XGB_CALL(XGBoosterSetParam(booster.h, "max_depth", depth.c_str()));
-    XGB_CALL(XGBoosterSetParam(booster.h, "eta", eta.c_str()));
-    XGB_CALL(XGBoosterSetParam(booster.h, "nthread", threads.c_str()));
-    XGB_CALL(XGBoosterSetParam(booster.h, "seed", "13"));
-    XGB_CALL(XGBoosterSetParam(booster.h, "verbosity", "0"));
+    CAIRN_XGB_CALL(XGBoosterSetParam(booster.h, "grow_policy", "lossguide"));
+    CAIRN_XGB_CALL(XGBoosterSetParam(booster.h, "max_leaves", "31"));
+    CAIRN_XGB_CALL(XGBoosterSetParam(booster.h, "min_child_weight", "0.001"));
+    CAIRN_XGB_CALL(XGBoosterSetParam(booster.h, "max_depth", depth.c_str()));
+    CAIRN_XGB_CALL(XGBoosterSetParam(booster.h, "eta", eta.c_str()));
+    CAIRN_XGB_CALL(XGBoosterSetParam(booster.h, "nthread", threads.c_str()));
+    CAIRN_XGB_CALL(XGBoosterSetParam(booster.h, "seed", "13"));
+    CAIRN_XGB_CALL(XGBoosterSetParam(booster.h, "verbosity", "0"));
     for (int it = 0; it < options.trees; ++it)
-      XGB_CALL(XGBoosterUpdateOneIter(booster.h, it, dtrain.h));
+      CAIRN_XGB_CALL(XGBoosterUpdateOneIter(booster.h, it, dtrain.h));
     bst_ulong len = 0;
     const float* out = nullptr;
-    XGB_CALL(XGBoosterPredict(booster.h, dtest.h, 0, 0, 0, &len, &out));
+    CAIRN_XGB_CALL(XGBoosterPredict(booster.h, dtest.h, 0, 0, 0, &len, &out));
     if (len != ts_idx.size()) return Internal("xgboost returned the wrong number of predictions");
     for (size_t k = 0; k < ts_idx.size(); ++k) preds[ts_idx[k]] = out[k];
   }
