@@ -28,30 +28,32 @@ bool IsRestCapture(std::string_view seg) {
   return IsCapture(seg) && seg.size() > 5 && seg.substr(seg.size() - 4) == "...}";
 }
 
-// Returns the number of literal segments matched (for precedence), or -1 on no match.
-int MatchPattern(std::string_view pattern, std::string_view path,
-                 std::map<std::string, std::string>* params) {
-  auto pat = SplitPath(pattern);
-  auto segs = SplitPath(path);
+using Captures = std::vector<std::pair<std::string_view, std::string_view>>;
+
+// Matches a pattern already split into segments against the split path. Returns the number
+// of literal segments matched (for precedence), or -1 on no match; captures are views into
+// the pattern (names) and the path (values).
+int MatchSegments(const std::vector<std::string>& pat, std::string_view path,
+                  const std::vector<std::string_view>& segs, Captures* captures) {
   int literals = 0;
   for (size_t i = 0; i < pat.size(); ++i) {
-    if (IsRestCapture(pat[i])) {
-      std::string rest;
+    std::string_view seg = pat[i];
+    if (IsRestCapture(seg)) {
       // The rest of the path after the previous segment, possibly empty.
+      if (i > segs.size()) return -1;
       size_t offset = 0;
       for (size_t k = 0; k < i && k < segs.size(); ++k) offset += segs[k].size() + 1;
       std::string_view p = path.substr(path.empty() || path[0] != '/' ? 0 : 1);
-      if (i > segs.size()) return -1;
-      if (offset <= p.size()) rest = std::string(p.substr(offset));
-      (*params)[std::string(pat[i].substr(1, pat[i].size() - 5))] = rest;
+      std::string_view rest = offset <= p.size() ? p.substr(offset) : std::string_view();
+      captures->emplace_back(seg.substr(1, seg.size() - 5), rest);
       return literals;
     }
     if (i >= segs.size()) return -1;
-    if (IsCapture(pat[i])) {
+    if (IsCapture(seg)) {
       if (segs[i].empty()) return -1;
-      (*params)[std::string(pat[i].substr(1, pat[i].size() - 2))] = std::string(segs[i]);
+      captures->emplace_back(seg.substr(1, seg.size() - 2), segs[i]);
     } else {
-      if (pat[i] != segs[i]) return -1;
+      if (seg != segs[i]) return -1;
       ++literals;
     }
   }
@@ -108,6 +110,7 @@ void Router::Add(std::string method, std::string pattern, Handler handler, Route
   }
   auto route = std::make_unique<Route>();
   route->method = std::move(method);
+  route->segments.assign(segs.begin(), segs.end());
   route->pattern = std::move(pattern);
   route->handler = std::move(handler);
   route->options = std::move(options);
@@ -117,9 +120,11 @@ void Router::Add(std::string method, std::string pattern, Handler handler, Route
 RouteMatch Router::Match(std::string_view method, std::string_view path) const {
   RouteMatch best;
   int best_literals = -1;
+  const auto segs = SplitPath(path);
+  Captures captures, best_captures;
   for (const auto& route : routes_) {
-    std::map<std::string, std::string> params;
-    int literals = MatchPattern(route->pattern, path, &params);
+    captures.clear();
+    int literals = MatchSegments(route->segments, path, segs, &captures);
     if (literals < 0) continue;
     if (route->method != method && !(method == "HEAD" && route->method == "GET")) {
       best.path_matched_other_method = true;
@@ -128,10 +133,15 @@ RouteMatch Router::Match(std::string_view method, std::string_view path) const {
     if (literals > best_literals) {
       best_literals = literals;
       best.route = route.get();
-      best.path_params = std::move(params);
+      best_captures.swap(captures);
     }
   }
-  if (best.route != nullptr) best.path_matched_other_method = false;
+  if (best.route != nullptr) {
+    best.path_matched_other_method = false;
+    for (const auto& [name, value] : best_captures) {
+      best.path_params[std::string(name)] = std::string(value);
+    }
+  }
   return best;
 }
 

@@ -77,6 +77,8 @@ struct Route {
   std::string pattern;
   Handler handler;
   RouteOptions options;
+  // The pattern split at '/' (filled by Router::Add, so a request splits only its own path).
+  std::vector<std::string> segments;
 };
 
 struct RouteMatch {
