@@ -7,7 +7,6 @@
 // Idempotent: a store that already holds the demo experiment is left alone.
 
 #include <CLI/CLI.hpp>
-#include <xgboost/c_api.h>
 
 #include <cmath>
 #include <cstdio>
@@ -26,6 +25,7 @@
 #include "monitor/config.h"
 #include "monitor/data_source.h"
 #include "monitor/monitor.h"
+#include "monitor/xgboost_c.h"
 #include "cli/platform_stores.h"
 #ifdef CAIRN_PIPELINE_HAVE_SERVICE
 #include "pipeline/executor.h"
@@ -37,6 +37,8 @@
 namespace cairn::cli {
 
 namespace {
+
+namespace xgb = monitor::xgb;
 
 constexpr const char* kExperiment = "car-loan-demo";
 const std::vector<std::string> kFeatures = {
@@ -85,25 +87,6 @@ StatusOr<Dataset> LoadTrainingData(const std::string& path) {
   return d;
 }
 
-// Wraps the XGBoost C API's error convention into Status.
-Status Xgb(int rc, const char* what) {
-  if (rc == 0) return OkStatus();
-  return Internal(std::string(what) + ": " + XGBGetLastError());
-}
-
-// Parses "[3]\ttrain-logloss:0.5\tvalid-auc:0.9" into {"train-logloss": 0.5, ...}.
-std::map<std::string, double> ParseEval(const char* text) {
-  std::map<std::string, double> out;
-  std::istringstream in(text);
-  std::string field;
-  while (std::getline(in, field, '\t')) {
-    size_t colon = field.rfind(':');
-    if (field.empty() || field[0] == '[' || colon == std::string::npos) continue;
-    out[field.substr(0, colon)] = std::strtod(field.c_str() + colon + 1, nullptr);
-  }
-  return out;
-}
-
 struct TrainConfig {
   int max_depth;
   double eta;
@@ -121,31 +104,31 @@ Status TrainRun(tracking::TrackingStore& store, artifacts::LocalArtifactStore& a
   // Train on the first 80% of the reference period (in time order), validate on the rest.
   size_t n_train = data.rows * 8 / 10;
   DMatrixHandle dtrain = nullptr, dvalid = nullptr;
-  RETURN_IF_ERROR(Xgb(XGDMatrixCreateFromMat(data.x.data(), n_train, data.cols, NAN, &dtrain),
+  RETURN_IF_ERROR(xgb::Check(XGDMatrixCreateFromMat(data.x.data(), n_train, data.cols, NAN, &dtrain),
                       "XGDMatrixCreateFromMat"));
   std::unique_ptr<void, int (*)(DMatrixHandle)> train_guard(dtrain, XGDMatrixFree);
-  RETURN_IF_ERROR(Xgb(XGDMatrixCreateFromMat(data.x.data() + n_train * data.cols,
+  RETURN_IF_ERROR(xgb::Check(XGDMatrixCreateFromMat(data.x.data() + n_train * data.cols,
                                              data.rows - n_train, data.cols, NAN, &dvalid),
                       "XGDMatrixCreateFromMat"));
   std::unique_ptr<void, int (*)(DMatrixHandle)> valid_guard(dvalid, XGDMatrixFree);
-  RETURN_IF_ERROR(Xgb(XGDMatrixSetFloatInfo(dtrain, "label", data.y.data(), n_train), "label"));
-  RETURN_IF_ERROR(Xgb(XGDMatrixSetFloatInfo(dvalid, "label", data.y.data() + n_train,
+  RETURN_IF_ERROR(xgb::Check(XGDMatrixSetFloatInfo(dtrain, "label", data.y.data(), n_train), "label"));
+  RETURN_IF_ERROR(xgb::Check(XGDMatrixSetFloatInfo(dvalid, "label", data.y.data() + n_train,
                                             data.rows - n_train),
                       "label"));
   DMatrixHandle mats[2] = {dtrain, dvalid};
   const char* names[2] = {"train", "valid"};
   BoosterHandle booster = nullptr;
-  RETURN_IF_ERROR(Xgb(XGBoosterCreate(mats, 2, &booster), "XGBoosterCreate"));
+  RETURN_IF_ERROR(xgb::Check(XGBoosterCreate(mats, 2, &booster), "XGBoosterCreate"));
   std::unique_ptr<void, int (*)(BoosterHandle)> booster_guard(booster, XGBoosterFree);
   std::map<std::string, std::string> params = {
       {"objective", "binary:logistic"}, {"max_depth", std::to_string(cfg.max_depth)},
       {"eta", std::to_string(cfg.eta)}, {"nthread", "2"}, {"seed", "0"},
       {"tree_method", "hist"}};
   for (const auto& [k, v] : params) {
-    RETURN_IF_ERROR(Xgb(XGBoosterSetParam(booster, k.c_str(), v.c_str()), "XGBoosterSetParam"));
+    RETURN_IF_ERROR(xgb::Check(XGBoosterSetParam(booster, k.c_str(), v.c_str()), "XGBoosterSetParam"));
   }
-  RETURN_IF_ERROR(Xgb(XGBoosterSetParam(booster, "eval_metric", "logloss"), "eval_metric"));
-  RETURN_IF_ERROR(Xgb(XGBoosterSetParam(booster, "eval_metric", "auc"), "eval_metric"));
+  RETURN_IF_ERROR(xgb::Check(XGBoosterSetParam(booster, "eval_metric", "logloss"), "eval_metric"));
+  RETURN_IF_ERROR(xgb::Check(XGBoosterSetParam(booster, "eval_metric", "auc"), "eval_metric"));
 
   char run_name[64];
   std::snprintf(run_name, sizeof(run_name), "xgb-depth%d-eta%.2f", cfg.max_depth, cfg.eta);
@@ -165,16 +148,16 @@ Status TrainRun(tracking::TrackingStore& store, artifacts::LocalArtifactStore& a
   int64_t now = SystemClock::Get().NowMillis();
   std::map<std::string, double> last;
   for (int i = 0; i < cfg.rounds; ++i) {
-    RETURN_IF_ERROR(Xgb(XGBoosterUpdateOneIter(booster, i, dtrain), "XGBoosterUpdateOneIter"));
+    RETURN_IF_ERROR(xgb::Check(XGBoosterUpdateOneIter(booster, i, dtrain), "XGBoosterUpdateOneIter"));
     const char* eval = nullptr;
-    RETURN_IF_ERROR(Xgb(XGBoosterEvalOneIter(booster, i, mats, names, 2, &eval), "eval"));
-    last = ParseEval(eval);
+    RETURN_IF_ERROR(xgb::Check(XGBoosterEvalOneIter(booster, i, mats, names, 2, &eval), "eval"));
+    last = xgb::ParseEval(eval);
     for (const auto& [k, v] : last) batch.metrics.push_back({k, v, now + i, i});
   }
   RETURN_IF_ERROR(store.LogBatch(std::move(batch)));
 
   std::string model_file = artifacts.staging_dir() + "/demo-model-" + run_id + ".json";
-  RETURN_IF_ERROR(Xgb(XGBoosterSaveModel(booster, model_file.c_str()), "XGBoosterSaveModel"));
+  RETURN_IF_ERROR(xgb::Check(XGBoosterSaveModel(booster, model_file.c_str()), "XGBoosterSaveModel"));
   RETURN_IF_ERROR(artifacts.PutFromFile(ArtifactRel(run.info.artifact_uri) + "/model/model.json",
                                         model_file));
   tracking::UpdateRunRequest done;

@@ -6,6 +6,9 @@
 
 #include <xgboost/c_api.h>
 
+#include <cstdlib>
+#include <map>
+#include <sstream>
 #include <string>
 
 #include "common/status.h"
@@ -39,6 +42,20 @@ struct Booster {
     if (h) XGBoosterFree(h);
   }
 };
+
+// Parses an XGBoosterEvalOneIter line, "[3]\ttrain-logloss:0.5\tvalid-auc:0.9", into
+// {"train-logloss": 0.5, "valid-auc": 0.9}.
+inline std::map<std::string, double> ParseEval(const char* text) {
+  std::map<std::string, double> out;
+  std::istringstream in(text);
+  std::string field;
+  while (std::getline(in, field, '\t')) {
+    size_t colon = field.rfind(':');
+    if (field.empty() || field[0] == '[' || colon == std::string::npos) continue;
+    out[field.substr(0, colon)] = std::strtod(field.c_str() + colon + 1, nullptr);
+  }
+  return out;
+}
 
 }  // namespace cairn::monitor::xgb
 

@@ -1,7 +1,6 @@
 #include "pipeline/ml_steps.h"
 
 #include <fmt/format.h>
-#include <xgboost/c_api.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -18,6 +17,7 @@
 #include "monitor/data_quality.h"
 #include "monitor/data_source.h"
 #include "monitor/performance.h"
+#include "monitor/xgboost_c.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -25,6 +25,8 @@ using nlohmann::json;
 namespace cairn::pipeline {
 
 namespace {
+
+namespace xgb = monitor::xgb;
 
 using With = std::map<std::string, std::string>;
 
@@ -245,11 +247,6 @@ class ValidateStepType final : public StepType {
 // ---------------------------------------------------------------------------------------------
 // train-xgboost
 
-Status Xgb(int rc, const char* what) {
-  if (rc == 0) return OkStatus();
-  return Internal(fmt::format("xgboost {}: {}", what, XGBGetLastError()));
-}
-
 struct DMatrixDeleter {
   void operator()(void* h) const { XGDMatrixFree(h); }
 };
@@ -331,32 +328,20 @@ StatusOr<Matrix> LoadMatrix(const std::string& type, const std::string& path,
 StatusOr<DMatrixPtr> MakeDMatrix(const Matrix& m, size_t begin, size_t end) {
   DMatrixHandle h = nullptr;
   size_t cols = m.features.size();
-  RETURN_IF_ERROR(Xgb(XGDMatrixCreateFromMat(m.x.data() + begin * cols, end - begin, cols, NAN,
+  RETURN_IF_ERROR(xgb::Check(XGDMatrixCreateFromMat(m.x.data() + begin * cols, end - begin, cols, NAN,
                                              &h),
                       "DMatrix"));
   DMatrixPtr ptr(h);
-  RETURN_IF_ERROR(Xgb(XGDMatrixSetFloatInfo(h, "label", m.y.data() + begin, end - begin),
+  RETURN_IF_ERROR(xgb::Check(XGDMatrixSetFloatInfo(h, "label", m.y.data() + begin, end - begin),
                       "label"));
   std::vector<const char*> names;
   for (const auto& f : m.features) names.push_back(f.c_str());
-  RETURN_IF_ERROR(Xgb(XGDMatrixSetStrFeatureInfo(h, "feature_name", names.data(), names.size()),
+  RETURN_IF_ERROR(xgb::Check(XGDMatrixSetStrFeatureInfo(h, "feature_name", names.data(), names.size()),
                       "feature names"));
   std::vector<const char*> types(m.features.size(), "float");
-  RETURN_IF_ERROR(Xgb(XGDMatrixSetStrFeatureInfo(h, "feature_type", types.data(), types.size()),
+  RETURN_IF_ERROR(xgb::Check(XGDMatrixSetStrFeatureInfo(h, "feature_type", types.data(), types.size()),
                       "feature types"));
   return ptr;
-}
-
-std::map<std::string, double> ParseEval(const char* text) {
-  std::map<std::string, double> out;
-  std::istringstream in(text);
-  std::string field;
-  while (std::getline(in, field, '\t')) {
-    size_t colon = field.rfind(':');
-    if (field.empty() || field[0] == '[' || colon == std::string::npos) continue;
-    out[field.substr(0, colon)] = std::strtod(field.c_str() + colon + 1, nullptr);
-  }
-  return out;
 }
 
 // Copies the header and the data lines from `first_row` on (0-based data rows) of a CSV.
@@ -397,7 +382,7 @@ Status WriteMlflowModel(const std::string& dir, BoosterHandle booster,
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Internal(fmt::format("cannot create '{}': {}", dir, ec.message()));
-  RETURN_IF_ERROR(Xgb(XGBoosterSaveModel(booster, (dir + "/model.ubj").c_str()), "save model"));
+  RETURN_IF_ERROR(xgb::Check(XGBoosterSaveModel(booster, (dir + "/model.ubj").c_str()), "save model"));
   int major = 0, minor = 0, patch = 0;
   XGBoostVersion(&major, &minor, &patch);
   std::string xgb_version = fmt::format("{}.{}.{}", major, minor, patch);
@@ -495,7 +480,7 @@ class TrainXgboostStepType final : public StepType {
       names.push_back("holdout");
     }
     BoosterHandle raw = nullptr;
-    RETURN_IF_ERROR(Xgb(XGBoosterCreate(mats.data(), 1, &raw), "create booster"));
+    RETURN_IF_ERROR(xgb::Check(XGBoosterCreate(mats.data(), 1, &raw), "create booster"));
     BoosterPtr booster(raw);
     std::map<std::string, std::string> params = {{"objective", "binary:logistic"},
                                                  {"tree_method", "hist"},
@@ -505,17 +490,17 @@ class TrainXgboostStepType final : public StepType {
       if (XgbParamKeys().count(k)) params[k == "learning_rate" ? "eta" : k] = v;
     }
     for (const auto& [k, v] : params) {
-      RETURN_IF_ERROR(Xgb(XGBoosterSetParam(raw, k.c_str(), v.c_str()), k.c_str()));
+      RETURN_IF_ERROR(xgb::Check(XGBoosterSetParam(raw, k.c_str(), v.c_str()), k.c_str()));
     }
     std::map<std::string, double> last;
     for (int i = 0; i < rounds; ++i) {
-      RETURN_IF_ERROR(Xgb(XGBoosterUpdateOneIter(raw, i, dtrain.get()), "update"));
+      RETURN_IF_ERROR(xgb::Check(XGBoosterUpdateOneIter(raw, i, dtrain.get()), "update"));
       if (i + 1 == rounds) {
         const char* eval = nullptr;
-        RETURN_IF_ERROR(Xgb(XGBoosterEvalOneIter(raw, i, mats.data(), names.data(), mats.size(),
+        RETURN_IF_ERROR(xgb::Check(XGBoosterEvalOneIter(raw, i, mats.data(), names.data(), mats.size(),
                                                  &eval),
                             "eval"));
-        last = ParseEval(eval);
+        last = xgb::ParseEval(eval);
       }
     }
     RETURN_IF_ERROR(WriteMlflowModel(Resolve(ctx, model_rel), raw, m.features));

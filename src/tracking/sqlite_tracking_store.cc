@@ -1332,7 +1332,8 @@ StatusOr<std::vector<Metric>> SqliteTrackingStore::GetMetricHistoryBulkInterval(
     for (const std::string& run_id : request.run_ids) {
       st.Reset();
       int index = 1;
-      st.Bind(index++, run_id).Bind(index++, request.metric_key);
+      st.Bind(index++, run_id);
+      st.Bind(index++, request.metric_key);
       for (int64_t s : wanted) st.Bind(index++, s);
       while (true) {
         ASSIGN_OR_RETURN(bool more, st.Step());
