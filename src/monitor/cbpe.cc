@@ -337,22 +337,32 @@ void IsotonicCalibrator::Fit(std::span<const double> x, std::span<const double> 
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     return x[a] < x[b] || (x[a] == x[b] && y[a] < y[b]);
   });
+  std::vector<double> xs(n), ys(n);
+  for (size_t j = 0; j < n; ++j) {
+    xs[j] = x[order[j]];
+    ys[j] = y[order[j]];
+  }
+  FitSorted(xs, ys);
+}
+
+void IsotonicCalibrator::FitSorted(std::span<const double> x, std::span<const double> y) {
+  const size_t n = x.size();
   // _make_unique: weighted mean of y over equal X (resolution 1e-15).
   std::vector<double> ux, uy, uw;
   const double eps = 1e-15;
-  double cx = x[order[0]], cy = 0, cw = 0;
+  double cx = x[0], cy = 0, cw = 0;
   for (size_t j = 0; j < n; ++j) {
-    double xv = x[order[j]];
+    double xv = x[j];
     if (xv >= cx + eps) {
       ux.push_back(cx);
       uy.push_back(cy / cw);
       uw.push_back(cw);
       cx = xv;
       cw = 1;
-      cy = y[order[j]];
+      cy = y[j];
     } else {
       cw += 1;
-      cy += y[order[j]];
+      cy += y[j];
     }
   }
   ux.push_back(cx);
@@ -465,20 +475,29 @@ bool NeedsCalibration(std::span<const double> y_true, std::span<const double> pr
     say(fmt::format("no calibration: {}", folds.status().message()));
     return false;
   }
+  // Every fold fits on the rows outside its test fold, in scikit-learn's order (by
+  // probability, then target, ties in row order). Filtering one stable sort of all rows gives
+  // exactly that order for any subset, so the rows are sorted once instead of once per fold.
+  std::vector<size_t> order(y_true.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return proba[a] < proba[b] || (proba[a] == proba[b] && y_true[a] < y_true[b]);
+  });
   std::vector<bool> in_test(y_true.size());
-  std::vector<double> ty, tp, tc;
+  std::vector<double> ty, tp, tc, xr, yr;
   IsotonicCalibrator cal;
   for (const auto& test : *folds) {
     std::fill(in_test.begin(), in_test.end(), false);
     for (int64_t r : test) in_test[static_cast<size_t>(r)] = true;
-    std::vector<double> xr, yr;
-    for (size_t i = 0; i < y_true.size(); ++i) {
+    xr.clear();
+    yr.clear();
+    for (size_t i : order) {
       if (!in_test[i]) {
         xr.push_back(proba[i]);
         yr.push_back(y_true[i]);
       }
     }
-    cal.Fit(xr, yr);
+    cal.FitSorted(xr, yr);
     for (int64_t r : test) {
       ty.push_back(y_true[static_cast<size_t>(r)]);
       tp.push_back(proba[static_cast<size_t>(r)]);

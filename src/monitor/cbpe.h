@@ -78,6 +78,8 @@ class IsotonicCalibrator {
  public:
   // Fits y on x (NaN-free, same length, at least one row).
   void Fit(std::span<const double> x, std::span<const double> y);
+  // The same fit for rows already in scikit-learn's order (by x, then y, ties in row order).
+  void FitSorted(std::span<const double> x, std::span<const double> y);
   double Predict(double x) const;
 
  private:
