@@ -41,6 +41,23 @@ Status NeedsLineage(const LineageRecorder* lineage, const std::string& type) {
       "{} needs a tracking server: pass --tracking-uri or set MLFLOW_TRACKING_URI", type));
 }
 
+// The model version a promote or deploy step acts on is named either by `registered` (the path
+// of a register step's JSON output) or by `name_key` + `version`.
+Status CheckVersionRef(const std::map<std::string, std::string>& with, const std::string& type,
+                       const std::string& name_key) {
+  if (with.count("registered") || (with.count(name_key) && with.count("version"))) {
+    return OkStatus();
+  }
+  return InvalidArgument(
+      fmt::format("{} needs 'registered' or both '{}' and 'version'", type, name_key));
+}
+
+// The register step's output a step reads, as its implicit input (none without `registered`).
+std::vector<std::string> RegisteredInput(const StepContext& ctx) {
+  auto it = ctx.with.find("registered");
+  return it == ctx.with.end() ? std::vector<std::string>{} : std::vector{it->second};
+}
+
 // name + version from `registered` (register's JSON output) or from explicit keys.
 StatusOr<std::pair<std::string, std::string>> ModelVersionOf(const StepContext& ctx,
                                                             const std::string& type,
@@ -60,13 +77,8 @@ StatusOr<std::pair<std::string, std::string>> ModelVersionOf(const StepContext& 
     auto text = [](const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
     return std::make_pair(text(j["name"]), text(j["version"]));
   }
-  auto name = ctx.with.find(name_key);
-  auto version = ctx.with.find("version");
-  if (name == ctx.with.end() || version == ctx.with.end()) {
-    return InvalidArgument(
-        fmt::format("{} needs 'registered' or both '{}' and 'version'", type, name_key));
-  }
-  return std::make_pair(name->second, version->second);
+  RETURN_IF_ERROR(CheckVersionRef(ctx.with, type, name_key));
+  return std::make_pair(ctx.with.at(name_key), ctx.with.at("version"));
 }
 
 class RegisterStepType final : public StepType {
@@ -139,15 +151,11 @@ class PromoteStepType final : public StepType {
   Status CheckConfig(const std::map<std::string, std::string>& with) const override {
     RETURN_IF_ERROR(CheckKeys("promote", with, {"alias", "registered", "name", "version"}));
     if (!with.count("alias")) return InvalidArgument("promote needs 'with.alias'");
-    if (!with.count("registered") && !(with.count("name") && with.count("version"))) {
-      return InvalidArgument("promote needs 'registered' or both 'name' and 'version'");
-    }
-    return OkStatus();
+    return CheckVersionRef(with, "promote", "name");
   }
   bool Cacheable() const override { return false; }
   std::vector<std::string> ImplicitInputs(const StepContext& ctx) const override {
-    auto it = ctx.with.find("registered");
-    return it == ctx.with.end() ? std::vector<std::string>{} : std::vector{it->second};
+    return RegisteredInput(ctx);
   }
 
   Status Run(const StepContext& ctx, std::map<std::string, std::string>* values) const override {
@@ -175,15 +183,11 @@ class DeployStepType final : public StepType {
                               {"deployment", "environment", "server", "registered", "model",
                                "version"}));
     if (!with.count("deployment")) return InvalidArgument("deploy needs 'with.deployment'");
-    if (!with.count("registered") && !(with.count("model") && with.count("version"))) {
-      return InvalidArgument("deploy needs 'registered' or both 'model' and 'version'");
-    }
-    return OkStatus();
+    return CheckVersionRef(with, "deploy", "model");
   }
   bool Cacheable() const override { return false; }
   std::vector<std::string> ImplicitInputs(const StepContext& ctx) const override {
-    auto it = ctx.with.find("registered");
-    return it == ctx.with.end() ? std::vector<std::string>{} : std::vector{it->second};
+    return RegisteredInput(ctx);
   }
 
   Status Run(const StepContext& ctx, std::map<std::string, std::string>* values) const override {

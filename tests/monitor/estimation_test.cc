@@ -29,6 +29,7 @@
 #include "monitor/monitor.h"
 #include "monitor/sampling_error.h"
 #include "estimation_golden.h"
+#include "small_binary_fixture.h"
 
 namespace cairn::monitor {
 namespace {
@@ -100,32 +101,13 @@ TEST(CbpeTest, EstimatedRocAucOfPerfectlyCalibratedScores) {
 
 // --- Bad input. ---
 
-std::string WriteTemp(const std::string& name, const std::string& text) {
-  std::string path = testing::TempDir() + name;
-  std::ofstream(path) << text;
-  return path;
-}
-
 MonitorConfig SmallConfig() {
-  MonitorConfig cfg;
-  cfg.config_path = "test.yaml";
-  cfg.id_columns = {"id"};
-  cfg.target_column = "y";
-  cfg.y_pred_proba = "p";
-  cfg.y_pred = "yhat";
-  cfg.features = {"x"};
-  cfg.chunking.kind = ChunkingKind::kSize;
-  cfg.chunking.size = 4;
-  cfg.data_quality = false;
-  cfg.summary_stats = false;
+  MonitorConfig cfg = testing_fixture::SmallBinaryConfig();
   cfg.estimation = EstimationSpec{};
   return cfg;
 }
 
-const std::string kReference =
-    "id,x,p,yhat,y\n"
-    "1,1,0.9,1,1\n2,2,0.2,0,0\n3,3,0.7,1,0\n4,4,0.4,0,1\n"
-    "5,5,0.8,1,1\n6,6,0.3,0,0\n7,7,0.6,1,1\n8,8,0.1,0,0\n";
+const std::string& kReference = testing_fixture::kSmallBinaryReference;
 
 TEST(CbpeTest, RunsWithoutAnalysisTargets) {
   MonitorConfig cfg = SmallConfig();

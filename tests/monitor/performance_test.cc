@@ -17,6 +17,7 @@
 #include "monitor/config.h"
 #include "monitor/data_source.h"
 #include "monitor/monitor.h"
+#include "small_binary_fixture.h"
 
 namespace cairn::monitor {
 namespace {
@@ -127,25 +128,9 @@ std::string WriteTemp(const std::string& name, const std::string& text) {
   return path;
 }
 
-MonitorConfig SmallConfig() {
-  MonitorConfig cfg;
-  cfg.config_path = "test.yaml";
-  cfg.id_columns = {"id"};
-  cfg.target_column = "y";
-  cfg.y_pred_proba = "p";
-  cfg.y_pred = "yhat";
-  cfg.features = {"x"};
-  cfg.chunking.kind = ChunkingKind::kSize;
-  cfg.chunking.size = 4;
-  cfg.data_quality = false;
-  cfg.summary_stats = false;
-  return cfg;
-}
+MonitorConfig SmallConfig() { return testing_fixture::SmallBinaryConfig(); }
 
-const std::string kReference =
-    "id,x,p,yhat,y\n"
-    "1,1,0.9,1,1\n2,2,0.2,0,0\n3,3,0.7,1,0\n4,4,0.4,0,1\n"
-    "5,5,0.8,1,1\n6,6,0.3,0,0\n7,7,0.6,1,1\n8,8,0.1,0,0\n";
+const std::string& kReference = testing_fixture::kSmallBinaryReference;
 
 TEST(PerformanceTest, SingleClassChunkIsUndefinedWithReason) {
   MonitorConfig cfg = SmallConfig();
