@@ -1,5 +1,7 @@
 #include "cli/platform_stores.h"
 
+#include "store/migrations.h"
+
 #if CAIRN_HAVE_DEPLOYMENTS
 #include "serving/deployment_store.h"
 #include "serving/inference_log.h"
@@ -9,7 +11,7 @@ namespace cairn::cli {
 
 StatusOr<PlatformStores> OpenPlatformStores(const std::string& db_path) {
   ASSIGN_OR_RETURN(std::vector<store::Migration> migrations,
-                   registry::SqliteRegistryStore::MergeMigrations(
+                   store::MergeMigrations(
                        {tracking::SqliteTrackingStore::Migrations(),
                         registry::SqliteRegistryStore::Migrations(),
 #if CAIRN_HAVE_DEPLOYMENTS

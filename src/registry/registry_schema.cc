@@ -107,22 +107,4 @@ CREATE TABLE alias_history_checks (
   return kMigrations;
 }
 
-StatusOr<std::vector<store::Migration>> SqliteRegistryStore::MergeMigrations(
-    const std::vector<std::vector<store::Migration>>& lists) {
-  std::vector<store::Migration> all;
-  for (const auto& list : lists) all.insert(all.end(), list.begin(), list.end());
-  std::stable_sort(all.begin(), all.end(),
-                   [](const store::Migration& a, const store::Migration& b) {
-                     return a.version < b.version;
-                   });
-  for (size_t i = 1; i < all.size(); ++i) {
-    if (all[i].version == all[i - 1].version) {
-      return InvalidArgument("two modules use migration version " +
-                             std::to_string(all[i].version) + " ('" + all[i - 1].description +
-                             "' and '" + all[i].description + "')");
-    }
-  }
-  return all;
-}
-
 }  // namespace cairn::registry

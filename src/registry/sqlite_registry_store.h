@@ -37,7 +37,7 @@ struct RegistryStoreOptions {
 class SqliteRegistryStore final : public RegistryStore {
  public:
   // Uses `pool` (not owned; must outlive the store). The pool must have been opened with
-  // Migrations() among its migrations (see MergeMigrations).
+  // Migrations() among its migrations (see store::MergeMigrations).
   SqliteRegistryStore(store::ConnectionPool& pool, const RegistryStoreOptions& options = {});
 
   // Opens a pool of its own on `db_path` with only the registry migrations (tests, tools).
@@ -49,11 +49,6 @@ class SqliteRegistryStore final : public RegistryStore {
   // The registry schema's migrations, oldest first. Their versions continue the global
   // sequence after tracking's (tracking/tracking_schema.cc).
   static const std::vector<store::Migration>& Migrations();
-
-  // The union of migration lists sorted by version. Errors: kInvalidArgument when two lists
-  // use the same version.
-  static StatusOr<std::vector<store::Migration>> MergeMigrations(
-      const std::vector<std::vector<store::Migration>>& lists);
 
   StatusOr<RegisteredModel> CreateRegisteredModel(const std::string& name, std::vector<Tag> tags,
                                                   std::optional<std::string> description) override;

@@ -18,7 +18,7 @@
 // Schema: migration kMigrationVersion ("serving inference log") creates inference_log and
 // inference_outcomes. The version continues the one global sequence (tracking 1, registry 2);
 // a database shared with other modules must be opened with Migrations() merged into theirs
-// (registry::SqliteRegistryStore::MergeMigrations).
+// (store::MergeMigrations).
 //
 // Thread-safety: all methods may be called from any thread.
 #pragma once

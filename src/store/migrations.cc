@@ -1,5 +1,6 @@
 #include "store/migrations.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace cairn::store {
@@ -73,6 +74,22 @@ Status ApplyMigrations(Database& db, const std::vector<Migration>& migrations) {
     RETURN_IF_ERROR(txn.Commit());
   }
   return OkStatus();
+}
+
+StatusOr<std::vector<Migration>> MergeMigrations(
+    const std::vector<std::vector<Migration>>& lists) {
+  std::vector<Migration> all;
+  for (const auto& list : lists) all.insert(all.end(), list.begin(), list.end());
+  std::stable_sort(all.begin(), all.end(),
+                   [](const Migration& a, const Migration& b) { return a.version < b.version; });
+  for (size_t i = 1; i < all.size(); ++i) {
+    if (all[i].version == all[i - 1].version) {
+      return InvalidArgument("two modules use migration version " +
+                             std::to_string(all[i].version) + " ('" + all[i - 1].description +
+                             "' and '" + all[i].description + "')");
+    }
+  }
+  return all;
 }
 
 }  // namespace cairn::store

@@ -31,4 +31,9 @@ StatusOr<int> SchemaVersion(Database& db);
 // earlier ones stay applied).
 Status ApplyMigrations(Database& db, const std::vector<Migration>& migrations);
 
+// The union of several modules' migration lists, sorted by version: the one list a shared
+// database is opened with. Errors: kInvalidArgument when two lists use the same version.
+StatusOr<std::vector<Migration>> MergeMigrations(
+    const std::vector<std::vector<Migration>>& lists);
+
 }  // namespace cairn::store

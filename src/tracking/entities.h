@@ -40,10 +40,12 @@ struct Metric {
   double value = 0;  // NaN and +-Inf allowed; stored per MLflow (is_nan flag, +-DBL_MAX)
   int64_t timestamp = 0;
   int64_t step = 0;
-  std::optional<std::string> model_id;
-  std::optional<std::string> dataset_name;
-  std::optional<std::string> dataset_digest;
-  std::optional<std::string> run_id;  // set on logged-model metrics and bulk history rows
+  // Initialized so that {key, value, timestamp, step} is a complete point without warnings.
+  std::optional<std::string> model_id = std::nullopt;
+  std::optional<std::string> dataset_name = std::nullopt;
+  std::optional<std::string> dataset_digest = std::nullopt;
+  // Set on logged-model metrics and bulk history rows.
+  std::optional<std::string> run_id = std::nullopt;
 };
 
 struct Experiment {

@@ -20,6 +20,7 @@
 #include "pipeline/process.h"
 #include "pipeline/store_platform.h"
 #include "registry/sqlite_registry_store.h"
+#include "store/migrations.h"
 #include "tracking/sqlite_tracking_store.h"
 
 namespace cairn::pipeline {
@@ -43,7 +44,7 @@ class LineageTest : public ::testing::Test {
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("cairn-lineage-test-" + NewUuidHex().substr(0, 10));
     fs::create_directories(dir_ / "work");
-    auto migrations = registry::SqliteRegistryStore::MergeMigrations(
+    auto migrations = store::MergeMigrations(
         {tracking::SqliteTrackingStore::Migrations(), registry::SqliteRegistryStore::Migrations()});
     ASSERT_TRUE(migrations.ok());
     auto pool = store::ConnectionPool::Open((dir_ / "cairn.db").string(), *migrations);

@@ -181,6 +181,20 @@ TEST(MigrationsTest, AppliesMissingOlderVersionsOfAnotherModule) {
   EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM schema_version"), 3);
 }
 
+// Two modules' lists interleave into one sorted sequence; a version used twice is refused and
+// names both migrations.
+TEST(MigrationsTest, MergesListsAndRefusesAVersionUsedTwice) {
+  Migration c{3, "create c", "CREATE TABLE c(z INTEGER)"};
+  auto merged = MergeMigrations({{c}, TwoMigrations()});
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+  ASSERT_EQ(merged->size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ((*merged)[i].version, i + 1);
+  auto dup = MergeMigrations({TwoMigrations(), {{2, "other b", "SELECT 1"}}});
+  EXPECT_EQ(dup.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(dup.status().message().find("'create b' and 'other b'"), std::string::npos)
+      << dup.status().message();
+}
+
 TEST(MigrationsTest, NewerDatabaseIsAClearError) {
   TempDir dir;
   auto db = std::move(Database::Open(dir.File("m.db"))).value();

@@ -277,7 +277,9 @@ TEST_F(TrackingStoreTest, LatestMetricIsMaxOfStepTimestampValue) {
   auto after = store_->GetRun(id);
   ASSERT_TRUE(after.ok());
   for (const Metric& m : after->data.metrics) {
-    if (m.key == "b") EXPECT_EQ(m.value, 2);
+    if (m.key == "b") {
+      EXPECT_EQ(m.value, 2);
+    }
   }
 }
 
@@ -296,7 +298,9 @@ TEST_F(TrackingStoreTest, NanAndInfinityAreStoredLikeMlflow) {
   auto got = store_->GetRun(id);
   ASSERT_TRUE(got.ok());
   for (const Metric& m : got->data.metrics) {
-    if (m.key == "nan") EXPECT_TRUE(std::isnan(m.value));
+    if (m.key == "nan") {
+      EXPECT_TRUE(std::isnan(m.value));
+    }
   }
   EXPECT_EQ(store_->LogMetric(id, M("neg", 1, -1, 0)).code(), Code::kInvalidArgument);
   EXPECT_EQ(store_->LogMetric(id, M("../bad", 1, 1, 0)).code(), Code::kInvalidArgument);

@@ -73,7 +73,9 @@ std::string RunCase(const json& c, json* result) {
   } else {
     ADD_FAILURE() << "unknown golden kind " << kind;
   }
-  if (!st.ok()) EXPECT_EQ(st.code(), Code::kInvalidArgument) << st.ToString();
+  if (!st.ok()) {
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << st.ToString();
+  }
   return st.ok() ? "" : st.message();
 }
 
@@ -85,7 +87,9 @@ TEST(ValidationGoldenTest, MatchesMlflow) {
     std::string error = RunCase(c, &result);
     std::string expected = c["error"].is_null() ? "" : c["error"].get<std::string>();
     EXPECT_EQ(error, expected) << c.dump().substr(0, 300);
-    if (c.contains("result")) EXPECT_EQ(result, c["result"]) << c.dump().substr(0, 300);
+    if (c.contains("result")) {
+      EXPECT_EQ(result, c["result"]) << c.dump().substr(0, 300);
+    }
   }
 }
 
