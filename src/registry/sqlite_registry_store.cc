@@ -41,6 +41,33 @@ void BindValue(Statement& st, int index, const tracking::search::BindValue& v) {
   std::visit([&](const auto& x) { st.Bind(index, x); }, v);
 }
 
+// One page of a compiled search: `select` ("SELECT ... FROM table alias") completed by q's
+// joins, filter and order, read from `offset` with `read_row(st)` per row. Reads one row past
+// `max_results`: when it exists the page is cut to `max_results` and `next_page_token` set.
+template <typename ReadRow>
+auto ReadSearchPage(Database& db, const std::string& select, const tracking::search::SqlQuery& q,
+                    int64_t max_results, int64_t offset, ReadRow read_row,
+                    std::string& next_page_token)
+    -> StatusOr<std::vector<decltype(read_row(std::declval<Statement&>()))>> {
+  ASSIGN_OR_RETURN(Statement st, db.Prepare(select + q.joins + " WHERE (" + q.where +
+                                            ") ORDER BY " + q.order_by + " LIMIT ? OFFSET ?"));
+  int i = 1;
+  for (const auto& v : q.join_binds) BindValue(st, i++, v);
+  for (const auto& v : q.where_binds) BindValue(st, i++, v);
+  st.Bind(i, max_results + 1).Bind(i + 1, offset);
+  std::vector<decltype(read_row(st))> rows;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    rows.push_back(read_row(st));
+  }
+  if (static_cast<int64_t>(rows.size()) == max_results + 1) {
+    next_page_token = tracking::search::EncodePageToken(offset + max_results);
+    rows.resize(static_cast<size_t>(max_results));
+  }
+  return rows;
+}
+
 ModelVersion ReadVersionRow(const Statement& st) {
   ModelVersion mv;
   mv.name = st.Text(0);
@@ -454,25 +481,12 @@ StatusOr<SearchRegisteredModelsResult> SqliteRegistryStore::SearchRegisteredMode
                    tracking::search::CompileRegisteredModelSearch(
                        request.filter, request.order_by, tracking::search::Dialect::kSqlite));
   ASSIGN_OR_RETURN(int64_t offset, tracking::search::DecodePageToken(request.page_token));
-  std::string sql = "SELECT rm.name FROM registered_models rm" + q.joins + " WHERE (" +
-                    q.where + ") ORDER BY " + q.order_by + " LIMIT ? OFFSET ?";
   SearchRegisteredModelsResult out;
   RETURN_IF_ERROR(pool_->Read([&](Database& db) -> Status {
-    ASSIGN_OR_RETURN(Statement st, db.Prepare(sql));
-    int i = 1;
-    for (const auto& v : q.join_binds) BindValue(st, i++, v);
-    for (const auto& v : q.where_binds) BindValue(st, i++, v);
-    st.Bind(i, max_results + 1).Bind(i + 1, offset);
-    std::vector<std::string> names;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
-      names.push_back(st.Text(0));
-    }
-    if (static_cast<int64_t>(names.size()) == max_results + 1) {
-      out.next_page_token = tracking::search::EncodePageToken(offset + max_results);
-      names.resize(static_cast<size_t>(max_results));
-    }
+    ASSIGN_OR_RETURN(std::vector<std::string> names,
+                     ReadSearchPage(
+                         db, "SELECT rm.name FROM registered_models rm", q, max_results, offset,
+                         [](Statement& st) { return st.Text(0); }, out.next_page_token));
     for (const std::string& n : names) {
       ASSIGN_OR_RETURN(RegisteredModel rm, RequireLoadedModel(db, n));
       out.registered_models.push_back(std::move(rm));
@@ -759,25 +773,15 @@ StatusOr<SearchModelVersionsResult> SqliteRegistryStore::SearchModelVersions(
                    tracking::search::CompileModelVersionSearch(
                        request.filter, request.order_by, tracking::search::Dialect::kSqlite));
   ASSIGN_OR_RETURN(int64_t offset, tracking::search::DecodePageToken(request.page_token));
-  std::string sql = "SELECT mv.name, mv.version FROM model_versions mv" + q.joins + " WHERE (" +
-                    q.where + ") ORDER BY " + q.order_by + " LIMIT ? OFFSET ?";
   SearchModelVersionsResult out;
   RETURN_IF_ERROR(pool_->Read([&](Database& db) -> Status {
-    ASSIGN_OR_RETURN(Statement st, db.Prepare(sql));
-    int i = 1;
-    for (const auto& v : q.join_binds) BindValue(st, i++, v);
-    for (const auto& v : q.where_binds) BindValue(st, i++, v);
-    st.Bind(i, max_results + 1).Bind(i + 1, offset);
-    std::vector<std::pair<std::string, int64_t>> keys;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
-      keys.emplace_back(st.Text(0), st.Int64(1));
-    }
-    if (static_cast<int64_t>(keys.size()) == max_results + 1) {
-      out.next_page_token = tracking::search::EncodePageToken(offset + max_results);
-      keys.resize(static_cast<size_t>(max_results));
-    }
+    using NameAndVersion = std::pair<std::string, int64_t>;
+    ASSIGN_OR_RETURN(std::vector<NameAndVersion> keys,
+                     ReadSearchPage(
+                         db, "SELECT mv.name, mv.version FROM model_versions mv", q, max_results,
+                         offset,
+                         [](Statement& st) { return std::make_pair(st.Text(0), st.Int64(1)); },
+                         out.next_page_token));
     for (const auto& [n, v] : keys) {
       ASSIGN_OR_RETURN(ModelVersion mv, LoadVersion(db, n, v, std::to_string(v), false));
       out.model_versions.push_back(std::move(mv));
