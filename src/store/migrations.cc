@@ -63,6 +63,7 @@ Status ApplyMigrations(Database& db, const std::vector<Migration>& migrations) {
     ASSIGN_OR_RETURN(applied, IsApplied(db, m.version));
     if (applied) continue;
     Status st = db.Exec(m.sql);
+    if (st.ok() && m.convert) st = m.convert(db);
     if (!st.ok()) {
       return Status(st.code(), "migration " + std::to_string(m.version) + " (" + m.description +
                                    ") failed: " + st.message());

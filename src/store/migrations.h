@@ -7,6 +7,7 @@
 // schema_version row, so a crash leaves the database with whole migrations only.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@ struct Migration {
   int version = 0;          // > 0, strictly increasing within a list
   std::string description;  // one line, recorded in schema_version
   std::string sql;          // one or more ';'-separated statements
+  // Optional: runs after `sql`, in the same transaction, for data conversions SQL cannot
+  // express (re-encoding rows); a non-OK status rolls the whole migration back.
+  std::function<Status(Database&)> convert = nullptr;
 };
 
 // The highest applied version; 0 for a fresh database.

@@ -87,6 +87,18 @@ Statement& Statement::BindNoCopy(int index, std::string_view value) {
   return *this;
 }
 
+Statement& Statement::BindBlob(int index, std::string_view bytes) {
+  NoteBindResult(sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT),
+                 index);
+  return *this;
+}
+
+Statement& Statement::BindBlobNoCopy(int index, std::string_view bytes) {
+  NoteBindResult(sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_STATIC),
+                 index);
+  return *this;
+}
+
 Statement& Statement::BindNull(int index) {
   NoteBindResult(sqlite3_bind_null(stmt_, index), index);
   return *this;
@@ -140,6 +152,12 @@ std::string Statement::Text(int col) const {
 std::optional<std::string> Statement::OptionalText(int col) const {
   if (IsNull(col)) return std::nullopt;
   return Text(col);
+}
+
+std::string_view Statement::Blob(int col) const {
+  const void* p = sqlite3_column_blob(stmt_, col);
+  if (!p) return {};
+  return std::string_view(static_cast<const char*>(p), sqlite3_column_bytes(stmt_, col));
 }
 
 std::optional<int64_t> Statement::OptionalInt64(int col) const {

@@ -52,6 +52,9 @@ class Statement {
   // is stepped to completion and rebound, rewound or reset. For hot loops.
   Statement& BindNoCopy(int index, std::string_view value);
   Statement& BindNull(int index);
+  // Binds bytes as a BLOB: copied, or (NoCopy) under the same lifetime rule as BindNoCopy.
+  Statement& BindBlob(int index, std::string_view bytes);
+  Statement& BindBlobNoCopy(int index, std::string_view bytes);
   template <typename T>
   Statement& Bind(int index, const std::optional<T>& value) {
     return value ? Bind(index, *value) : BindNull(index);
@@ -73,6 +76,9 @@ class Statement {
   std::string Text(int col) const;  // "" for NULL
   std::optional<std::string> OptionalText(int col) const;
   std::optional<int64_t> OptionalInt64(int col) const;
+  // A BLOB (or text) column's bytes, empty for NULL; valid until the next Step, Reset or
+  // Rewind of this statement.
+  std::string_view Blob(int col) const;
 
   // The SQL text this statement was prepared from.
   std::string_view sql() const;

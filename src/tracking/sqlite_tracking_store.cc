@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "common/ids.h"
+#include "tracking/metric_block.h"
 #include "tracking/run_names.h"
 #include "tracking/search_adapter.h"
 #include "tracking/validation.h"
@@ -44,10 +45,12 @@ Status LoggedModelNotFound(std::string_view id) {
   return NotFound("Logged model with ID '" + std::string(id) + "' not found.");
 }
 
-// MLflow stores NaN as 0 with is_nan and +-Inf as +-DBL_MAX.
+// MLflow stores NaN as 0 with is_nan and +-Inf as +-DBL_MAX. -0.0 becomes 0.0, as SQLite
+// reads back a REAL column's zero (it stores integral reals as integers).
 std::pair<double, int> SanitizeMetricValue(double v) {
   if (std::isnan(v)) return {0.0, 1};
   if (std::isinf(v)) return {v > 0 ? DBL_MAX : -DBL_MAX, 0};
+  if (v == 0) return {0.0, 0};
   return {v, 0};
 }
 
@@ -457,9 +460,99 @@ Status WriteParams(Database& db, const std::string& run_id, const std::vector<Pa
   return OkStatus();
 }
 
-// Appends metric points (exact duplicates ignored), refreshes latest_metrics once per key and
-// records points that name a logged model. The per-point insert is the ingest hot path: the
-// run key is bound once and keys are bound without a copy.
+// The metric points of a write go to the run's recent area, `metric_batches`: one row per
+// write holding a block per key, clustered by run, so a write dirties a few pages whatever its
+// number of keys (rather than a page per key). Once the area holds kCompactPoints points or
+// kCompactRows writes, the write that would pass either limit moves the area and itself into
+// per-key blocks, `metric_blocks`, clustered by (run, key) for history reads, in the same
+// transaction.
+constexpr int64_t kCompactPoints = 50000;
+constexpr int64_t kCompactRows = 256;
+// Compaction writes a key's points as blocks of at most this many points.
+constexpr size_t kMaxBlockPoints = 4096;
+
+// The points of one write for one key.
+struct KeyPoints {
+  std::string_view key;
+  MetricBlockWriter block;
+};
+
+// Moves the run's recent area, followed by `latest` (this write's points), into per-key blocks.
+Status CompactMetricBatches(Database& db, int64_t run_key, std::vector<KeyPoints>& latest) {
+  // Keys in first-seen order, each with its points in write order.
+  std::vector<std::pair<std::string, std::vector<MetricPoint>>> keys;
+  std::unordered_map<std::string, size_t> index;
+  auto points_of = [&](std::string_view key) -> std::vector<MetricPoint>& {
+    auto [it, inserted] = index.try_emplace(std::string(key), keys.size());
+    if (inserted) keys.emplace_back(std::string(key), std::vector<MetricPoint>());
+    return keys[it->second].second;
+  };
+  ASSIGN_OR_RETURN(Statement * rows, db.Cached("SELECT body FROM metric_batches WHERE run_key = "
+                                               "?1 ORDER BY seq"));
+  rows->Bind(1, run_key);
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, rows->Step());
+    if (!more) break;
+    RETURN_IF_ERROR(ForEachKeySection(
+        rows->Blob(0), [&](std::string_view key, std::string_view block) -> Status {
+          return DecodeMetricBlock(block, &points_of(key));
+        }));
+  }
+  rows->Reset();
+  for (KeyPoints& k : latest) RETURN_IF_ERROR(DecodeMetricBlock(k.block.bytes(), &points_of(k.key)));
+  ASSIGN_OR_RETURN(Statement * last, db.Cached("SELECT MAX(block) FROM metric_blocks WHERE "
+                                               "run_key = ?1 AND key = ?2"));
+  ASSIGN_OR_RETURN(Statement * ins,
+                   db.Cached("INSERT INTO metric_blocks (run_key, key, block, n, points) VALUES "
+                             "(?1, ?2, ?3, ?4, ?5)"));
+  MetricBlockWriter block;
+  for (const auto& [key, points] : keys) {
+    last->Reset();
+    last->Bind(1, run_key).BindNoCopy(2, key);
+    ASSIGN_OR_RETURN(bool row, last->Step());
+    int64_t block_no = row ? last->Int64(0) : 0;  // NULL (no block yet) reads as 0
+    last->Reset();
+    for (size_t begin = 0; begin < points.size(); begin += kMaxBlockPoints) {
+      block.Clear();
+      const size_t end = std::min(points.size(), begin + kMaxBlockPoints);
+      for (size_t i = begin; i < end; ++i) block.Add(points[i]);
+      ins->Reset();
+      ins->Bind(1, run_key).BindNoCopy(2, key).Bind(3, ++block_no);
+      ins->Bind(4, int64_t{block.size()}).BindBlobNoCopy(5, block.bytes());
+      RETURN_IF_ERROR(ins->Run());
+    }
+  }
+  ASSIGN_OR_RETURN(Statement * del, db.Cached("DELETE FROM metric_batches WHERE run_key = ?1"));
+  del->Bind(1, run_key);
+  return del->Run();
+}
+
+// Stores one write's points (see kCompactPoints): a row of the recent area, or a compaction.
+Status AppendMetricPoints(Database& db, int64_t run_key, std::vector<KeyPoints>& keys,
+                          int64_t points) {
+  ASSIGN_OR_RETURN(Statement * last,
+                   db.Cached("SELECT seq, total FROM metric_batches WHERE run_key = ?1 ORDER BY "
+                             "seq DESC LIMIT 1"));
+  last->Bind(1, run_key);
+  ASSIGN_OR_RETURN(bool exists, last->Step());
+  const int64_t seq = exists ? last->Int64(0) : 0;
+  const int64_t total = exists ? last->Int64(1) : 0;
+  last->Reset();
+  if (seq + 1 > kCompactRows || total + points > kCompactPoints) {
+    return CompactMetricBatches(db, run_key, keys);
+  }
+  std::string body;
+  for (KeyPoints& k : keys) AppendKeySection(&body, k.key, k.block.bytes());
+  ASSIGN_OR_RETURN(Statement * ins,
+                   db.Cached("INSERT INTO metric_batches (run_key, seq, total, body) VALUES (?1, "
+                             "?2, ?3, ?4)"));
+  ins->Bind(1, run_key).Bind(2, seq + 1).Bind(3, total + points).BindBlobNoCopy(4, body);
+  return ins->Run();
+}
+
+// Appends metric points (one block per key, see kCompactPoints; exact duplicates are kept and
+// dropped by readers), refreshes latest_metrics once per key and records points that name a
+// logged model.
 Status WriteMetrics(Database& db, const RunRow& run, const std::vector<Metric>& metrics) {
   if (metrics.empty()) return OkStatus();
   const std::string& run_id = run.info.run_id;
@@ -469,26 +562,28 @@ Status WriteMetrics(Database& db, const RunRow& run, const std::vector<Metric>& 
     int64_t timestamp;
     int64_t step;
   };
-  std::unordered_map<std::string_view, Latest> latest;
-  ASSIGN_OR_RETURN(Statement * ins,
-                   db.Cached("INSERT OR IGNORE INTO metrics (run_key, key, value, is_nan, "
-                             "timestamp, step, model_id, dataset_name, dataset_digest) VALUES "
-                             "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
-  ins->Bind(1, run.run_key);
+  // Keys in first-seen order, so that a batch writes its blocks in a deterministic order.
+  std::vector<KeyPoints> keys;
+  std::vector<Latest> latest;
+  std::unordered_map<std::string_view, size_t> index;
   for (const Metric& m : metrics) {
     auto [value, is_nan] = SanitizeMetricValue(m.value);
-    ins->BindNoCopy(2, m.key).Bind(3, value).Bind(4, is_nan).Bind(5, m.timestamp);
-    ins->Bind(6, m.step).Bind(7, m.model_id).Bind(8, m.dataset_name).Bind(9, m.dataset_digest);
-    RETURN_IF_ERROR(ins->Run());
-    ins->Rewind();
     Latest cand{value, is_nan, m.timestamp, m.step};
-    auto [it, inserted] = latest.try_emplace(m.key, cand);
-    if (!inserted && std::tie(cand.step, cand.timestamp, cand.value) >
-                         std::tie(it->second.step, it->second.timestamp, it->second.value)) {
-      it->second = cand;
+    auto [it, inserted] = index.try_emplace(m.key, keys.size());
+    if (inserted) {
+      keys.push_back({m.key, MetricBlockWriter()});
+      latest.push_back(cand);
+    } else {
+      Latest& l = latest[it->second];
+      if (std::tie(cand.step, cand.timestamp, cand.value) >
+          std::tie(l.step, l.timestamp, l.value)) {
+        l = cand;
+      }
     }
+    keys[it->second].block.Add(m.step, m.timestamp, value, is_nan != 0, m.model_id,
+                               m.dataset_name, m.dataset_digest);
   }
-  ins->Reset();
+  RETURN_IF_ERROR(AppendMetricPoints(db, run.run_key, keys, static_cast<int64_t>(metrics.size())));
   ASSIGN_OR_RETURN(
       Statement * up,
       db.Cached("INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) "
@@ -497,10 +592,11 @@ Status WriteMetrics(Database& db, const RunRow& run, const std::vector<Metric>& 
                 "excluded.timestamp, step = excluded.step WHERE (excluded.step, "
                 "excluded.timestamp, excluded.value) > (latest_metrics.step, "
                 "latest_metrics.timestamp, latest_metrics.value)"));
-  for (const auto& [key, l] : latest) {
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const Latest& l = latest[i];
     up->Reset();
-    up->Bind(1, run_id).Bind(2, key).Bind(3, l.value).Bind(4, l.is_nan).Bind(5, l.timestamp);
-    up->Bind(6, l.step);
+    up->Bind(1, run_id).BindNoCopy(2, keys[i].key).Bind(3, l.value).Bind(4, l.is_nan);
+    up->Bind(5, l.timestamp).Bind(6, l.step);
     RETURN_IF_ERROR(up->Run());
   }
   for (const Metric& m : metrics) {
@@ -1210,6 +1306,62 @@ Status SqliteTrackingStore::LogOutputs(const std::string& run_id,
 
 // ---- Metric history -------------------------------------------------------------------------
 
+namespace {
+
+// Every stored point of (run, key) in write order (compacted blocks, then the recent area),
+// duplicates included; none for an unknown run. Errors: kInternal for a corrupt block.
+Status LoadMetricPoints(Database& db, const std::string& run_id, const std::string& key,
+                        std::vector<MetricPoint>* points) {
+  ASSIGN_OR_RETURN(Statement * run, db.Cached("SELECT run_key FROM runs WHERE run_uuid = ?1"));
+  run->Bind(1, run_id);
+  ASSIGN_OR_RETURN(bool found, run->Step());
+  if (!found) return OkStatus();
+  const int64_t run_key = run->Int64(0);
+  run->Reset();
+  auto corrupt = [&](const Status& st) {
+    return Status(st.code(), "metric '" + key + "' of run " + run_id + ": " + st.message());
+  };
+  ASSIGN_OR_RETURN(Statement * blocks,
+                   db.Cached("SELECT points FROM metric_blocks WHERE run_key = ?1 AND key = ?2 "
+                             "ORDER BY block"));
+  blocks->Bind(1, run_key).BindNoCopy(2, key);
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, blocks->Step());
+    if (!more) break;
+    Status decoded = DecodeMetricBlock(blocks->Blob(0), points);
+    if (!decoded.ok()) return corrupt(decoded);
+  }
+  ASSIGN_OR_RETURN(Statement * recent, db.Cached("SELECT body FROM metric_batches WHERE "
+                                                 "run_key = ?1 ORDER BY seq"));
+  recent->Bind(1, run_key);
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, recent->Step());
+    if (!more) break;
+    Status decoded = ForEachKeySection(
+        recent->Blob(0), [&](std::string_view section_key, std::string_view block) -> Status {
+          return section_key == key ? DecodeMetricBlock(block, points) : OkStatus();
+        });
+    if (!decoded.ok()) return corrupt(decoded);
+  }
+  return OkStatus();
+}
+
+Metric ToMetric(const std::string& key, MetricPoint& p) {
+  Metric m;
+  m.key = key;
+  m.value = StoredMetricValue(p.value, p.is_nan);
+  m.timestamp = p.timestamp;
+  m.step = p.step;
+  if (p.extras) {
+    m.model_id = std::move(p.extras->model_id);
+    m.dataset_name = std::move(p.extras->dataset_name);
+    m.dataset_digest = std::move(p.extras->dataset_digest);
+  }
+  return m;
+}
+
+}  // namespace
+
 StatusOr<MetricHistoryResult> SqliteTrackingStore::GetMetricHistory(
     const MetricHistoryRequest& request) {
   ASSIGN_OR_RETURN(int64_t offset, search_adapter::DecodePageToken(request.page_token));
@@ -1218,26 +1370,18 @@ StatusOr<MetricHistoryResult> SqliteTrackingStore::GetMetricHistory(
   }
   MetricHistoryResult result;
   RETURN_IF_ERROR(pool_->Read([&](Database& db) -> Status {
-    ASSIGN_OR_RETURN(Statement * st,
-                     db.Cached("SELECT key, value, is_nan, timestamp, step, model_id, "
-                               "dataset_name, dataset_digest FROM metrics WHERE run_key = (SELECT "
-                               "run_key FROM runs WHERE run_uuid = ?1) "
-                               "AND key = ?2 ORDER BY timestamp, step, value LIMIT ?3 OFFSET ?4"));
-    st->Bind(1, request.run_id).Bind(2, request.metric_key);
-    st->Bind(3, request.max_results ? static_cast<int64_t>(*request.max_results) + 1 : -1);
-    st->Bind(4, offset);
-    while (true) {
-      ASSIGN_OR_RETURN(bool more, st->Step());
-      if (!more) break;
-      Metric m;
-      m.key = st->Text(0);
-      m.value = StoredMetricValue(st->Double(1), st->Int64(2) != 0);
-      m.timestamp = st->Int64(3);
-      m.step = st->Int64(4);
-      m.model_id = st->OptionalText(5);
-      m.dataset_name = st->OptionalText(6);
-      m.dataset_digest = st->OptionalText(7);
-      result.metrics.push_back(std::move(m));
+    std::vector<MetricPoint> points;
+    RETURN_IF_ERROR(LoadMetricPoints(db, request.run_id, request.metric_key, &points));
+    DedupAndSortPoints(&points);
+    // One page: `offset` points skipped, one more than max_results kept to detect a next page.
+    const size_t begin = std::min<size_t>(static_cast<size_t>(std::max<int64_t>(offset, 0)), points.size());
+    size_t end = points.size();
+    if (request.max_results) {
+      end = std::min(end, begin + static_cast<size_t>(*request.max_results) + 1);
+    }
+    result.metrics.reserve(end - begin);
+    for (size_t i = begin; i < end; ++i) {
+      result.metrics.push_back(ToMetric(request.metric_key, points[i]));
     }
     if (request.max_results && static_cast<int>(result.metrics.size()) > *request.max_results) {
       result.metrics.resize(*request.max_results);
@@ -1276,19 +1420,13 @@ StatusOr<std::vector<Metric>> SqliteTrackingStore::GetMetricHistoryBulkInterval(
     // The steps each run logged, to sample over the steps that exist.
     std::set<int64_t> all_steps, mins_and_maxes;
     for (const std::string& run_id : request.run_ids) {
-      ASSIGN_OR_RETURN(Statement * st,
-                       db.Cached("SELECT DISTINCT step FROM metrics WHERE run_key = (SELECT "
-                                 "run_key FROM runs WHERE run_uuid = ?1) AND key = ?2 ORDER BY "
-                                 "step"));
-      st->Bind(1, run_id).Bind(2, request.metric_key);
+      std::vector<MetricPoint> points;
+      RETURN_IF_ERROR(LoadMetricPoints(db, run_id, request.metric_key, &points));
       std::optional<int64_t> first, last;
-      while (true) {
-        ASSIGN_OR_RETURN(bool more, st->Step());
-        if (!more) break;
-        int64_t s = st->Int64(0);
-        if (!first) first = s;
-        last = s;
-        all_steps.insert(s);
+      for (const MetricPoint& p : points) {
+        if (!first || p.step < *first) first = p.step;
+        if (!last || p.step > *last) last = p.step;
+        all_steps.insert(p.step);
       }
       if (first) {
         mins_and_maxes.insert(*first);
@@ -1322,27 +1460,17 @@ StatusOr<std::vector<Metric>> SqliteTrackingStore::GetMetricHistoryBulkInterval(
     }
     if (sampled.empty()) return OkStatus();
     const std::vector<int64_t> wanted(sampled.begin(), sampled.end());
-    std::string sql =
-        "SELECT key, value, is_nan, timestamp, step FROM metrics WHERE run_key = (SELECT "
-        "run_key FROM runs WHERE run_uuid = ?) AND key = ? "
-        "AND step IN (" +
-        Placeholders(wanted.size()) + ") ORDER BY step, timestamp, value LIMIT " +
-        std::to_string(kMaxRows);
-    ASSIGN_OR_RETURN(Statement st, db.Prepare(sql));
     for (const std::string& run_id : request.run_ids) {
-      st.Reset();
-      int index = 1;
-      st.Bind(index++, run_id);
-      st.Bind(index++, request.metric_key);
-      for (int64_t s : wanted) st.Bind(index++, s);
-      while (true) {
-        ASSIGN_OR_RETURN(bool more, st.Step());
-        if (!more) break;
-        Metric m;
-        m.key = st.Text(0);
-        m.value = StoredMetricValue(st.Double(1), st.Int64(2) != 0);
-        m.timestamp = st.Int64(3);
-        m.step = st.Int64(4);
+      std::vector<MetricPoint> points;
+      RETURN_IF_ERROR(LoadMetricPoints(db, run_id, request.metric_key, &points));
+      std::erase_if(points, [&](const MetricPoint& p) { return !sampled.count(p.step); });
+      DedupAndSortPoints(&points, /*by_step=*/true);
+      if (points.size() > static_cast<size_t>(kMaxRows)) points.resize(kMaxRows);
+      for (MetricPoint& p : points) {
+        Metric m = ToMetric(request.metric_key, p);
+        m.model_id.reset();
+        m.dataset_name.reset();
+        m.dataset_digest.reset();
         m.run_id = run_id;
         out.push_back(std::move(m));
       }

@@ -1,10 +1,63 @@
 // The tracking schema as versioned migrations: the names agreed with the search compiler
 // (tracking/search), which generates SQL against them. Versions are one global sequence shared
-// with the other modules' migrations (tracking has 1 and 6, registry 2, serving 3 and 4,
+// with the other modules' migrations (tracking has 1, 6 and 7, registry 2, serving 3 and 4,
 // pipelines 5). Append new migrations; never edit one that has shipped.
 #include "tracking/sqlite_tracking_store.h"
 
+#include "tracking/metric_block.h"
+
 namespace cairn::tracking {
+
+namespace {
+
+// Migration 7's conversion: every row of the row-per-point `metrics` table into blocks of at
+// most this many points per (run_key, key), in primary-key order (the table holds no
+// duplicates), then the old table is dropped.
+constexpr uint32_t kMigratedBlockPoints = 1000;
+
+Status ConvertMetricRowsToBlocks(store::Database& db) {
+  {
+    ASSIGN_OR_RETURN(store::Statement rows,
+                     db.Prepare("SELECT run_key, key, step, timestamp, value, is_nan, model_id, "
+                                "dataset_name, dataset_digest FROM metrics ORDER BY run_key, key, "
+                                "step, timestamp, value, is_nan"));
+    ASSIGN_OR_RETURN(store::Statement ins,
+                     db.Prepare("INSERT INTO metric_blocks (run_key, key, block, n, points) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5)"));
+    MetricBlockWriter block;
+    int64_t run_key = 0, block_no = 0;
+    std::string key;
+    auto flush = [&]() -> Status {
+      if (block.size() == 0) return OkStatus();
+      ins.Reset();
+      ins.Bind(1, run_key).Bind(2, key).Bind(3, ++block_no).Bind(4, int64_t{block.size()});
+      ins.BindBlobNoCopy(5, block.bytes());
+      RETURN_IF_ERROR(ins.Run());
+      block.Clear();
+      return OkStatus();
+    };
+    while (true) {
+      ASSIGN_OR_RETURN(bool more, rows.Step());
+      if (!more) break;
+      const int64_t row_run_key = rows.Int64(0);
+      std::string row_key = rows.Text(1);
+      if (row_run_key != run_key || row_key != key) {
+        RETURN_IF_ERROR(flush());
+        run_key = row_run_key;
+        key = std::move(row_key);
+        block_no = 0;
+      } else if (block.size() >= kMigratedBlockPoints) {
+        RETURN_IF_ERROR(flush());
+      }
+      block.Add(rows.Int64(2), rows.Int64(3), rows.Double(4), rows.Int64(5) != 0,
+                rows.OptionalText(6), rows.OptionalText(7), rows.OptionalText(8));
+    }
+    RETURN_IF_ERROR(flush());
+  }
+  return db.Exec("DROP TABLE metrics");
+}
+
+}  // namespace
 
 const std::vector<store::Migration>& SqliteTrackingStore::Migrations() {
   static const std::vector<store::Migration> kMigrations = {
@@ -181,6 +234,31 @@ INSERT INTO metrics_by_run_key (run_key, key, step, timestamp, value, is_nan, mo
 DROP TABLE metrics;
 ALTER TABLE metrics_by_run_key RENAME TO metrics;
 )sql"},
+      // Ingest: metric points packed into blocks (tracking/metric_block.h) instead of one
+      // B-tree row per point. A write appends one row to its run's recent area
+      // (metric_batches: a block per key, clustered by run); every so many points the area is
+      // compacted into per-key blocks (metric_blocks, clustered by run and key, numbered from
+      // 1 in write order). Exact duplicates are dropped when histories are read, keeping the
+      // first written. See SqliteTrackingStore's kCompactPoints.
+      {7, "tracking: metric points in append-only blocks",
+       R"sql(
+CREATE TABLE metric_blocks (
+  run_key INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  block INTEGER NOT NULL,
+  n INTEGER NOT NULL,   -- points in the block
+  points BLOB NOT NULL,
+  PRIMARY KEY (run_key, key, block)
+) WITHOUT ROWID;
+CREATE TABLE metric_batches (
+  run_key INTEGER NOT NULL,
+  seq INTEGER NOT NULL,    -- 1, 2, ... since the run's last compaction
+  total INTEGER NOT NULL,  -- points in rows 1..seq
+  body BLOB NOT NULL,      -- key sections (tracking/metric_block.h)
+  PRIMARY KEY (run_key, seq)
+) WITHOUT ROWID;
+)sql",
+       ConvertMetricRowsToBlocks},
   };
   return kMigrations;
 }

@@ -3,7 +3,10 @@
 #include <atomic>
 #include <cfloat>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <map>
+#include <random>
 #include <regex>
 #include <thread>
 
@@ -690,6 +693,245 @@ INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) VALUE
   ASSERT_TRUE(keys.ok() && *keys->Step());
   EXPECT_EQ(keys->Int64(0), 3);
   EXPECT_EQ(keys->Int64(1), 3);
+}
+
+// The row-per-point table that metric blocks replaced, as the reference for their read
+// semantics: points go in with INSERT OR IGNORE on MLflow's primary key, histories come out of
+// the same ORDER BY as before migration 7 (plus is_nan, which that order left unspecified
+// between a 0 and a NaN of the same step and timestamp).
+class RowPerPointReference {
+ public:
+  explicit RowPerPointReference(const std::string& path)
+      : db_(std::move(store::Database::Open(path)).value()) {
+    EXPECT_TRUE(db_->Exec(R"sql(
+CREATE TABLE metrics (run_uuid TEXT, key TEXT, step INTEGER, timestamp INTEGER, value REAL,
+  is_nan INTEGER, model_id TEXT, dataset_name TEXT, dataset_digest TEXT,
+  PRIMARY KEY (run_uuid, key, step, timestamp, value, is_nan)) WITHOUT ROWID;)sql")
+                    .ok());
+  }
+  void Begin() { ASSERT_TRUE(db_->Exec("BEGIN").ok()); }
+  void Commit() { ASSERT_TRUE(db_->Exec("COMMIT").ok()); }
+  void Log(const std::string& run_id, const Metric& m) {
+    auto ins = db_->Cached("INSERT OR IGNORE INTO metrics VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    ASSERT_TRUE(ins.ok());
+    const bool is_nan = std::isnan(m.value);
+    const double stored = is_nan ? 0.0 : std::isinf(m.value) ? std::copysign(DBL_MAX, m.value) : m.value;
+    (*ins)->Bind(1, run_id).Bind(2, m.key).Bind(3, m.step).Bind(4, m.timestamp).Bind(5, stored);
+    (*ins)->Bind(6, int64_t{is_nan}).Bind(7, m.model_id).Bind(8, m.dataset_name);
+    (*ins)->Bind(9, m.dataset_digest);
+    ASSERT_TRUE((*ins)->Run().ok());
+  }
+  std::vector<Metric> History(const std::string& run_id, const std::string& key, bool by_step) {
+    auto st = db_->Prepare(std::string("SELECT key, value, is_nan, timestamp, step, model_id, "
+                                       "dataset_name, dataset_digest FROM metrics WHERE run_uuid = "
+                                       "?1 AND key = ?2 ORDER BY ") +
+                           (by_step ? "step, timestamp, value, is_nan"
+                                    : "timestamp, step, value, is_nan"));
+    EXPECT_TRUE(st.ok());
+    st->Bind(1, run_id).Bind(2, key);
+    std::vector<Metric> out;
+    while (*st->Step()) {
+      Metric m;
+      m.key = st->Text(0);
+      m.value = st->Int64(2) ? std::numeric_limits<double>::quiet_NaN() : st->Double(1);
+      m.timestamp = st->Int64(3);
+      m.step = st->Int64(4);
+      m.model_id = st->OptionalText(5);
+      m.dataset_name = st->OptionalText(6);
+      m.dataset_digest = st->OptionalText(7);
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+
+ private:
+  std::unique_ptr<store::Database> db_;
+};
+
+// Every field, the value bit for bit (NaN as any NaN).
+std::string Describe(const Metric& m) {
+  uint64_t bits = 0;
+  if (!std::isnan(m.value)) std::memcpy(&bits, &m.value, sizeof bits);
+  return m.key + "|" + std::to_string(m.step) + "|" + std::to_string(m.timestamp) + "|" +
+         (std::isnan(m.value) ? std::string("nan") : std::to_string(bits)) + "|" +
+         m.model_id.value_or("-") + "|" + m.dataset_name.value_or("-") + "|" +
+         m.dataset_digest.value_or("-") + "|" + m.run_id.value_or("-");
+}
+std::vector<std::string> Describe(const std::vector<Metric>& ms) {
+  std::vector<std::string> out;
+  for (const Metric& m : ms) out.push_back(Describe(m));
+  return out;
+}
+
+// Random batches and single points full of exact duplicates (also across the compaction of a
+// run's recent writes into per-key blocks, which both runs go through: one by points, one by
+// number of writes), NaN, +-Inf, -0.0 and points naming a logged model: every history read
+// answers what the row-per-point table answers.
+TEST_F(TrackingStoreTest, MetricBlocksAnswerLikeTheRowPerPointTable) {
+  RowPerPointReference ref((dir_ / "reference.db").string());
+  TRun big = NewRun("0"), many = NewRun("0");
+  std::mt19937 rng(42);
+  const double values[] = {0.0, -0.0, 1.5, 2.0, std::nan(""),
+                           std::numeric_limits<double>::infinity(),
+                           -std::numeric_limits<double>::infinity()};
+  const std::vector<std::string> keys = {"loss", "acc", "lr"};
+  auto random_point = [&] {
+    Metric m = M(keys[rng() % keys.size()], values[rng() % 7], rng() % 20, rng() % 40);
+    if (rng() % 50 == 0) m.model_id = "m-" + std::to_string(rng() % 3);
+    if (rng() % 60 == 0) {
+      m.dataset_name = "train";
+      m.dataset_digest = "d" + std::to_string(rng() % 2);
+    }
+    return m;
+  };
+  // 80 batches of 500 to 1000 points: more than one compaction's worth of points.
+  ref.Begin();
+  for (int b = 0; b < 80; ++b) {
+    LogBatchRequest batch;
+    batch.run_id = big.info.run_id;
+    const int n = 500 + static_cast<int>(rng() % 501);
+    for (int i = 0; i < n; ++i) batch.metrics.push_back(random_point());
+    ASSERT_TRUE(store_->LogBatch(batch).ok());
+    for (const Metric& m : batch.metrics) ref.Log(big.info.run_id, m);
+  }
+  // 300 single points: more writes than the recent area holds.
+  for (int i = 0; i < 300; ++i) {
+    Metric m = random_point();
+    ASSERT_TRUE(store_->LogMetric(many.info.run_id, m).ok());
+    ref.Log(many.info.run_id, m);
+  }
+  ref.Commit();
+  for (const TRun& run : {big, many}) {
+    for (const std::string& key : {std::string("loss"), std::string("acc"), std::string("lr"),
+                                   std::string("absent")}) {
+      SCOPED_TRACE(run.info.run_id + " " + key);
+      const std::vector<Metric> want = ref.History(run.info.run_id, key, /*by_step=*/false);
+      auto all = store_->GetMetricHistory({run.info.run_id, key, std::nullopt, ""});
+      ASSERT_TRUE(all.ok()) << all.status().ToString();
+      EXPECT_EQ(Describe(all->metrics), Describe(want));
+      // Paged, the pages concatenate to the same history.
+      std::vector<Metric> paged;
+      std::string token;
+      const int page_size = run.info.run_id == big.info.run_id ? 1009 : 7;
+      do {
+        auto page = store_->GetMetricHistory({run.info.run_id, key, page_size, token});
+        ASSERT_TRUE(page.ok()) << page.status().ToString();
+        paged.insert(paged.end(), page->metrics.begin(), page->metrics.end());
+        token = page->next_page_token;
+      } while (!token.empty());
+      EXPECT_EQ(Describe(paged), Describe(want));
+      // Bulk interval over every step (fewer than max_results): the points in step order.
+      MetricHistoryBulkIntervalRequest bulk;
+      bulk.run_ids = {run.info.run_id};
+      bulk.metric_key = key;
+      auto got = store_->GetMetricHistoryBulkInterval(bulk);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      std::vector<Metric> by_step = ref.History(run.info.run_id, key, /*by_step=*/true);
+      for (Metric& m : by_step) {
+        m.model_id.reset();
+        m.dataset_name.reset();
+        m.dataset_digest.reset();
+        m.run_id = run.info.run_id;
+      }
+      EXPECT_EQ(Describe(*got), Describe(by_step));
+    }
+  }
+  // Both runs went through a compaction, and the points are in blocks, not rows.
+  auto db = std::move(store::Database::Open((dir_ / "mlflow.db").string())).value();
+  auto counts = db->Prepare("SELECT COUNT(DISTINCT run_key), SUM(n) FROM metric_blocks");
+  ASSERT_TRUE(counts.ok() && *counts->Step());
+  EXPECT_EQ(counts->Int64(0), 2);
+  EXPECT_GT(counts->Int64(1), 40000);
+}
+
+// A database written before migration 7 (one row per point) migrates forward: every history
+// reads back exactly as it did from the old table (a key with more points than one migrated
+// block holds included), the old table is gone, and new points go on from there.
+TEST_F(TrackingStoreTest, MigrationSevenPacksExistingMetricPointsIntoBlocks) {
+  store_.reset();
+  const std::string path = (dir_ / "v6.db").string();
+  std::vector<store::Migration> up_to_six;
+  for (const store::Migration& m : SqliteTrackingStore::Migrations()) {
+    if (m.version <= 6) up_to_six.push_back(m);
+  }
+  const std::string run_a = "aaaa0000000000000000000000000001";
+  const std::string run_b = "aaaa0000000000000000000000000002";
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> before;
+  {
+    auto db = std::move(store::Database::Open(path)).value();
+    ASSERT_TRUE(store::ApplyMigrations(*db, up_to_six).ok());
+    ASSERT_TRUE(db->Exec(R"sql(
+INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time, lifecycle_stage,
+                  artifact_uri, run_key) VALUES
+  ('aaaa0000000000000000000000000001', 'first', 0, 'u', 'RUNNING', 1, 'active', 'x', 1),
+  ('aaaa0000000000000000000000000002', 'second', 0, 'u', 'RUNNING', 2, 'active', 'y', 2);
+INSERT INTO metrics (run_key, key, step, timestamp, value, is_nan, model_id, dataset_name,
+                     dataset_digest) VALUES
+  (1, 'loss', 0, 10, 0.5, 0, NULL, NULL, NULL),
+  (1, 'loss', 1, 11, 0.25, 0, 'm-1', 'eval', 'abc'),
+  (1, 'loss', 1, 11, 0, 1, NULL, NULL, NULL),
+  (1, 'acc', 5, 3, 1.7976931348623157e308, 0, NULL, NULL, NULL),
+  (2, 'loss', 0, 10, 0, 1, NULL, NULL, NULL);
+WITH RECURSIVE i(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM i WHERE x < 2499)
+INSERT INTO metrics (run_key, key, step, timestamp, value, is_nan)
+  SELECT 2, 'long', x, 2500 - x, x * 0.5, 0 FROM i;
+)sql").ok());
+    // What the v6 store's history query answered.
+    auto st = db->Prepare(
+        "SELECT r.run_uuid, m.key, m.step, m.timestamp, m.value, m.is_nan, m.model_id, "
+        "m.dataset_name, m.dataset_digest FROM metrics m JOIN runs r USING (run_key) "
+        "ORDER BY r.run_uuid, m.key, m.timestamp, m.step, m.value, m.is_nan");
+    ASSERT_TRUE(st.ok());
+    while (*st->Step()) {
+      Metric m;
+      m.key = st->Text(1);
+      m.step = st->Int64(2);
+      m.timestamp = st->Int64(3);
+      m.value = st->Int64(5) ? std::numeric_limits<double>::quiet_NaN() : st->Double(4);
+      m.model_id = st->OptionalText(6);
+      m.dataset_name = st->OptionalText(7);
+      m.dataset_digest = st->OptionalText(8);
+      before[{st->Text(0), m.key}].push_back(Describe(m));
+    }
+  }
+  ASSERT_EQ(before.size(), 4u);
+  auto opened = SqliteTrackingStore::Open(path);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  store_ = std::move(opened).value();
+  for (const auto& [run_key, want] : before) {
+    auto got = store_->GetMetricHistory({run_key.first, run_key.second, std::nullopt, ""});
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(Describe(got->metrics), want) << run_key.first << " " << run_key.second;
+  }
+  EXPECT_EQ((before[{run_b, "long"}].size()), 2500u);
+  ASSERT_TRUE(store_->LogMetric(run_a, M("loss", 0.125, 12, 2)).ok());
+  ASSERT_TRUE(store_->LogMetric(run_a, M("loss", 0.5, 10, 0)).ok());  // an exact duplicate
+  EXPECT_EQ(store_->GetMetricHistory({run_a, "loss", std::nullopt, ""})->metrics.size(), 4u);
+  auto db = std::move(store::Database::Open(path)).value();
+  auto old_table = db->Prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'metrics'");
+  ASSERT_TRUE(old_table.ok() && *old_table->Step());
+  EXPECT_EQ(old_table->Int64(0), 0);
+  auto blocks = db->Prepare("SELECT COUNT(*), SUM(n) FROM metric_blocks WHERE run_key = 2");
+  ASSERT_TRUE(blocks.ok() && *blocks->Step());
+  EXPECT_EQ(blocks->Int64(0), 4);  // 'loss' and 'long' in blocks of at most 1000: 1 + 3
+  EXPECT_EQ(blocks->Int64(1), 2501);
+}
+
+// A corrupt block in the database is a clear error on read, never a crash.
+TEST_F(TrackingStoreTest, CorruptMetricBlockIsAnInternalError) {
+  TRun run = NewRun("0");
+  LogBatchRequest batch;
+  batch.run_id = run.info.run_id;
+  for (int i = 0; i < 10; ++i) batch.metrics.push_back(M("m", i, i, i));
+  ASSERT_TRUE(store_->LogBatch(batch).ok());
+  {
+    auto db = std::move(store::Database::Open((dir_ / "mlflow.db").string())).value();
+    ASSERT_TRUE(db->Exec("UPDATE metric_batches SET body = substr(body, 1, length(body) - 3)").ok());
+  }
+  auto got = store_->GetMetricHistory({run.info.run_id, "m", std::nullopt, ""});
+  EXPECT_EQ(got.status().code(), Code::kInternal);
+  EXPECT_NE(got.status().message().find("corrupt metric block"), std::string::npos)
+      << got.status().ToString();
 }
 
 TEST_F(TrackingStoreTest, SearchWithFiltersAndOrderBy) {
