@@ -30,6 +30,7 @@ import re
 import signal
 import socket
 import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
@@ -95,6 +96,24 @@ def generate(runs):
 TS = 1_700_000_000_000
 
 
+def metric_block(step, timestamp, value):
+    """One point as a cairn metric block (src/tracking/metric_block.h, version 1): version
+    byte, u32 count, then flags, zigzag-varint step and timestamp deltas, the 8-byte value."""
+    def varint(v):
+        out = bytearray()
+        while v >= 0x80:
+            out.append((v & 0x7F) | 0x80)
+            v >>= 7
+        out.append(v)
+        return bytes(out)
+
+    def zigzag(v):
+        return ((v << 1) ^ (v >> 63)) & 0xFFFFFFFFFFFFFFFF
+
+    return (struct.pack("<BI", 1, 1) + b"\x00" + varint(zigzag(step)) + varint(zigzag(timestamp))
+            + struct.pack("<d", value))
+
+
 def populate(db, runs, exp_id):
     con = sqlite3.connect(db)
     cur = con.cursor()
@@ -107,8 +126,8 @@ def populate(db, runs, exp_id):
                     (rid, f"run-{i}", exp_id, ts + i, ts + i + 1000, f"/tmp/a/{rid}/artifacts",
                      first_key + i))
         for k, v in enumerate(metrics):
-            cur.execute("INSERT INTO metrics (run_key, key, step, timestamp, value, is_nan)"
-                        " VALUES (?, ?, 0, ?, ?, 0)", (first_key + i, f"m{k}", ts, v))
+            cur.execute("INSERT INTO metric_blocks (run_key, key, block, n, points)"
+                        " VALUES (?, ?, 1, 1, ?)", (first_key + i, f"m{k}", metric_block(0, ts, v)))
             cur.execute("INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step)"
                         " VALUES (?, ?, ?, 0, ?, 0)", (rid, f"m{k}", v, ts))
         for k, v in enumerate(params):

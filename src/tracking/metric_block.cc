@@ -161,7 +161,10 @@ Status DecodeMetricBlock(std::string_view block, std::vector<MetricPoint>* out) 
     return Corrupt("count " + std::to_string(count) + " does not fit in " +
                    std::to_string(block.size()) + " bytes");
   }
-  out->reserve(out->size() + count);
+  // Geometric growth: callers decode many blocks into one vector.
+  if (out->capacity() < out->size() + count) {
+    out->reserve(std::max<size_t>(out->size() + count, 2 * out->capacity()));
+  }
   int64_t step = 0, timestamp = 0;
   for (uint64_t i = 0; i < count; ++i) {
     MetricPoint p;
