@@ -156,7 +156,9 @@ TEST(MetricBlockTest, RandomBytesNeverCrash) {
     }
     std::vector<MetricPoint> got;
     Status st = DecodeMetricBlock(bytes, &got);
-    if (!st.ok()) EXPECT_EQ(st.code(), Code::kInternal);
+    if (!st.ok()) {
+      EXPECT_EQ(st.code(), Code::kInternal);
+    }
   }
 }
 
