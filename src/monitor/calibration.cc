@@ -28,33 +28,35 @@ double ExpectedCalibrationError(std::span<const double> y_true, std::span<const 
   Clean(y_true, proba, &y, &p);
   const size_t n = p.size();
   if (n == 0 || bins <= 0) return std::numeric_limits<double>::quiet_NaN();
-  std::vector<std::vector<size_t>> members(static_cast<size_t>(bins));
+  // Each bin's probabilities and targets, in the order their sums are taken: the sorted order
+  // for equal-count bins, row order for equal-width ones.
+  std::vector<std::vector<double>> pb(static_cast<size_t>(bins)), yb(static_cast<size_t>(bins));
   if (equal_count) {
-    std::vector<size_t> order(n);
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p[a] < p[b]; });
+    const std::vector<uint32_t> order = StableOrder(p);
     size_t base = n / bins, extra = n % bins, pos = 0;
     for (size_t b = 0; b < static_cast<size_t>(bins); ++b) {
       size_t len = base + (b < extra ? 1 : 0);
-      members[b].assign(order.begin() + pos, order.begin() + pos + len);
+      pb[b].resize(len);
+      yb[b].resize(len);
+      for (size_t j = 0; j < len; ++j) {
+        pb[b][j] = p[order[pos + j]];
+        yb[b][j] = y[order[pos + j]];
+      }
       pos += len;
     }
   } else {
     for (size_t i = 0; i < n; ++i) {
       int b = std::min(static_cast<int>(p[i] * bins), bins - 1);
-      members[static_cast<size_t>(std::max(b, 0))].push_back(i);
+      pb[static_cast<size_t>(std::max(b, 0))].push_back(p[i]);
+      yb[static_cast<size_t>(std::max(b, 0))].push_back(y[i]);
     }
   }
   double total = 0;
-  for (const auto& m : members) {
-    if (m.empty()) continue;
-    std::vector<double> pb, yb;
-    for (size_t i : m) {
-      pb.push_back(p[i]);
-      yb.push_back(y[i]);
-    }
-    double gap = std::abs(PairwiseSum(pb) / m.size() - PairwiseSum(yb) / m.size());
-    total += static_cast<double>(m.size()) / n * gap;
+  for (size_t b = 0; b < pb.size(); ++b) {
+    const size_t m = pb[b].size();
+    if (m == 0) continue;
+    double gap = std::abs(PairwiseSum(pb[b]) / m - PairwiseSum(yb[b]) / m);
+    total += static_cast<double>(m) / n * gap;
   }
   return total;
 }

@@ -243,6 +243,21 @@ std::vector<int64_t> NumpyRandomState::Permutation(int64_t n) {
   return v;
 }
 
+void NumpyRandomState::SkipShuffle(size_t n) {
+  for (size_t i = n; i-- > 1;) Interval(static_cast<uint32_t>(i));
+}
+
+std::vector<uint32_t> NumpyRandomState::PermutationFrom(uint32_t n, uint32_t from) {
+  // Shuffle swaps position i with a draw j <= i for i = n − 1 down to 1, so position i holds its
+  // final value once step i has run: the steps below `from` only draw.
+  std::vector<uint32_t> v(n);
+  std::iota(v.begin(), v.end(), 0u);
+  uint32_t i = n;
+  for (; i-- > std::max<uint32_t>(from, 1);) std::swap(v[i], v[Interval(i)]);
+  SkipShuffle(std::min(from, n));
+  return v;
+}
+
 namespace {
 
 // sklearn.model_selection._split._approximate_mode.
@@ -314,13 +329,18 @@ StatusOr<std::vector<std::vector<int64_t>>> StratifiedShuffleSplitTestFolds(
     std::vector<int64_t> remaining(counts.size());
     for (size_t c = 0; c < counts.size(); ++c) remaining[c] = counts[c] - n_i[c];
     std::vector<int64_t> t_i = ApproximateMode(remaining, n_test, &rng);
-    std::vector<int64_t> train, test;
+    // Per class, permutation(count): the first n_i rows train, the next t_i test. Only the test
+    // rows are kept; the train rows' permutation (and the train fold's own shuffle below) are
+    // drawn but not materialised, so the generator advances exactly as numpy's.
+    std::vector<int64_t> test;
+    test.reserve(static_cast<size_t>(n_test));
     for (size_t c = 0; c < counts.size(); ++c) {
-      std::vector<int64_t> perm = rng.Permutation(counts[c]);
-      for (int64_t a = 0; a < n_i[c]; ++a) train.push_back(class_rows[c][perm[a]]);
-      for (int64_t a = n_i[c]; a < n_i[c] + t_i[c]; ++a) test.push_back(class_rows[c][perm[a]]);
+      const std::vector<uint32_t> perm = rng.PermutationFrom(
+          static_cast<uint32_t>(counts[c]), static_cast<uint32_t>(n_i[c]));
+      for (int64_t a = n_i[c]; a < n_i[c] + t_i[c]; ++a)
+        test.push_back(class_rows[c][perm[static_cast<size_t>(a)]]);
     }
-    rng.Shuffle(&train);  // rng.permutation(train): the draws must be consumed
+    rng.SkipShuffle(static_cast<size_t>(n_train));  // rng.permutation(train)
     rng.Shuffle(&test);
     folds.push_back(std::move(test));
   }
@@ -331,12 +351,8 @@ StatusOr<std::vector<std::vector<int64_t>>> StratifiedShuffleSplitTestFolds(
 
 void IsotonicCalibrator::Fit(std::span<const double> x, std::span<const double> y) {
   const size_t n = x.size();
-  std::vector<size_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
   // np.lexsort((y, X)): by X, then y.
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return x[a] < x[b] || (x[a] == x[b] && y[a] < y[b]);
-  });
+  const std::vector<uint32_t> order = StableOrder(x, y);
   std::vector<double> xs(n), ys(n);
   for (size_t j = 0; j < n; ++j) {
     xs[j] = x[order[j]];
@@ -437,90 +453,124 @@ double NannymlEce(std::span<const double> y_true, std::span<const double> proba,
   std::vector<int64_t> edges;
   for (int64_t e = 0; e <= n; e += width) edges.push_back(e);
   edges.back() = n;
-  std::vector<size_t> order(static_cast<size_t>(n));
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return proba[a] < proba[b]; });
+  const std::vector<uint32_t> order = StableOrder(proba);
+  std::vector<double> p(static_cast<size_t>(n)), y(static_cast<size_t>(n));
+  for (size_t r = 0; r < order.size(); ++r) {
+    p[r] = proba[order[r]];
+    y[r] = y_true[order[r]];
+  }
   std::vector<double> terms;
   for (size_t b = 0; b + 1 < edges.size(); ++b) {
-    std::vector<double> p, y;
-    for (int64_t r = edges[b]; r < edges[b + 1]; ++r) {
-      p.push_back(proba[order[static_cast<size_t>(r)]]);
-      y.push_back(y_true[order[static_cast<size_t>(r)]]);
-    }
-    double weight = static_cast<double>(p.size()) / static_cast<double>(n);
-    terms.push_back(weight * std::abs(Mean(p) - Mean(y)));
+    const size_t from = static_cast<size_t>(edges[b]), len = static_cast<size_t>(edges[b + 1]) - from;
+    double weight = static_cast<double>(len) / static_cast<double>(n);
+    terms.push_back(weight * std::abs(Mean(std::span<const double>(p).subspan(from, len)) -
+                                      Mean(std::span<const double>(y).subspan(from, len))));
   }
   return PairwiseSum(terms);
 }
 
-bool NeedsCalibration(std::span<const double> y_true, std::span<const double> proba,
-                      std::string* detail) {
+namespace {
+
+// nannyML's needs_calibration over rows already in scikit-learn's fitting order (`order`: by
+// probability, then target, ties in row order; `xs`, `ys` the rows' values in that order).
+bool DecideCalibration(std::span<const double> y_true, std::span<const double> proba,
+                       std::span<const uint32_t> order, std::span<const double> xs,
+                       std::span<const double> ys, const ParallelFor& parallel,
+                       std::string* detail) {
   auto say = [&](std::string s) {
     if (detail) *detail = std::move(s);
   };
+  const size_t n = y_true.size();
   double pos = 0;
   for (double y : y_true) pos += y;
-  if (pos == 0 || pos == static_cast<double>(y_true.size())) {
+  if (pos == 0 || pos == static_cast<double>(n)) {
     say("the reference targets hold a single class");
     return false;
   }
-  std::vector<MetricValue> m = BinaryMetrics(y_true, proba, {});
-  if (m[0].value > 0.999) {
-    say(fmt::format("the reference ROC AUC is {} (> 0.999)", m[0].value));
+  // nannyML: no calibration when the ROC AUC exceeds 0.999 (scikit-learn's roc_auc_score; the
+  // fitting order is an ascending order of the scores).
+  const double auc = RankMetrics(proba, y_true, order, pos, static_cast<double>(n) - pos).roc_auc;
+  if (auc > 0.999) {
+    say(fmt::format("the reference ROC AUC is {} (> 0.999)", auc));
     return false;
   }
+  // The draws are made first, in numpy's order, on this thread.
   auto folds = StratifiedShuffleSplitTestFolds(y_true, 10, 0.1, 42);
   if (!folds.ok()) {
     say(fmt::format("no calibration: {}", folds.status().message()));
     return false;
   }
-  // Every fold fits on the rows outside its test fold, in scikit-learn's order (by
-  // probability, then target, ties in row order). Filtering one stable sort of all rows gives
-  // exactly that order for any subset, so the rows are sorted once instead of once per fold.
-  std::vector<size_t> order(y_true.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return proba[a] < proba[b] || (proba[a] == proba[b] && y_true[a] < y_true[b]);
-  });
-  std::vector<bool> in_test(y_true.size());
-  std::vector<double> ty, tp, tc, xr, yr;
-  IsotonicCalibrator cal;
-  for (const auto& test : *folds) {
-    std::fill(in_test.begin(), in_test.end(), false);
-    for (int64_t r : test) in_test[static_cast<size_t>(r)] = true;
-    xr.clear();
-    yr.clear();
-    for (size_t i : order) {
-      if (!in_test[i]) {
-        xr.push_back(proba[i]);
-        yr.push_back(y_true[i]);
+  // Every fold fits on the rows outside its test fold, in scikit-learn's order. Filtering the
+  // fitting order of all rows gives exactly that order for any subset, so the rows are sorted
+  // once. The folds' fits are independent: they run as parallel work items, each writing its
+  // own slice of the pooled test vectors, which are pooled in fold order as nannyML does.
+  std::vector<uint32_t> rank(n);  // row -> position in the fitting order
+  for (size_t j = 0; j < n; ++j) rank[order[j]] = static_cast<uint32_t>(j);
+  std::vector<size_t> offset = {0};
+  for (const auto& test : *folds) offset.push_back(offset.back() + test.size());
+  std::vector<double> ty(offset.back()), tp(offset.back()), tc(offset.back());
+  RunParallel(parallel, folds->size(), [&](size_t f) {
+    const std::vector<int64_t>& test = (*folds)[f];
+    std::vector<char> in_test(n, 0);
+    for (int64_t r : test) in_test[rank[static_cast<size_t>(r)]] = 1;
+    std::vector<double> xr, yr;
+    xr.reserve(n - test.size());
+    yr.reserve(n - test.size());
+    for (size_t j = 0; j < n; ++j) {
+      if (!in_test[j]) {
+        xr.push_back(xs[j]);
+        yr.push_back(ys[j]);
       }
     }
+    IsotonicCalibrator cal;
     cal.FitSorted(xr, yr);
-    for (int64_t r : test) {
-      ty.push_back(y_true[static_cast<size_t>(r)]);
-      tp.push_back(proba[static_cast<size_t>(r)]);
-      tc.push_back(cal.Predict(proba[static_cast<size_t>(r)]));
+    for (size_t i = 0; i < test.size(); ++i) {
+      const size_t r = static_cast<size_t>(test[i]);
+      ty[offset[f] + i] = y_true[r];
+      tp[offset[f] + i] = proba[r];
+      tc[offset[f] + i] = cal.Predict(proba[r]);
     }
-  }
+  });
   // nannyML bins both by the uncalibrated order's index edges but sorts each vector by its own
   // probabilities.
-  double before = NannymlEce(ty, tp), after = NannymlEce(ty, tc);
+  double before = 0, after = 0;
+  RunParallel(parallel, 2, [&](size_t which) {
+    (which == 0 ? before : after) = NannymlEce(ty, which == 0 ? tp : tc);
+  });
   say(fmt::format("ECE on the pooled test folds {:.6g} before, {:.6g} after isotonic calibration",
                   before, after));
   return before > after;
+}
+
+}  // namespace
+
+bool NeedsCalibration(std::span<const double> y_true, std::span<const double> proba,
+                      std::string* detail) {
+  return CalibrationFor(y_true, proba, {}, detail).has_value();
+}
+
+std::optional<IsotonicCalibrator> CalibrationFor(std::span<const double> y_true,
+                                                 std::span<const double> proba,
+                                                 const ParallelFor& parallel,
+                                                 std::string* detail) {
+  const std::vector<uint32_t> order = StableOrder(proba, y_true);
+  std::vector<double> xs(order.size()), ys(order.size());
+  for (size_t j = 0; j < order.size(); ++j) {
+    xs[j] = proba[order[j]];
+    ys[j] = y_true[order[j]];
+  }
+  if (!DecideCalibration(y_true, proba, order, xs, ys, parallel, detail)) return std::nullopt;
+  IsotonicCalibrator cal;  // on every row: the same order as Fit's lexsort
+  cal.FitSorted(xs, ys);
+  return cal;
 }
 
 namespace {
 
 // np.argsort(uncal)[::-1] with ties in row order (reversed). Rows with equal uncalibrated scores
 // have equal calibrated ones in the binary case, so their order does not change the sums.
-std::vector<size_t> DescendingOrder(std::span<const double> uncal) {
-  std::vector<size_t> order(uncal.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return uncal[a] < uncal[b]; });
+std::vector<uint32_t> DescendingOrder(std::span<const double> uncal) {
+  std::vector<uint32_t> order = StableOrder(uncal);
   std::reverse(order.begin(), order.end());
   return order;
 }
@@ -530,7 +580,7 @@ std::vector<size_t> DescendingOrder(std::span<const double> uncal) {
 double EstimateRocAuc(std::span<const double> cal, std::span<const double> uncal) {
   const size_t n = cal.size();
   if (n == 0) return kNaN;
-  const std::vector<size_t> order = DescendingOrder(uncal);
+  const std::vector<uint32_t> order = DescendingOrder(uncal);
   std::vector<double> tps(n + 1), fps(n + 1);
   tps[0] = fps[0] = 0;
   double cum = 0;
@@ -562,7 +612,7 @@ double EstimateRocAuc(std::span<const double> cal, std::span<const double> uncal
 double EstimateAveragePrecision(std::span<const double> cal, std::span<const double> uncal) {
   const size_t n = cal.size();
   if (n == 0) return kNaN;
-  const std::vector<size_t> order = DescendingOrder(uncal);
+  const std::vector<uint32_t> order = DescendingOrder(uncal);
   // tps_k (k = 1..n) rounded to 5 decimals, precision_k = tps_k / k, recall_k = tps_k / tps_n;
   // nannyML sums −Δrecall·precision over the reversed arrays.
   std::vector<double> tps(n + 1, 0.0), precision(n + 1, 1.0);
@@ -590,7 +640,8 @@ bool WantsCbpe(const MonitorConfig& cfg) {
 StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& cfg, const Table& rt,
                                           const std::vector<Chunk>& rc, const Table& at,
                                           const std::vector<Chunk>& ac,
-                                          std::vector<std::string>* notes) {
+                                          std::vector<std::string>* notes,
+                                          const ParallelFor& parallel) {
   EstimationSpec spec = *cfg.estimation;
   // Without its own matrix, estimation uses the top-level business_value matrix (outcomes).
   if (!spec.business_value && cfg.outcomes.business_value) {
@@ -669,16 +720,13 @@ StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& cfg, const Table&
     if (!spec.calibrate) continue;
     std::vector<double> pk = Gather(proba_of(rt, c), fit_rows);
     std::string detail;
-    bool needs = NeedsCalibration(yk, pk, &detail);
+    std::optional<IsotonicCalibrator> cal = CalibrationFor(yk, pk, parallel, &detail);
+    const bool needs = cal.has_value();
     std::string who = multiclass ? fmt::format("class '{}'", std::next(cfg.y_pred_proba_classes.begin(), c)->first)
                                  : std::string("the scores");
     notes->push_back(fmt::format("CBPE: {} {} calibrated ({})", who, needs ? "are" : "are not",
                                  detail));
-    if (needs) {
-      IsotonicCalibrator cal;
-      cal.Fit(pk, yk);
-      calib.per_class[c] = std::move(cal);
-    }
+    calib.per_class[c] = std::move(cal);
   }
   // Calibrated probabilities of both tables.
   auto calibrate = [&](const Table& t) {
@@ -807,7 +855,8 @@ StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& cfg, const Table&
         for (size_t c = 0; c < k; ++c) ps.push_back(sub(proba_of(t, c)));
         real = MulticlassMetrics(sub(y), ps, sub(pred));
       } else {
-        real = BinaryMetrics(sub(y), sub(proba_of(t, 0)), sub(pred));
+        real = BinaryMetrics(sub(y), sub(proba_of(t, 0)), sub(pred),
+                             /*loss_and_calibration=*/false);
       }
       // Rows with every probability (and the label when there is one).
       std::vector<size_t> rows;

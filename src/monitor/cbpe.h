@@ -39,6 +39,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
@@ -49,6 +50,7 @@
 #include "monitor/config.h"
 #include "monitor/results.h"
 #include "monitor/table.h"
+#include "monitor/work_items.h"
 
 namespace cairn::monitor {
 
@@ -62,6 +64,11 @@ class NumpyRandomState {
   void Shuffle(std::vector<int64_t>* v);
   // RandomState.permutation(n).
   std::vector<int64_t> Permutation(int64_t n);
+  // Makes the draws Shuffle makes for an array of n elements, without an array.
+  void SkipShuffle(size_t n);
+  // RandomState.permutation(n) with every draw made, but only the positions from `from` on
+  // computed (the earlier ones hold unspecified values).
+  std::vector<uint32_t> PermutationFrom(uint32_t n, uint32_t from);
 
  private:
   std::mt19937 mt_;
@@ -90,10 +97,17 @@ class IsotonicCalibrator {
 // bins (n // 2 bins when n ≤ 2·bins; the last bin takes the remainder).
 double NannymlEce(std::span<const double> y_true, std::span<const double> proba, int bins = 10);
 
-// nannyML's needs_calibration (see the file comment). `detail` (may be null) receives the ECE
-// before and after, or why calibration was skipped.
+// nannyML's needs_calibration (see the file comment) over NaN-free rows. `detail` (may be null)
+// receives the ECE before and after, or why calibration was skipped.
 bool NeedsCalibration(std::span<const double> y_true, std::span<const double> proba,
                       std::string* detail);
+// The calibrator CBPE uses: when NeedsCalibration says yes, IsotonicCalibrator::Fit on every
+// row (sharing the decision's sort), else none. The ten folds' fits run through `parallel`
+// (their draws are made first, in order, on the calling thread).
+std::optional<IsotonicCalibrator> CalibrationFor(std::span<const double> y_true,
+                                                 std::span<const double> proba,
+                                                 const ParallelFor& parallel,
+                                                 std::string* detail);
 
 // nannyML's estimate_ap: Σ (recall_k − recall_{k−1})·precision_k down the uncalibrated
 // ranking, with precision_k = tps_k / k over cumulative calibrated probabilities rounded to 5
@@ -115,6 +129,7 @@ StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& config, const Tab
                                           const std::vector<Chunk>& ref_chunks,
                                           const Table& ana_table,
                                           const std::vector<Chunk>& ana_chunks,
-                                          std::vector<std::string>* notes);
+                                          std::vector<std::string>* notes,
+                                          const ParallelFor& parallel = {});
 
 }  // namespace cairn::monitor

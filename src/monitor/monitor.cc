@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -24,6 +23,7 @@
 #include "monitor/performance.h"
 #include "monitor/thresholds.h"
 #include "monitor/univariate_drift.h"
+#include "monitor/work_items.h"
 
 namespace cairn::monitor {
 namespace {
@@ -580,14 +580,15 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
   std::vector<ColumnOutput> outputs(monitored.size());
   std::vector<Record> row_records, pca_records;
   Status pca_status;
-  std::vector<std::function<void()>> tasks;
+  WorkItems tasks(cfg.threads);
   std::vector<Record> perf_records, est_records;
   std::vector<std::string> est_notes;
   Status est_status;
   if (estimating) {
-    tasks.push_back([&] {
+    tasks.Add([&] {
       auto est = WantsCbpe(cfg)
-                     ? ComputeCbpe(cfg, rt, ref_chunks, at, ana_chunks, &est_notes)
+                     ? ComputeCbpe(cfg, rt, ref_chunks, at, ana_chunks, &est_notes,
+                                   tasks.Parallel())
                      : ComputeDle(cfg, rt, ref_chunks, at, ana_chunks, monitored, &est_notes);
       if (est.ok())
         est_records = std::move(*est);
@@ -596,7 +597,7 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
     });
   }
   if (performance) {
-    tasks.push_back(
+    tasks.Add(
         [&] { perf_records = ComputePerformance(cfg, rt, ref_chunks, at, ana_chunks); });
   }
   std::vector<Record> dc_records;
@@ -611,7 +612,7 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
                         cfg.config_path, n));
       }
     }
-    tasks.push_back([&, dcols] {
+    tasks.Add([&, dcols] {
       DomainClassifierOptions o;
       o.trees = cfg.dc_trees;
       o.learning_rate = cfg.dc_learning_rate;
@@ -647,7 +648,7 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
                         cfg.config_path, n));
       }
     }
-    tasks.push_back([&, pcols] {
+    tasks.Add([&, pcols] {
       auto pca = PcaDrift::Fit(rt, pcols, cfg.pca_variance);
       if (!pca.ok()) {
         pca_status = pca.status();
@@ -666,7 +667,7 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
     });
   }
   if (cfg.data_quality) {
-    tasks.push_back([&] {
+    tasks.Add([&] {
       std::vector<const Column*> ref_cols, ana_cols, ref_key, ana_key;
       for (const auto& n : monitored) {
         ref_cols.push_back(rt.Find(n));
@@ -715,22 +716,14 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
     });
   }
   for (size_t i = 0; i < monitored.size(); ++i) {
-    tasks.push_back([&, i] {
+    tasks.Add([&, i] {
       const Column& rc = *rt.Find(monitored[i]);
       const Column& ac = *at.Find(monitored[i]);
       outputs[i] = rc.type == ColumnType::kContinuous ? ProcessContinuous(cfg, periods, rc, ac)
                                                       : ProcessCategorical(cfg, periods, rc, ac);
     });
   }
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i = next.fetch_add(1); i < tasks.size(); i = next.fetch_add(1)) tasks[i]();
-  };
-  int nthreads = std::max(1, std::min<int>(cfg.threads, static_cast<int>(tasks.size())));
-  std::vector<std::thread> pool;
-  for (int t = 1; t < nthreads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
+  tasks.Run();
   RETURN_IF_ERROR(pca_status);
   RETURN_IF_ERROR(dc_status);
   progress(

@@ -17,6 +17,7 @@ namespace cairn::monitor {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr const char* kNotComputed = "not computed (loss_and_calibration is off)";
 
 MetricValue Undefined(std::string reason) { return {kNaN, std::move(reason)}; }
 MetricValue Value(double v) { return {v, ""}; }
@@ -98,32 +99,6 @@ void AddNumeric(Table* t, const char* name, std::vector<double> values) {
 
 double Mean(std::vector<double>& v) { return PairwiseSum(v) / static_cast<double>(v.size()); }
 
-// ROC AUC and average precision as scikit-learn (distinct thresholds, trapezoids; AP =
-// Σ (R_k − R_{k−1})·P_k). `pairs` is (score, label).
-void RankMetrics(std::vector<std::pair<double, double>> pairs, double positives, double negatives,
-                 double* auc, double* ap) {
-  std::stable_sort(pairs.begin(), pairs.end(),
-                   [](const auto& a, const auto& b) { return a.first > b.first; });
-  double tp = 0, fp = 0, prev_tp = 0, prev_fp = 0, area = 0, apsum = 0;
-  for (size_t i = 0; i < pairs.size();) {
-    size_t j = i;
-    while (j < pairs.size() && pairs[j].first == pairs[i].first) {
-      if (pairs[j].second == 1)
-        tp += 1;
-      else
-        fp += 1;
-      ++j;
-    }
-    area += (fp - prev_fp) * (tp + prev_tp) / 2;
-    apsum += (tp - prev_tp) / positives * (tp / (tp + fp));
-    prev_tp = tp;
-    prev_fp = fp;
-    i = j;
-  }
-  *auc = area / (positives * negatives);
-  *ap = apsum;
-}
-
 // Class index (into the sorted `classes`) of every cell, NaN when missing. Labels are compared
 // as text (numbers in fmt's shortest form, booleans as False/True).
 StatusOr<std::vector<double>> LabelCodes(const Table& t, const Column& c,
@@ -171,6 +146,31 @@ std::string ProbaColumn(size_t k) { return fmt::format("__cairn_y_pred_proba_{}"
 
 }  // namespace
 
+RankMetricValues RankMetrics(std::span<const double> score, std::span<const double> label,
+                             std::span<const uint32_t> ascending, double positives,
+                             double negatives) {
+  // The thresholds are walked from the highest score down (the ascending order backwards);
+  // within a group of equal scores only the counts matter.
+  double tp = 0, fp = 0, prev_tp = 0, prev_fp = 0, area = 0, apsum = 0;
+  for (size_t i = ascending.size(); i > 0;) {
+    const double threshold = score[ascending[i - 1]];
+    size_t j = i;
+    while (j > 0 && score[ascending[j - 1]] == threshold) {
+      if (label[ascending[j - 1]] == 1)
+        tp += 1;
+      else
+        fp += 1;
+      --j;
+    }
+    area += (fp - prev_fp) * (tp + prev_tp) / 2;
+    apsum += (tp - prev_tp) / positives * (tp / (tp + fp));
+    prev_tp = tp;
+    prev_fp = fp;
+    i = j;
+  }
+  return {area / (positives * negatives), apsum};
+}
+
 std::string TargetName(const MonitorConfig& cfg) {
   if (!cfg.target_column.empty()) return cfg.target_column;
   if (cfg.targets && !cfg.targets->column.empty()) return cfg.targets->column;
@@ -191,7 +191,7 @@ std::vector<MetricValue> MulticlassMetrics(std::span<const double> y_true,
   const size_t k = proba.size();
   std::vector<MetricValue> out;
   // One-vs-rest macro ROC AUC over rows with a target and every probability.
-  std::vector<std::vector<std::pair<double, double>>> pairs(k);
+  std::vector<std::vector<double>> scores(k), labels(k);
   std::vector<double> support(k, 0);
   for (size_t i = 0; i < y_true.size(); ++i) {
     if (std::isnan(y_true[i])) continue;
@@ -200,9 +200,12 @@ std::vector<MetricValue> MulticlassMetrics(std::span<const double> y_true,
     if (!ok) continue;
     size_t t = static_cast<size_t>(y_true[i]);
     support[t] += 1;
-    for (size_t c = 0; c < k; ++c) pairs[c].emplace_back(proba[c][i], t == c ? 1.0 : 0.0);
+    for (size_t c = 0; c < k; ++c) {
+      scores[c].push_back(proba[c][i]);
+      labels[c].push_back(t == c ? 1.0 : 0.0);
+    }
   }
-  if (pairs[0].empty()) {
+  if (scores[0].empty()) {
     out.push_back(Undefined("no rows with a known target in the chunk"));
   } else {
     size_t absent = 0;
@@ -213,11 +216,12 @@ std::vector<MetricValue> MulticlassMetrics(std::span<const double> y_true,
                       "one-vs-rest ROC AUC is undefined",
                       absent, k)));
     } else {
-      double sum = 0, auc, ap;
-      double n = static_cast<double>(pairs[0].size());
+      double sum = 0;
+      double n = static_cast<double>(scores[0].size());
       for (size_t c = 0; c < k; ++c) {
-        RankMetrics(pairs[c], support[c], n - support[c], &auc, &ap);
-        sum += auc;
+        sum += RankMetrics(scores[c], labels[c], StableOrder(scores[c]), support[c],
+                           n - support[c])
+                   .roc_auc;
       }
       out.push_back(Value(sum / k));
     }
@@ -305,43 +309,45 @@ std::vector<MetricInfo> RegressionMetricInfos() {
 
 std::vector<MetricValue> BinaryMetrics(std::span<const double> y_true,
                                        std::span<const double> proba,
-                                       std::span<const double> y_pred) {
+                                       std::span<const double> y_pred,
+                                       bool loss_and_calibration) {
   const bool labels = !y_pred.empty();
   std::vector<MetricValue> out;
   // Score metrics over rows with a target and a probability.
-  std::vector<std::pair<double, double>> pairs;
   std::vector<double> ys, ps;
   double pos = 0;
   for (size_t i = 0; i < y_true.size(); ++i) {
     if (std::isnan(y_true[i]) || std::isnan(proba[i])) continue;
-    pairs.emplace_back(proba[i], y_true[i]);
     ys.push_back(y_true[i]);
     ps.push_back(proba[i]);
     pos += y_true[i];
   }
-  const double n = static_cast<double>(pairs.size()), neg = n - pos;
-  if (pairs.empty()) {
+  const double n = static_cast<double>(ps.size()), neg = n - pos;
+  if (ps.empty()) {
     for (int k = 0; k < 3; ++k)
       out.push_back(Undefined("no rows with a known target in the chunk"));
   } else {
     if (pos == 0 || neg == 0) {
       std::string why = fmt::format("the chunk's targets hold a single class ({} rows, all {})",
-                                    pairs.size(), pos == 0 ? 0 : 1);
+                                    ps.size(), pos == 0 ? 0 : 1);
       out.push_back(Undefined(why));
       out.push_back(pos == 0 ? Undefined(why) : Value(1.0));
     } else {
-      double auc, ap;
-      RankMetrics(pairs, pos, neg, &auc, &ap);
-      out.push_back(Value(auc));
-      out.push_back(Value(ap));
+      const RankMetricValues r = RankMetrics(ps, ys, StableOrder(ps), pos, neg);
+      out.push_back(Value(r.roc_auc));
+      out.push_back(Value(r.average_precision));
     }
-    const double eps = std::numeric_limits<double>::epsilon();
-    std::vector<double> loss(pairs.size());
-    for (size_t i = 0; i < pairs.size(); ++i) {
-      double q = pairs[i].second == 1 ? pairs[i].first : 1 - pairs[i].first;
-      loss[i] = -std::log(std::clamp(q, eps, 1 - eps));
+    if (loss_and_calibration) {
+      const double eps = std::numeric_limits<double>::epsilon();
+      std::vector<double> loss(ps.size());
+      for (size_t i = 0; i < ps.size(); ++i) {
+        double q = ys[i] == 1 ? ps[i] : 1 - ps[i];
+        loss[i] = -std::log(std::clamp(q, eps, 1 - eps));
+      }
+      out.push_back(Value(Mean(loss)));
+    } else {
+      out.push_back(Undefined(kNotComputed));
     }
-    out.push_back(Value(Mean(loss)));
   }
   if (labels) {
     double tp = 0, tn = 0, fp = 0, fn = 0;
@@ -381,9 +387,11 @@ std::vector<MetricValue> BinaryMetrics(std::span<const double> y_true,
       out.push_back(Ratio(fn, fn + tp, "FN + TP (no positive targets)"));
     }
   }
-  if (pairs.empty()) {
+  if (ps.empty()) {
     for (int k = 0; k < 3; ++k)
       out.push_back(Undefined("no rows with a known target in the chunk"));
+  } else if (!loss_and_calibration) {
+    for (int k = 0; k < 3; ++k) out.push_back(Undefined(kNotComputed));
   } else {
     out.push_back(Value(BrierScore(ys, ps)));
     out.push_back(Value(ExpectedCalibrationError(ys, ps, 10, false)));

@@ -62,9 +62,23 @@ std::vector<MetricInfo> RegressionMetricInfos();
 // [0, 1], y_pred in {0, 1} (may be empty); NaN rows are dropped per metric. As nannyML, ROC
 // AUC is undefined for a single target class, and F1/precision/recall for a single target or
 // predicted class; specificity and the rates when their denominator is zero.
+// `loss_and_calibration` false skips log loss, the Brier score and both ECEs (NaN, "not
+// computed"), for callers that only read the rank and label metrics.
 std::vector<MetricValue> BinaryMetrics(std::span<const double> y_true,
                                        std::span<const double> proba,
-                                       std::span<const double> y_pred);
+                                       std::span<const double> y_pred,
+                                       bool loss_and_calibration = true);
+
+// scikit-learn's roc_auc_score and average_precision_score of 0/1 `label`s by `score`, given
+// `ascending`, the rows in ascending score order (any order among equal scores), and the
+// label counts (both non-zero; scores not NaN).
+struct RankMetricValues {
+  double roc_auc = 0;
+  double average_precision = 0;
+};
+RankMetricValues RankMetrics(std::span<const double> score, std::span<const double> label,
+                             std::span<const uint32_t> ascending, double positives,
+                             double negatives);
 // Multiclass (y_true and y_pred are class indices into the sorted classes, proba[k] the
 // probability of class k): one-vs-rest macro ROC AUC (undefined unless every class occurs in
 // the chunk, as nannyML), macro F1/precision/recall/specificity (undefined when the targets or

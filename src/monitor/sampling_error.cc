@@ -49,10 +49,7 @@ SeComponents Auroc(std::span<const double> y_true, std::span<const double> proba
     score[i] = flip ? 1 - proba[i] : proba[i];
     label[i] = static_cast<char>(flip ? y_true[i] != 1 : y_true[i] == 1);
   }
-  std::vector<size_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return score[a] < score[b]; });
+  const std::vector<uint32_t> order = StableOrder(score);
   std::vector<double> ser;
   double n_pos = 0;
   for (size_t r = 0; r < n; ++r) {

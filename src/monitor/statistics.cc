@@ -1,9 +1,11 @@
 #include "monitor/statistics.h"
 
 #include <algorithm>
+#include <array>
 #include <boost/math/distributions/chi_squared.hpp>
 #include <boost/math/special_functions/binomial.hpp>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 
@@ -190,6 +192,50 @@ double OuterProbInsideMethod(int64_t m, int64_t n, int64_t g, int64_t h) {
     }
   }
   return A[maxj - minj - 1];
+}
+
+// An unsigned integer with the double's order (-0.0 folded into +0.0; not for NaN).
+uint64_t SortKey(double x) {
+  x += 0.0;
+  uint64_t u;
+  std::memcpy(&u, &x, sizeof u);
+  return (u >> 63) != 0 ? ~u : (u | (uint64_t{1} << 63));
+}
+
+// Stable LSD radix passes over the keys, least significant byte first, carrying the row
+// indices along; a byte that every key shares needs no pass. Counts are taken for all eight
+// bytes in one sweep (a byte's counts do not depend on the order).
+void RadixPasses(std::vector<uint64_t>* key, std::vector<uint32_t>* row) {
+  const size_t n = key->size();
+  if (n < 2) return;
+  std::vector<std::array<uint32_t, 256>> count(8);
+  for (uint64_t k : *key) {
+    for (int b = 0; b < 8; ++b) ++count[b][(k >> (8 * b)) & 0xff];
+  }
+  std::vector<uint64_t> key_out(n);
+  std::vector<uint32_t> row_out(n);
+  for (int b = 0; b < 8; ++b) {
+    std::array<uint32_t, 256>& pos = count[b];
+    const int shift = 8 * b;
+    if (pos[((*key)[0] >> shift) & 0xff] == n) continue;
+    uint32_t sum = 0;
+    for (uint32_t& c : pos) {
+      const uint32_t here = c;
+      c = sum;
+      sum += here;
+    }
+    const uint64_t* ks = key->data();
+    const uint32_t* rs = row->data();
+    uint64_t* kd = key_out.data();
+    uint32_t* rd = row_out.data();
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t at = pos[(ks[i] >> shift) & 0xff]++;
+      kd[at] = ks[i];
+      rd[at] = rs[i];
+    }
+    key->swap(key_out);
+    row->swap(row_out);
+  }
 }
 
 }  // namespace
@@ -506,6 +552,25 @@ double Quantile(std::span<const double> s, double q) {
   double a = s[lo], b = s[hi];
   double diff = b - a;
   return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
+}
+
+std::vector<uint32_t> StableOrder(std::span<const double> keys) {
+  std::vector<uint32_t> row(keys.size());
+  std::iota(row.begin(), row.end(), 0u);
+  std::vector<uint64_t> key(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) key[i] = SortKey(keys[i]);
+  RadixPasses(&key, &row);
+  return row;
+}
+
+std::vector<uint32_t> StableOrder(std::span<const double> primary,
+                                  std::span<const double> secondary) {
+  // LSD: stably by the secondary key, then stably by the primary one.
+  std::vector<uint32_t> row = StableOrder(secondary);
+  std::vector<uint64_t> key(row.size());
+  for (size_t i = 0; i < row.size(); ++i) key[i] = SortKey(primary[row[i]]);
+  RadixPasses(&key, &row);
+  return row;
 }
 
 }  // namespace cairn::monitor

@@ -91,6 +91,16 @@ double Chi2Sf(double x, double dof);
 // Evidently's PSI: sum((r - c) * ln(r / c)) over bins after replacing zero shares.
 double PopulationStabilityIndex(std::vector<double> ref_share, std::vector<double> cur_share);
 
+// The stable ascending argsort of `keys`: the row indices in increasing key order, equal keys
+// in row order — exactly std::stable_sort by `<` (np.argsort(kind='stable')), computed by an
+// LSD radix sort over the keys' bits (O(n); passes over a byte that every key shares are
+// skipped). Keys must not be NaN; -0.0 and +0.0 are equal. Fewer than 2^32 keys.
+std::vector<uint32_t> StableOrder(std::span<const double> keys);
+// The same order by `primary`, then `secondary` (same length), then row
+// (np.lexsort((secondary, primary))).
+std::vector<uint32_t> StableOrder(std::span<const double> primary,
+                                  std::span<const double> secondary);
+
 // numpy.percentile / np.median with linear interpolation over a sorted sample.
 double Quantile(std::span<const double> sorted, double q);
 

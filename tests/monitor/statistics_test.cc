@@ -5,7 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <fstream>
+#include <limits>
+#include <numeric>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -144,6 +148,46 @@ TEST(StatisticsTest, PsiReplacesZeroSharesAsEvidently) {
   // share 0.5 > 1e-4). PSI = 0 + (0.25)ln(2) + (1e-4 - 0.25)ln(1e-4 / 0.25).
   double expected = 0.25 * std::log(2.0) + (1e-4 - 0.25) * std::log(1e-4 / 0.25);
   EXPECT_NEAR(PopulationStabilityIndex({0.5, 0.5, 0}, {0.5, 0.25, 0.25}), expected, 1e-15);
+}
+
+// StableOrder must be exactly std::stable_sort by `<` (ties in row order), whatever the keys:
+// heavy ties, both signs, ±0, ±Inf, subnormals, and the sizes around the radix passes.
+TEST(StatisticsTest, StableOrderIsStableSortByLess) {
+  const double inf = std::numeric_limits<double>::infinity();
+  std::mt19937_64 gen(7);
+  for (size_t n : {0, 1, 2, 3, 17, 256, 1000, 70000}) {
+    for (int shape = 0; shape < 4; ++shape) {
+      std::vector<double> a(n), b(n);
+      for (size_t i = 0; i < n; ++i) {
+        const uint64_t r = gen();
+        switch (shape) {
+          case 0:  // few distinct values (rounded probabilities)
+            a[i] = static_cast<double>(r % 101) / 100;
+            break;
+          case 1:  // all distinct, both signs
+            a[i] = std::ldexp(static_cast<double>(r >> 11), -40) - 4096.0;
+            break;
+          case 2: {  // specials
+            const double pick[] = {0.0, -0.0, inf, -inf, 5e-324, -5e-324, 1.0, -1.0, 1e308};
+            a[i] = pick[r % 9];
+            break;
+          }
+          default:  // constant
+            a[i] = 0.25;
+        }
+        b[i] = static_cast<double>((r >> 32) % 3);  // a secondary key with ties
+      }
+      std::vector<uint32_t> want(n);
+      std::iota(want.begin(), want.end(), 0u);
+      std::stable_sort(want.begin(), want.end(), [&](uint32_t x, uint32_t y) { return a[x] < a[y]; });
+      EXPECT_EQ(StableOrder(a), want) << "n " << n << " shape " << shape;
+      std::iota(want.begin(), want.end(), 0u);
+      std::stable_sort(want.begin(), want.end(), [&](uint32_t x, uint32_t y) {
+        return a[x] < a[y] || (a[x] == a[y] && b[x] < b[y]);
+      });
+      EXPECT_EQ(StableOrder(a, b), want) << "n " << n << " shape " << shape << " (two keys)";
+    }
+  }
 }
 
 }  // namespace
