@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -213,7 +214,36 @@ const std::vector<std::string> kMulticlassDefault = {
 
 // --- numpy RandomState. ---
 
-NumpyRandomState::NumpyRandomState(uint32_t seed) : mt_(seed) {}
+NumpyRandomState::NumpyRandomState(uint32_t seed) {
+  // init_genrand.
+  state_[0] = seed;
+  for (uint32_t i = 1; i < kWords; ++i)
+    state_[i] = 1812433253u * (state_[i - 1] ^ (state_[i - 1] >> 30)) + i;
+}
+
+void NumpyRandomState::Refill() {
+  // genrand_int32's twist of all 624 words, then the tempering of each (two simple loops the
+  // compiler vectorises, instead of one word per call).
+  constexpr size_t kShift = 397;
+  constexpr uint32_t kMatrix = 0x9908b0dfu, kUpper = 0x80000000u, kLower = 0x7fffffffu;
+  uint32_t* mt = state_.data();
+  auto twist = [&](size_t k, size_t next, size_t far) {
+    const uint32_t y = (mt[k] & kUpper) | (mt[next] & kLower);
+    mt[k] = mt[far] ^ (y >> 1) ^ ((y & 1u) != 0 ? kMatrix : 0u);
+  };
+  for (size_t k = 0; k < kWords - kShift; ++k) twist(k, k + 1, k + kShift);
+  for (size_t k = kWords - kShift; k < kWords - 1; ++k) twist(k, k + 1, k + kShift - kWords);
+  twist(kWords - 1, 0, kShift - 1);
+  for (size_t k = 0; k < kWords; ++k) {
+    uint32_t y = mt[k];
+    y ^= y >> 11;
+    y ^= (y << 7) & 0x9d2c5680u;
+    y ^= (y << 15) & 0xefc60000u;
+    y ^= y >> 18;
+    out_[k] = y;
+  }
+  used_ = 0;
+}
 
 uint32_t NumpyRandomState::Interval(uint32_t max) {
   if (max == 0) return 0;
@@ -224,16 +254,13 @@ uint32_t NumpyRandomState::Interval(uint32_t max) {
   mask |= mask >> 8;
   mask |= mask >> 16;
   uint32_t value;
-  while ((value = (static_cast<uint32_t>(mt_()) & mask)) > max) {
+  while ((value = Next() & mask) > max) {
   }
   return value;
 }
 
 void NumpyRandomState::Shuffle(std::vector<int64_t>* v) {
-  for (size_t i = v->size(); i-- > 1;) {
-    size_t j = Interval(static_cast<uint32_t>(i));
-    std::swap((*v)[i], (*v)[j]);
-  }
+  if (v->size() > 1) Steps(v->data(), static_cast<uint32_t>(v->size() - 1), 1);
 }
 
 std::vector<int64_t> NumpyRandomState::Permutation(int64_t n) {
@@ -244,7 +271,7 @@ std::vector<int64_t> NumpyRandomState::Permutation(int64_t n) {
 }
 
 void NumpyRandomState::SkipShuffle(size_t n) {
-  for (size_t i = n; i-- > 1;) Interval(static_cast<uint32_t>(i));
+  if (n > 1) Steps<uint32_t>(nullptr, static_cast<uint32_t>(n - 1), 1);
 }
 
 std::vector<uint32_t> NumpyRandomState::PermutationFrom(uint32_t n, uint32_t from) {
@@ -252,10 +279,33 @@ std::vector<uint32_t> NumpyRandomState::PermutationFrom(uint32_t n, uint32_t fro
   // final value once step i has run: the steps below `from` only draw.
   std::vector<uint32_t> v(n);
   std::iota(v.begin(), v.end(), 0u);
-  uint32_t i = n;
-  for (; i-- > std::max<uint32_t>(from, 1);) std::swap(v[i], v[Interval(i)]);
+  const uint32_t lo = std::max<uint32_t>(from, 1);
+  if (n > lo) Steps(v.data(), n - 1, lo);
   SkipShuffle(std::min(from, n));
   return v;
+}
+
+template <typename T>
+void NumpyRandomState::Steps(T* v, uint32_t hi, uint32_t lo) {
+  // numpy's random_interval(i) is a loop of masked draws until one is <= i; the loops of all
+  // the steps are run as one loop over the generator's outputs, so a rejection is not a branch
+  // to mispredict: a rejected output swaps v[i] with itself and keeps i. The mask (the smallest
+  // 2^k − 1 >= i) is fixed while i stays above half of it.
+  uint32_t i = hi;
+  while (i >= lo) {
+    if (used_ == kWords) Refill();
+    const uint32_t mask = 0xffffffffu >> std::countl_zero(i);
+    const uint32_t stop = std::max(lo, (mask >> 1) + 1);
+    const uint32_t* out = out_.data();
+    size_t used = used_;
+    while (used < kWords && i >= stop) {
+      const uint32_t j = out[used++] & mask;
+      const bool accepted = j <= i;
+      if (v != nullptr) std::swap(v[i], v[accepted ? j : i]);
+      i -= accepted ? 1u : 0u;
+    }
+    used_ = used;
+  }
 }
 
 namespace {
@@ -305,9 +355,13 @@ StatusOr<std::vector<std::vector<int64_t>>> StratifiedShuffleSplitTestFolds(
   const int64_t n_test = static_cast<int64_t>(std::ceil(test_size * static_cast<double>(n)));
   const int64_t n_train = n - n_test;
   // np.unique(y, return_inverse=True); class indices in row order (stable argsort).
-  std::vector<double> classes(y.begin(), y.end());
-  std::sort(classes.begin(), classes.end());
-  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
+  // (The classes are few: kept sorted as they are found.)
+  std::vector<double> classes;
+  for (double v : y) {
+    if (!classes.empty() && v == classes.back()) continue;
+    auto it = std::lower_bound(classes.begin(), classes.end(), v);
+    if (it == classes.end() || *it != v) classes.insert(it, v);
+  }
   std::vector<std::vector<int64_t>> class_rows(classes.size());
   for (int64_t i = 0; i < n; ++i) {
     size_t c = std::lower_bound(classes.begin(), classes.end(), y[i]) - classes.begin();
@@ -362,12 +416,21 @@ void IsotonicCalibrator::Fit(std::span<const double> x, std::span<const double> 
 }
 
 void IsotonicCalibrator::FitSorted(std::span<const double> x, std::span<const double> y) {
+  FitKept(x, y, [](size_t) { return true; });
+}
+
+template <typename Keep>
+void IsotonicCalibrator::FitKept(std::span<const double> x, std::span<const double> y,
+                                 const Keep& keep) {
   const size_t n = x.size();
+  size_t first = 0;
+  while (first < n && !keep(first)) ++first;
   // _make_unique: weighted mean of y over equal X (resolution 1e-15).
   std::vector<double> ux, uy, uw;
   const double eps = 1e-15;
-  double cx = x[0], cy = 0, cw = 0;
-  for (size_t j = 0; j < n; ++j) {
+  double cx = x[first], cy = 0, cw = 0;
+  for (size_t j = first; j < n; ++j) {
+    if (!keep(j)) continue;
     double xv = x[j];
     if (xv >= cx + eps) {
       ux.push_back(cx);
@@ -435,8 +498,15 @@ void IsotonicCalibrator::FitSorted(std::span<const double> x, std::span<const do
 double IsotonicCalibrator::Predict(double t) const {
   if (x_.size() == 1) return y_[0];
   t = std::clamp(t, x_.front(), x_.back());
-  // scipy interp1d(kind='linear'): searchsorted left, clipped to [1, n − 1].
-  size_t idx = std::lower_bound(x_.begin(), x_.end(), t) - x_.begin();
+  // scipy interp1d(kind='linear'): searchsorted left, clipped to [1, n − 1]. The search is
+  // std::lower_bound's result without its data-dependent branches.
+  const double* base = x_.data();
+  for (size_t len = x_.size(); len > 1;) {
+    const size_t half = len / 2;
+    base = base[half - 1] < t ? base + half : base;
+    len -= half;
+  }
+  size_t idx = static_cast<size_t>(base - x_.data()) + (*base < t ? 1 : 0);
   idx = std::clamp<size_t>(idx, 1, x_.size() - 1);
   const double xl = x_[idx - 1], xh = x_[idx], yl = y_[idx - 1], yh = y_[idx];
   const double slope = (yh - yl) / (xh - xl);
@@ -511,19 +581,13 @@ bool DecideCalibration(std::span<const double> y_true, std::span<const double> p
   std::vector<double> ty(offset.back()), tp(offset.back()), tc(offset.back());
   RunParallel(parallel, folds->size(), [&](size_t f) {
     const std::vector<int64_t>& test = (*folds)[f];
-    std::vector<char> in_test(n, 0);
-    for (int64_t r : test) in_test[rank[static_cast<size_t>(r)]] = 1;
-    std::vector<double> xr, yr;
-    xr.reserve(n - test.size());
-    yr.reserve(n - test.size());
-    for (size_t j = 0; j < n; ++j) {
-      if (!in_test[j]) {
-        xr.push_back(xs[j]);
-        yr.push_back(ys[j]);
-      }
+    std::vector<uint64_t> in_test((n + 63) / 64, 0);  // by position in the fitting order
+    for (int64_t r : test) {
+      const uint32_t j = rank[static_cast<size_t>(r)];
+      in_test[j / 64] |= uint64_t{1} << (j % 64);
     }
     IsotonicCalibrator cal;
-    cal.FitSorted(xr, yr);
+    cal.FitKept(xs, ys, [&](size_t j) { return ((in_test[j / 64] >> (j % 64)) & 1) == 0; });
     for (size_t i = 0; i < test.size(); ++i) {
       const size_t r = static_cast<size_t>(test[i]);
       ty[offset[f] + i] = y_true[r];

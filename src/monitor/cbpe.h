@@ -38,9 +38,9 @@
 // Thread-safety: free functions over const data; IsotonicCalibrator is immutable after Fit.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
-#include <random>
 #include <span>
 #include <string>
 #include <vector>
@@ -55,6 +55,7 @@
 namespace cairn::monitor {
 
 // numpy's legacy RandomState(seed) (MT19937, init_genrand): permutation() as numpy draws it.
+// The generator's output is std::mt19937(seed)'s, tempered 624 words at a time.
 class NumpyRandomState {
  public:
   explicit NumpyRandomState(uint32_t seed);
@@ -71,7 +72,19 @@ class NumpyRandomState {
   std::vector<uint32_t> PermutationFrom(uint32_t n, uint32_t from);
 
  private:
-  std::mt19937 mt_;
+  static constexpr size_t kWords = 624;
+  uint32_t Next() {
+    if (used_ == kWords) Refill();
+    return out_[used_++];
+  }
+  void Refill();  // the next 624 tempered outputs into out_
+  // Shuffle's steps i = hi down to lo (lo >= 1) on v, or only their draws when v is null.
+  template <typename T>
+  void Steps(T* v, uint32_t hi, uint32_t lo);
+
+  std::array<uint32_t, kWords> state_;
+  std::array<uint32_t, kWords> out_;
+  size_t used_ = kWords;
 };
 
 // The test-fold row indices of scikit-learn's StratifiedShuffleSplit(n_splits, test_size,
@@ -88,6 +101,9 @@ class IsotonicCalibrator {
   // The same fit for rows already in scikit-learn's order (by x, then y, ties in row order).
   void FitSorted(std::span<const double> x, std::span<const double> y);
   double Predict(double x) const;
+  // FitSorted over the rows j with keep(j) only (cbpe.cc's calibration folds).
+  template <typename Keep>
+  void FitKept(std::span<const double> x, std::span<const double> y, const Keep& keep);
 
  private:
   std::vector<double> x_, y_;  // interpolation points (scikit-learn's X_thresholds_, y_thresholds_)

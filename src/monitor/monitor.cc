@@ -492,10 +492,30 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
   RETURN_IF_ERROR(CheckOutcomeColumns(cfg, ana_src.Name(), ana_names));
   for (const auto& n : OutcomeColumns(cfg)) add_load(n);
 
+  // The target column is read in the same pass as the others (not in a pass of its own over
+  // each file), exactly as a read of that column alone would read it: categorical for a
+  // multiclass model, otherwise its type inferred from its own file and strict.
+  const bool performance = WantsPerformance(cfg, ana_names);
+  const bool estimating = WantsCbpe(cfg) || WantsDle(cfg);
+  const std::string target = TargetName(cfg);
+  auto has = [](const std::vector<std::string>& names, const std::string& n) {
+    return std::find(names.begin(), names.end(), n) != names.end();
+  };
+  const bool ref_target = (performance || estimating) && !target.empty() && !has(load, target) &&
+                          has(ref_names, target);
+  const bool ana_target = ref_target && has(ana_names, target);
+  std::map<std::string, ColumnType> target_types;
+  if (!cfg.y_pred_proba_classes.empty()) target_types[target] = ColumnType::kCategorical;
+
   ReadOptions ref_opts;
   ref_opts.columns = load;
   ref_opts.types = cfg.column_types;
   if (!cfg.timestamp_column.empty()) ref_opts.types[cfg.timestamp_column] = ColumnType::kTimestamp;
+  if (ref_target) {
+    ref_opts.columns.push_back(target);
+    ref_opts.types.erase(target);
+    ref_opts.types.insert(target_types.begin(), target_types.end());
+  }
   ref_opts.on_bad_rows = cfg.on_bad_rows;
   ASSIGN_OR_RETURN(auto types, ref_src.InferTypes(ref_opts));
   ReadOptions all_typed = ref_opts;
@@ -505,6 +525,18 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
   }
   ReadOptions ana_opts = all_typed;
   ana_opts.strict_columns.clear();
+  if (ref_target && !ana_target) {
+    ana_opts.columns.pop_back();
+    ana_opts.types.erase(target);
+  }
+  if (ana_target) {
+    ReadOptions infer;
+    infer.columns = {target};
+    infer.types = target_types;
+    ASSIGN_OR_RETURN(auto ana_types, ana_src.InferTypes(infer));
+    ana_opts.types[target] = ana_types.at(target);
+    if (target_types.empty()) ana_opts.strict_columns.insert(target);
+  }
 
   StatusOr<Table> ana_table = InvalidArgument("not read");
   std::thread ana_reader([&] { ana_table = ana_src.Read(ana_opts); });
@@ -541,8 +573,6 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
           fmt::format("{}: column '{}' has no values (every cell is missing)", rt.source, n));
     }
   }
-  const bool performance = WantsPerformance(cfg, ana_names);
-  const bool estimating = WantsCbpe(cfg) || WantsDle(cfg);
   if (cfg.estimation && cfg.target_column.empty() &&
       !(cfg.targets && !cfg.targets->column.empty())) {
     return InvalidArgument(fmt::format(
@@ -550,7 +580,8 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
         cfg.config_path));
   }
   if (performance || estimating) {
-    RETURN_IF_ERROR(AttachTargets(cfg, ref_src, ana_src, &rt, &at, &result.warnings));
+    RETURN_IF_ERROR(
+        AttachTargets(cfg, ref_src, ana_src, &rt, &at, &result.warnings, /*loaded=*/ref_target));
   }
   SortByTimestamp(&rt, cfg.timestamp_column);
   SortByTimestamp(&at, cfg.timestamp_column);

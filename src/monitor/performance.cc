@@ -457,7 +457,7 @@ bool WantsPerformance(const MonitorConfig& cfg, const std::vector<std::string>& 
 }
 
 Status AttachTargets(const MonitorConfig& cfg, DataSource& ref_src, DataSource& ana_src, Table* rt,
-                     Table* at, std::vector<std::string>* warnings) {
+                     Table* at, std::vector<std::string>* warnings, bool loaded) {
   const std::string target = TargetName(cfg);
   const bool binary = !cfg.y_pred_proba.empty();
   const bool multiclass = !cfg.y_pred_proba_classes.empty();
@@ -510,8 +510,19 @@ Status AttachTargets(const MonitorConfig& cfg, DataSource& ref_src, DataSource& 
       AddNumeric(t, kPredColumn, std::move(p));
     }
   }
+  // A target column the table already holds (`loaded`): converted, then dropped.
+  auto from_table = [&](Table* t) -> StatusOr<bool> {
+    auto it = std::find_if(t->columns.begin(), t->columns.end(),
+                           [&](const Column& c) { return c.name == target; });
+    if (!loaded || it == t->columns.end()) return false;
+    ASSIGN_OR_RETURN(auto y, convert(*t, *it));
+    t->columns.erase(it);
+    AddNumeric(t, kTargetColumn, std::move(y));
+    return true;
+  };
   // Reference targets.
-  {
+  ASSIGN_OR_RETURN(bool ref_loaded, from_table(rt));
+  if (!ref_loaded) {
     ASSIGN_OR_RETURN(Table t, ReadColumns(ref_src, {target}, target_types, cfg.on_bad_rows));
     if (t.num_rows != rt->num_rows)
       return Internal(fmt::format("{}: target column read {} rows, expected {}", t.source,
@@ -521,6 +532,8 @@ Status AttachTargets(const MonitorConfig& cfg, DataSource& ref_src, DataSource& 
   }
   // Analysis targets: the column itself, or the targets file joined on the key.
   ASSIGN_OR_RETURN(auto ana_names, ana_src.ColumnNames());
+  ASSIGN_OR_RETURN(bool ana_loaded, from_table(at));
+  if (ana_loaded) return OkStatus();
   if (std::find(ana_names.begin(), ana_names.end(), target) != ana_names.end()) {
     ASSIGN_OR_RETURN(Table t, ReadColumns(ana_src, {target}, target_types, cfg.on_bad_rows));
     if (t.num_rows != at->num_rows)

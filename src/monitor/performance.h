@@ -103,9 +103,13 @@ bool WantsPerformance(const MonitorConfig& config,
 // appends kTargetColumn to both tables, in their current row order. Validates that
 // probabilities lie in [0, 1] and binary targets/labels are 0/1 (errors name the file, line
 // and column). Appends a warning for analysis rows without a target.
+// `loaded`: the tables that hold a column named as the target got it from their own parse,
+// read as a read of that column alone would read it (RunMonitorOn loads it with the other
+// columns); it is converted from there and then removed instead of read again.
 // Errors: NotFound (file or column), InvalidArgument (bad values).
 Status AttachTargets(const MonitorConfig& config, DataSource& reference, DataSource& analysis,
-                     Table* ref_table, Table* ana_table, std::vector<std::string>* warnings);
+                     Table* ref_table, Table* ana_table, std::vector<std::string>* warnings,
+                     bool loaded = false);
 
 // Records for every chunk of both periods (reference first) and every metric.
 std::vector<Record> ComputePerformance(const MonitorConfig& config, const Table& ref_table,

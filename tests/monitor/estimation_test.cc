@@ -78,6 +78,32 @@ TEST(CbpeTest, NumpyRandomStatePermutation) {
   EXPECT_EQ(p, (std::vector<int64_t>{8, 1, 5, 0, 7, 2, 9, 4, 3, 6}));
 }
 
+TEST(CbpeTest, NumpyRandomStateIsMt19937) {
+  // Interval(2^32 − 1) returns the raw 32-bit output: the stream must be std::mt19937's (the
+  // reference MT19937 with init_genrand) across several 624-word refills.
+  for (uint32_t seed : {0u, 42u, 4294967295u}) {
+    NumpyRandomState rng(seed);
+    std::mt19937 ref(seed);
+    for (int i = 0; i < 5000; ++i)
+      ASSERT_EQ(rng.Interval(4294967295u), static_cast<uint32_t>(ref())) << seed << " " << i;
+  }
+}
+
+TEST(CbpeTest, PermutationFromDrawsAsPermutation) {
+  // The tail of PermutationFrom equals permutation()'s, and both leave the generator at the
+  // same place (the next draws agree); SkipShuffle draws as Shuffle does.
+  for (uint32_t from : {0u, 1u, 7u, 900u, 1000u, 1500u}) {
+    NumpyRandomState a(42), b(42);
+    std::vector<int64_t> full = a.Permutation(1000);
+    std::vector<uint32_t> tail = b.PermutationFrom(1000, from);
+    for (uint32_t i = std::min(from, 1000u); i < 1000; ++i) EXPECT_EQ(tail[i], full[i]) << from;
+    std::vector<int64_t> v(333);
+    a.Shuffle(&v);
+    b.SkipShuffle(333);
+    EXPECT_EQ(a.Interval(1u << 30), b.Interval(1u << 30)) << from;
+  }
+}
+
 TEST(CbpeTest, IsotonicPoolsViolators) {
   // y = [1, 0, 1, 1] at x = [1, 2, 3, 4]: PAVA pools the first two into 0.5.
   IsotonicCalibrator cal;
