@@ -220,6 +220,38 @@ TEST(PerformanceTest, MulticlassUnknownLabelNamesFileLineColumn) {
       << result.status().ToString();
 }
 
+// The target column is read in the monitor's one pass over each file, as a read of that column
+// alone reads it: a type declared for it in column_types is not applied (its type is inferred
+// from its own file), and a target that is not a number is an error naming file, line, column.
+TEST(PerformanceTest, TargetIsReadAsOnItsOwn) {
+  auto run = [](MonitorConfig cfg, const std::string& ref_text) {
+    auto ref = CsvFromString(ref_text, "ref.csv");
+    auto ana = CsvFromString(
+        "id,x,p,yhat,y\n9,1,0.9,1,1\n10,2,0.2,0,0\n11,3,0.3,0,1\n12,4,0.7,1,0\n", "ana.csv");
+    return RunMonitorOn(cfg, *ref, *ana);
+  };
+  auto plain = run(SmallConfig(), kReference);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  MonitorConfig declared = SmallConfig();
+  declared.column_types["y"] = ColumnType::kBoolean;  // would make "1"/"0" unparseable
+  auto with_type = run(declared, kReference);
+  ASSERT_TRUE(with_type.ok()) << with_type.status().ToString();
+  ASSERT_EQ(plain->records.size(), with_type->records.size());
+  for (size_t i = 0; i < plain->records.size(); ++i) {
+    const Record& a = plain->records[i];
+    const Record& b = with_type->records[i];
+    EXPECT_EQ(a.metric, b.metric);
+    if (!std::isnan(a.value)) EXPECT_EQ(a.value, b.value) << a.metric;
+  }
+  std::string bad = kReference;
+  bad.replace(bad.find("3,3,0.7,1,0"), 11, "3,3,0.7,1,x");
+  auto failed = run(SmallConfig(), bad);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(failed.status().message().find("ref.csv:4: column 'y' holds 'x'"), std::string::npos)
+      << failed.status().ToString();
+}
+
 std::string Mutate(std::string s, std::mt19937& rng) {
   static const char kBytes[] = {',', '"', '\n', '1', '0', '.', '-', 'e', 'x', 'a', 'b', '9'};
   int edits = 1 + static_cast<int>(rng() % 4);
