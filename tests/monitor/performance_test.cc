@@ -241,7 +241,9 @@ TEST(PerformanceTest, TargetIsReadAsOnItsOwn) {
     const Record& a = plain->records[i];
     const Record& b = with_type->records[i];
     EXPECT_EQ(a.metric, b.metric);
-    if (!std::isnan(a.value)) EXPECT_EQ(a.value, b.value) << a.metric;
+    if (!std::isnan(a.value)) {
+      EXPECT_EQ(a.value, b.value) << a.metric;
+    }
   }
   std::string bad = kReference;
   bad.replace(bad.find("3,3,0.7,1,0"), 11, "3,3,0.7,1,x");
