@@ -13,14 +13,18 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Counts of TP, TN, FP, FN.
+// Counts of TP, TN, FP, FN (integer sums, without a branch per row).
 std::array<double, 4> Cells(std::span<const double> y, std::span<const double> p) {
-  std::array<double, 4> c{0, 0, 0, 0};
+  int64_t tp = 0, fp = 0, fn = 0;
   for (size_t i = 0; i < y.size(); ++i) {
-    bool t = y[i] == 1, q = p[i] == 1;
-    c[t ? (q ? 0 : 3) : (q ? 2 : 1)] += 1;
+    const int64_t t = y[i] == 1, q = p[i] == 1;
+    tp += t & q;
+    fp += q & (1 - t);
+    fn += t & (1 - q);
   }
-  return c;
+  const int64_t tn = static_cast<int64_t>(y.size()) - tp - fp - fn;
+  return {static_cast<double>(tp), static_cast<double>(tn), static_cast<double>(fp),
+          static_cast<double>(fn)};
 }
 
 // Population std of a vector holding `ones` values v and `zeros` zeros (nannyML builds these
