@@ -19,9 +19,16 @@ RUN CAIRN_SKIP_PIP=1 ./scripts/install-deps.sh && rm -rf /var/lib/apt/lists/*
 COPY CMakeLists.txt ./
 COPY cmake cmake
 COPY src src
+# Parallel compile jobs (empty: ninja's default, cores + 2); set --build-arg CAIRN_BUILD_JOBS=2
+# on a shared machine.
+ARG CAIRN_BUILD_JOBS=
+# ccache (installed by install-deps.sh) hashes paths relative to /src, so a ccache folder lent
+# to this step (scripts/build-image.sh, CAIRN_IMAGE_CCACHE) serves later image builds and
+# checkouts built the same way (<checkout>/build, CCACHE_BASEDIR above the checkout).
+ENV CCACHE_BASEDIR=/src
 RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCAIRN_BUILD_TESTS=OFF \
       -DCAIRN_BUILD_BENCH=OFF -DCAIRN_ONLY="" \
- && ninja -C build cairn \
+ && ninja -C build ${CAIRN_BUILD_JOBS:+-j"$CAIRN_BUILD_JOBS"} cairn \
  && strip build/cairn
 
 FROM debian:bookworm-slim AS runtime
@@ -31,14 +38,20 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libxgboost0 libdmlc0 libgomp1 libsqlite3-0 libfmt9 libyaml-cpp0.7 libssl3 \
       libspdlog1.10 libsimdjson14 zlib1g tzdata ca-certificates \
- && rm -rf /var/lib/apt/lists/* \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
  && groupadd --system --gid 10001 cairn \
- && useradd --system --uid 10001 --gid cairn --home-dir /work --create-home \
-      --shell /usr/sbin/nologin cairn
+ && useradd --system --uid 10001 --gid cairn --home-dir /work --no-create-home \
+      --shell /usr/sbin/nologin cairn \
+ && install -d -o cairn -g cairn -m 0755 /work /work/cairn-data
 COPY --from=build /src/build/cairn /usr/local/bin/cairn
+# Numeric, so that Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
 USER 10001:10001
 # Compiled pipelines run steps with this working directory (compile.h); `cairn server`
-# keeps its default data folder (cairn-data/) here too.
+# keeps its default data folder (cairn-data/: metadata database and artifacts) in it. Mount a
+# volume on /work/cairn-data to keep them: the folder exists, owned by the image's user, so a
+# new named volume starts with that owner.
+ENV HOME=/work
 WORKDIR /work
 EXPOSE 5000 8080
 ENTRYPOINT ["/usr/local/bin/cairn"]
