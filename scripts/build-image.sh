@@ -124,6 +124,9 @@ smoke_script() {
 set -euo pipefail
 server_port="$1" serve_port="$2" version="$3"
 say() { echo "smoke: $*" >&2; }
+# chroot isolation has no PID namespace: a failing check must not leave its servers running.
+server="" serve=""
+trap 'kill $server $serve 2>/dev/null || true' EXIT
 http() {  # http PORT METHOD PATH [JSON BODY]: prints the response (HTTP/1.0, one request)
   local body="${4:-}"
   exec 3<>"/dev/tcp/127.0.0.1/$1"
@@ -178,6 +181,7 @@ say "cairn serve $model_uri: /invocations -> ${out##*$'\r\n\r\n'}"
 kill -TERM "$serve" "$server"
 wait "$serve" || { say "cairn serve did not exit cleanly on SIGTERM"; exit 1; }
 wait "$server" || { say "cairn server did not exit cleanly on SIGTERM"; exit 1; }
+server="" serve=""
 say "SIGTERM: both servers exited cleanly"
 SMOKE
 }
