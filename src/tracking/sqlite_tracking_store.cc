@@ -1200,7 +1200,11 @@ Status SqliteTrackingStore::DeleteTag(const std::string& run_id, const std::stri
 Status SqliteTrackingStore::LogBatch(LogBatchRequest request) {
   RETURN_IF_ERROR(ValidateRunId(request.run_id));
   for (size_t i = 0; i < request.metrics.size(); ++i) {
-    RETURN_IF_ERROR(ValidateMetric(request.metrics[i], "metrics[" + std::to_string(i) + "]"));
+    // The field path ("metrics[i]") is only spelled out for the error: no allocations per
+    // valid point.
+    if (!ValidateMetric(request.metrics[i]).ok()) {
+      RETURN_IF_ERROR(ValidateMetric(request.metrics[i], "metrics[" + std::to_string(i) + "]"));
+    }
   }
   for (size_t i = 0; i < request.params.size(); ++i) {
     RETURN_IF_ERROR(ValidateParam(request.params[i], "params[" + std::to_string(i) + "]"));

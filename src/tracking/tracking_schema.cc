@@ -239,7 +239,9 @@ ALTER TABLE metrics_by_run_key RENAME TO metrics;
       // (metric_batches: a block per key, clustered by run); every so many points the area is
       // compacted into per-key blocks (metric_blocks, clustered by run and key, numbered from
       // 1 in write order). Exact duplicates are dropped when histories are read, keeping the
-      // first written. See SqliteTrackingStore's kCompactPoints.
+      // first written. See SqliteTrackingStore's kCompactPoints. Rowid tables with an index,
+      // not WITHOUT ROWID: their rows are kilobytes (overflow pages), and a seek in a
+      // WITHOUT ROWID table reads a compared row's whole payload.
       {7, "tracking: metric points in append-only blocks",
        R"sql(
 CREATE TABLE metric_blocks (
@@ -247,16 +249,16 @@ CREATE TABLE metric_blocks (
   key TEXT NOT NULL,
   block INTEGER NOT NULL,
   n INTEGER NOT NULL,   -- points in the block
-  points BLOB NOT NULL,
-  PRIMARY KEY (run_key, key, block)
-) WITHOUT ROWID;
+  points BLOB NOT NULL
+);
+CREATE UNIQUE INDEX metric_blocks_by_key ON metric_blocks (run_key, key, block);
 CREATE TABLE metric_batches (
   run_key INTEGER NOT NULL,
   seq INTEGER NOT NULL,    -- 1, 2, ... since the run's last compaction
   total INTEGER NOT NULL,  -- points in rows 1..seq
-  body BLOB NOT NULL,      -- key sections (tracking/metric_block.h)
-  PRIMARY KEY (run_key, seq)
-) WITHOUT ROWID;
+  body BLOB NOT NULL       -- key sections (tracking/metric_block.h)
+);
+CREATE UNIQUE INDEX metric_batches_by_run ON metric_batches (run_key, seq, total);
 )sql",
        ConvertMetricRowsToBlocks},
   };
