@@ -493,6 +493,9 @@ void IsotonicCalibrator::FitKept(std::span<const double> x, std::span<const doub
       y_.push_back(yy[j]);
     }
   }
+  // Each segment's slope, as interp1d computes it per call.
+  slope_.assign(x_.size(), 0.0);
+  for (size_t j = 1; j < x_.size(); ++j) slope_[j] = (y_[j] - y_[j - 1]) / (x_[j] - x_[j - 1]);
 }
 
 double IsotonicCalibrator::Predict(double t) const {
@@ -508,9 +511,7 @@ double IsotonicCalibrator::Predict(double t) const {
   }
   size_t idx = static_cast<size_t>(base - x_.data()) + (*base < t ? 1 : 0);
   idx = std::clamp<size_t>(idx, 1, x_.size() - 1);
-  const double xl = x_[idx - 1], xh = x_[idx], yl = y_[idx - 1], yh = y_[idx];
-  const double slope = (yh - yl) / (xh - xl);
-  return slope * (t - xl) + yl;
+  return slope_[idx] * (t - x_[idx - 1]) + y_[idx - 1];
 }
 
 double NannymlEce(std::span<const double> y_true, std::span<const double> proba, int bins) {
@@ -574,26 +575,33 @@ bool DecideCalibration(std::span<const double> y_true, std::span<const double> p
   // fitting order of all rows gives exactly that order for any subset, so the rows are sorted
   // once. The folds' fits are independent: they run as parallel work items, each writing its
   // own slice of the pooled test vectors, which are pooled in fold order as nannyML does.
-  std::vector<uint32_t> rank(n);  // row -> position in the fitting order
-  for (size_t j = 0; j < n; ++j) rank[order[j]] = static_cast<uint32_t>(j);
+  // Per row, what a fold needs of it in one place (one cache miss per test row): its
+  // probability, target and position in the fitting order.
+  struct RowKey {
+    double p, y;
+    uint32_t pos;
+  };
+  std::vector<RowKey> keys(n);
+  for (size_t j = 0; j < n; ++j) keys[order[j]].pos = static_cast<uint32_t>(j);
+  for (size_t r = 0; r < n; ++r) {
+    keys[r].p = proba[r];
+    keys[r].y = y_true[r];
+  }
   std::vector<size_t> offset = {0};
   for (const auto& test : *folds) offset.push_back(offset.back() + test.size());
   std::vector<double> ty(offset.back()), tp(offset.back()), tc(offset.back());
   RunParallel(parallel, folds->size(), [&](size_t f) {
     const std::vector<int64_t>& test = (*folds)[f];
     std::vector<uint64_t> in_test((n + 63) / 64, 0);  // by position in the fitting order
-    for (int64_t r : test) {
-      const uint32_t j = rank[static_cast<size_t>(r)];
-      in_test[j / 64] |= uint64_t{1} << (j % 64);
+    for (size_t i = 0; i < test.size(); ++i) {
+      const RowKey& k = keys[static_cast<size_t>(test[i])];
+      in_test[k.pos / 64] |= uint64_t{1} << (k.pos % 64);
+      ty[offset[f] + i] = k.y;
+      tp[offset[f] + i] = k.p;
     }
     IsotonicCalibrator cal;
     cal.FitKept(xs, ys, [&](size_t j) { return ((in_test[j / 64] >> (j % 64)) & 1) == 0; });
-    for (size_t i = 0; i < test.size(); ++i) {
-      const size_t r = static_cast<size_t>(test[i]);
-      ty[offset[f] + i] = y_true[r];
-      tp[offset[f] + i] = proba[r];
-      tc[offset[f] + i] = cal.Predict(proba[r]);
-    }
+    for (size_t i = offset[f]; i < offset[f + 1]; ++i) tc[i] = cal.Predict(tp[i]);
   });
   // nannyML bins both by the uncalibrated order's index edges but sorts each vector by its own
   // probabilities.

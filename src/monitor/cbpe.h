@@ -107,6 +107,7 @@ class IsotonicCalibrator {
 
  private:
   std::vector<double> x_, y_;  // interpolation points (scikit-learn's X_thresholds_, y_thresholds_)
+  std::vector<double> slope_;  // slope_[i]: of the segment from point i − 1 to point i
 };
 
 // nannyML's expected calibration error: rows sorted by p, split into `bins` equal-count index
