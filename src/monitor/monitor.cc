@@ -746,6 +746,12 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
         dkeys.Finish(ConstSpec(std::nullopt, 0.0), 0.0, 1.0, &row_records);
     });
   }
+  // The outcome analyses that read no other records (reliability curves, fairness, business
+  // value, weak segments); the correlation ranker runs after every item.
+  StatusOr<std::vector<Record>> outcome_records = std::vector<Record>{};
+  tasks.Add([&] {
+    outcome_records = OutcomeRecords(cfg, performance, monitored, rt, ref_chunks, at, ana_chunks);
+  });
   for (size_t i = 0; i < monitored.size(); ++i) {
     tasks.Add([&, i] {
       const Column& rc = *rt.Find(monitored[i]);
@@ -780,9 +786,10 @@ StatusOr<MonitorResult> RunMonitorOn(const MonitorConfig& cfg, DataSource& ref_s
     for (const auto& n : est_notes) progress(n);
     for (auto& r : est_records) result.records.push_back(std::move(r));
   }
+  if (!outcome_records.ok()) return outcome_records.status();
+  for (auto& r : *outcome_records) result.records.push_back(std::move(r));
   // After estimation: the correlation ranker may rank against estimated performance.
-  RETURN_IF_ERROR(AppendOutcomeRecords(cfg, performance, monitored, rt, ref_chunks, at,
-                                       ana_chunks, &result.records));
+  RETURN_IF_ERROR(AppendRankings(cfg, performance, at, &result.records));
   for (const auto& r : result.records) {
     if (r.period == "analysis" && r.alert) ++result.alert_count;
   }

@@ -58,16 +58,15 @@ Status CheckOutcomeColumns(const MonitorConfig& cfg, const std::string& source,
   return OkStatus();
 }
 
-Status AppendOutcomeRecords(const MonitorConfig& cfg, bool performance,
-                            const std::vector<std::string>& monitored, const Table& rt,
-                            const std::vector<Chunk>& rc, const Table& at,
-                            const std::vector<Chunk>& ac, std::vector<Record>* records) {
+StatusOr<std::vector<Record>> OutcomeRecords(const MonitorConfig& cfg, bool performance,
+                                             const std::vector<std::string>& monitored,
+                                             const Table& rt, const std::vector<Chunk>& rc,
+                                             const Table& at, const std::vector<Chunk>& ac) {
   const OutcomeConfig& o = cfg.outcomes;
-  if (performance) {
-    for (auto& r : ReliabilityRecords(cfg, rt, at)) records->push_back(std::move(r));
-  }
+  std::vector<Record> records;
+  if (performance) records = ReliabilityRecords(cfg, rt, at);
   auto append = [&](std::vector<Record> v) {
-    for (auto& r : v) records->push_back(std::move(r));
+    for (auto& r : v) records.push_back(std::move(r));
   };
   if (o.fairness) {  // without targets: selection rates and demographic parity only
     ASSIGN_OR_RETURN(auto v, ComputeFairness(cfg, rt, rc, at, ac));
@@ -83,12 +82,18 @@ Status AppendOutcomeRecords(const MonitorConfig& cfg, bool performance,
     ASSIGN_OR_RETURN(auto v, FindWeakSegments(cfg, monitored, rt, rc, at, ac));
     append(std::move(v));
   }
+  return records;
+}
+
+Status AppendRankings(const MonitorConfig& cfg, bool performance, const Table& at,
+                      std::vector<Record>* records) {
+  const OutcomeConfig& o = cfg.outcomes;
   if (o.correlation_ranker) {
     if (!o.correlation_ranker->estimated)
       RETURN_IF_ERROR(NeedTargets(cfg, performance, "correlation_ranker"));
     ASSIGN_OR_RETURN(auto v, RankByCorrelation(*o.correlation_ranker, *records,
                                                static_cast<int64_t>(at.num_rows)));
-    append(std::move(v));
+    for (auto& r : v) records->push_back(std::move(r));
   }
   return OkStatus();
 }

@@ -1,7 +1,7 @@
 // The outcome analyses of outcome_config.h wired into a monitor run (monitor.cc): which
 // extra columns they read, checks that those exist, and their records.
 //
-// Thread-safety: pure functions.
+// Thread-safety: pure functions (OutcomeRecords runs as a monitor work item).
 #pragma once
 
 #include <string>
@@ -24,16 +24,22 @@ std::vector<std::string> OutcomeColumns(const MonitorConfig& config);
 Status CheckOutcomeColumns(const MonitorConfig& config, const std::string& source,
                            const std::vector<std::string>& columns);
 
-// Appends the reliability curves of a binary classifier with targets (reliability.h) and the
-// records of every configured analysis (fairness, business value, weak segments, then the
-// correlation ranker, which reads the drift and performance records already in
-// `records`). `performance`: whether targets were attached (performance.h); `monitored`: the
-// monitored columns (the default weak-segment features).
+// The outcome records of a monitor run, in two steps so that the first can run beside the
+// other work items: OutcomeRecords gives the reliability curves of a binary classifier with
+// targets (reliability.h) and the records of fairness, business value and weak segments, in
+// that order (they read no other records); once every other record is in `records`,
+// AppendRankings appends the correlation ranker's (it reads the drift and performance records).
+// `performance`: whether targets were attached (performance.h); `monitored`: the monitored
+// columns (the default weak-segment features).
 // Errors: InvalidArgument when an analysis needs targets and there are none, or as each
 // analysis documents.
-Status AppendOutcomeRecords(const MonitorConfig& config, bool performance,
-                            const std::vector<std::string>& monitored, const Table& ref_table,
-                            const std::vector<Chunk>& ref_chunks, const Table& ana_table,
-                            const std::vector<Chunk>& ana_chunks, std::vector<Record>* records);
+StatusOr<std::vector<Record>> OutcomeRecords(const MonitorConfig& config, bool performance,
+                                             const std::vector<std::string>& monitored,
+                                             const Table& ref_table,
+                                             const std::vector<Chunk>& ref_chunks,
+                                             const Table& ana_table,
+                                             const std::vector<Chunk>& ana_chunks);
+Status AppendRankings(const MonitorConfig& config, bool performance, const Table& ana_table,
+                      std::vector<Record>* records);
 
 }  // namespace cairn::monitor
