@@ -135,11 +135,9 @@ StatusOr<std::vector<Record>> ComputeBusinessValue(const MonitorConfig& cfg, con
       }
     }
   }
-  // nannyML's StandardDeviationThreshold on the two business values.
-  ThresholdSpec std_spec;
-  std_spec.kind = ThresholdKind::kStd;
-  std_spec.lower = 3;
-  std_spec.upper = 3;
+  // nannyML's StandardDeviationThreshold on the two business values, or the configured
+  // performance.thresholds.business_value.
+  const ThresholdSpec std_spec = MetricThresholdFor(cfg.performance.thresholds, "business_value");
   std::vector<Record> out;
   for (size_t m = 0; m < metrics.size(); ++m) {
     const bool thresholded = m < 2;

@@ -11,8 +11,8 @@
 //   (TN·V_TN + FN·V_FN)/(TN + FN) + (FP·V_FP + TP·V_TP)/(FP + TP),
 // the mean value of a predicted negative plus the mean value of a predicted positive — not the
 // total divided by the number of predictions, whatever nannyML's docs say.
-// Both: thresholds nanmean ± 3·nanstd (ddof 0) of the reference chunks, no limits, alert
-// strictly outside (nannyML's defaults). Unlike nannyML, a chunk whose targets and predictions
+// Both: thresholds nanmean ± 3·nanstd (ddof 0) of the reference chunks (nannyML's default; or
+// performance.thresholds.business_value), no limits, alert strictly outside. Unlike nannyML, a chunk whose targets and predictions
 // hold a single class still uses the 2x2 matrix (scikit-learn's confusion_matrix would return
 // 1x1 and nannyML would broadcast it over all four values).
 //

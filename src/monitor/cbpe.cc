@@ -33,6 +33,7 @@ double Round5(double x) { return std::nearbyint(x * 1e5) / 1e5; }
 struct Series {
   std::string name;
   std::optional<double> lower_limit, upper_limit;
+  ThresholdSpec threshold;
   std::vector<Record> records;
   std::vector<double> ref_realized;
 };
@@ -63,11 +64,7 @@ void Add(Series* s, const std::string& period, const Chunk& ch, const std::strin
 }
 
 void Finish(Series* s, std::vector<Record>* out) {
-  ThresholdSpec spec;
-  spec.kind = ThresholdKind::kStd;
-  spec.lower = 3;
-  spec.upper = 3;
-  Bounds b = ComputeThresholds(spec, s->ref_realized, s->lower_limit, s->upper_limit);
+  Bounds b = ComputeThresholds(s->threshold, s->ref_realized, s->lower_limit, s->upper_limit);
   for (auto& r : s->records) {
     r.lower = b.lower;
     r.upper = b.upper;
@@ -892,19 +889,22 @@ StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& cfg, const Table&
                           "false_negative_count"};
   std::vector<Series> series;
   for (const auto& m : metrics) {
+    // nannyML keys thresholds by metric: one for every confusion-matrix cell, one for business
+    // value whatever its normalization.
+    const ThresholdSpec th = MetricThresholdFor(spec.thresholds, m);
     if (m == "confusion_matrix" && multiclass) {
       for (size_t i = 0; i < k; ++i)
         for (size_t j = 0; j < k; ++j)
           series.push_back({fmt::format("true_{}_pred_{}_count", labels_of[i], labels_of[j]), 0.0,
-                            std::nullopt, {}, {}});
+                            std::nullopt, th, {}, {}});
     } else if (m == "confusion_matrix") {
-      for (const char* c : kCells) series.push_back({c, 0.0, std::nullopt, {}, {}});
+      for (const char* c : kCells) series.push_back({c, 0.0, std::nullopt, th, {}, {}});
     } else if (m == "business_value") {
       series.push_back({spec.business_value_per_prediction ? "business_value_per_prediction"
                                                            : "business_value",
-                        std::nullopt, std::nullopt, {}, {}});
+                        std::nullopt, std::nullopt, th, {}, {}});
     } else {
-      series.push_back({m, 0.0, 1.0, {}, {}});
+      series.push_back({m, 0.0, 1.0, th, {}, {}});
     }
   }
   const std::vector<MetricInfo> real_infos =

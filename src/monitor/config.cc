@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "monitor/config_decoder.h"
+#include "monitor/performance.h"
 
 namespace cairn::monitor {
 namespace {
@@ -65,13 +66,16 @@ Status DecodeChunking(const Decoder& d, const YAML::Node& n, ChunkingSpec* out) 
   return OkStatus();
 }
 
-Status DecodeThreshold(const Decoder& d, const YAML::Node& n, const std::string& method,
-                       ThresholdSpec* out) {
-  RETURN_IF_ERROR(
-      d.CheckKeys(n, "drift.thresholds." + method, {"type", "lower", "upper", "alpha"}));
+// One threshold: {type: std|constant|none (|p_value when `allow_p_value`), lower, upper,
+// alpha, offset_from: mean|median}, nannyML's StandardDeviationThreshold / ConstantThreshold
+// with their argument checks (multipliers not negative, constant lower < upper). `where` names
+// the mapping in messages; `out` holds the defaults the keys override.
+Status DecodeThreshold(const Decoder& d, const YAML::Node& n, const std::string& where,
+                       bool allow_p_value, ThresholdSpec* out) {
+  RETURN_IF_ERROR(d.CheckKeys(n, where, {"type", "lower", "upper", "alpha", "offset_from"}));
   std::string type = "std";
   if (n["type"]) {
-    ASSIGN_OR_RETURN(type, d.String(n["type"], "type"));
+    ASSIGN_OR_RETURN(type, d.String(n["type"], where + ".type"));
   }
   if (type == "std") {
     out->kind = ThresholdKind::kStd;
@@ -81,28 +85,78 @@ Status DecodeThreshold(const Decoder& d, const YAML::Node& n, const std::string&
     out->kind = ThresholdKind::kConstant;
     out->lower.reset();
     out->upper.reset();
-  } else if (type == "p_value") {
+  } else if (type == "p_value" && allow_p_value) {
     out->kind = ThresholdKind::kPValue;
   } else if (type == "none") {
     out->kind = ThresholdKind::kNone;
+  } else if (type == "p_value") {
+    return d.Fail(n["type"], fmt::format("'{}' has no p-value; p_value thresholds apply to the "
+                                         "chi2 and kolmogorov_smirnov drift methods",
+                                         where));
   } else {
-    return d.Fail(
-        n["type"],
-        fmt::format("unknown threshold type '{}' (use std, constant, p_value or none)", type));
+    return d.Fail(n["type"], fmt::format("unknown threshold type '{}' in '{}' (use std, constant{} "
+                                         "or none)",
+                                         type, where, allow_p_value ? ", p_value" : ""));
   }
   if (n["lower"]) {
-    ASSIGN_OR_RETURN(out->lower, d.OptDouble(n["lower"], "lower"));
+    ASSIGN_OR_RETURN(out->lower, d.OptDouble(n["lower"], where + ".lower"));
   }
   if (n["upper"]) {
-    ASSIGN_OR_RETURN(out->upper, d.OptDouble(n["upper"], "upper"));
+    ASSIGN_OR_RETURN(out->upper, d.OptDouble(n["upper"], where + ".upper"));
   }
   if (n["alpha"]) {
-    ASSIGN_OR_RETURN(out->alpha, d.Double(n["alpha"], "alpha"));
+    ASSIGN_OR_RETURN(out->alpha, d.Double(n["alpha"], where + ".alpha"));
   }
-  if (out->kind == ThresholdKind::kPValue && method != "chi2" && method != "kolmogorov_smirnov") {
-    return d.Fail(n, fmt::format("method '{}' has no p-value; p_value thresholds apply to chi2 and "
-                                 "kolmogorov_smirnov",
-                                 method));
+  if (n["offset_from"]) {
+    ASSIGN_OR_RETURN(std::string o, d.String(n["offset_from"], where + ".offset_from"));
+    if (o == "mean") {
+      out->offset_from = OffsetFrom::kMean;
+    } else if (o == "median") {
+      out->offset_from = OffsetFrom::kMedian;
+    } else {
+      return d.Fail(n["offset_from"],
+                    fmt::format("'{}.offset_from' must be mean or median, not '{}'", where, o));
+    }
+    if (out->kind != ThresholdKind::kStd)
+      return d.Fail(n["offset_from"],
+                    fmt::format("'{}.offset_from' applies to std thresholds only", where));
+  }
+  if (out->kind == ThresholdKind::kStd) {
+    for (const char* side : {"lower", "upper"}) {
+      const std::optional<double>& m = side[0] == 'l' ? out->lower : out->upper;
+      if (m && *m < 0)
+        return d.Fail(n[side], fmt::format("'{}.{}' is a standard-deviation multiplier and must "
+                                           "not be negative (got {})",
+                                           where, side, *m));
+    }
+  }
+  if (out->kind == ThresholdKind::kConstant && out->lower && out->upper &&
+      *out->lower >= *out->upper) {
+    return d.Fail(n["lower"], fmt::format("'{}': lower threshold {} must be less than upper "
+                                          "threshold {}",
+                                          where, *out->lower, *out->upper));
+  }
+  return OkStatus();
+}
+
+// A mapping of metric name -> threshold (estimation.thresholds, performance.thresholds); every
+// name must be in `known`.
+Status DecodeMetricThresholds(const Decoder& d, const YAML::Node& n, const std::string& where,
+                              const std::set<std::string>& known, MetricThresholds* out) {
+  if (!n.IsMap()) return d.Fail(n, fmt::format("'{}' must be a mapping of metric to threshold", where));
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    ASSIGN_OR_RETURN(std::string metric, d.String(it->first, where));
+    if (!known.count(metric)) {
+      std::string names;
+      for (const auto& k : known) names += (names.empty() ? "" : ", ") + k;
+      return d.Fail(it->first, fmt::format("unknown metric '{}' in '{}' (known: {})", metric,
+                                           where, names));
+    }
+    if (out->count(metric))
+      return d.Fail(it->first, fmt::format("duplicate key '{}' in '{}'", metric, where));
+    ThresholdSpec spec = DefaultMetricThreshold();
+    RETURN_IF_ERROR(DecodeThreshold(d, it->second, where + "." + metric, false, &spec));
+    (*out)[metric] = spec;
   }
   return OkStatus();
 }
@@ -156,7 +210,8 @@ Status DecodeDrift(const Decoder& d, const YAML::Node& n, MonitorConfig* cfg) {
             fmt::format("unknown key '{}' in 'drift.thresholds' (not a drift method)", m));
       }
       ThresholdSpec spec = DefaultDriftThreshold(m);
-      RETURN_IF_ERROR(DecodeThreshold(d, it->second, m, &spec));
+      RETURN_IF_ERROR(DecodeThreshold(d, it->second, "drift.thresholds." + m,
+                                      m == "chi2" || m == "kolmogorov_smirnov", &spec));
       cfg->thresholds[m] = spec;
     }
   }
@@ -173,7 +228,8 @@ Status DecodeEstimation(const Decoder& d, const YAML::Node& n, MonitorConfig* cf
     cfg->estimation = e;
     return OkStatus();
   }
-  RETURN_IF_ERROR(d.CheckKeys(n, "estimation", {"metrics", "calibration", "business_value", "dle"}));
+  RETURN_IF_ERROR(d.CheckKeys(n, "estimation",
+                              {"metrics", "calibration", "business_value", "dle", "thresholds"}));
   if (n["metrics"]) {
     ASSIGN_OR_RETURN(e.metrics, d.Strings(n["metrics"], "estimation.metrics"));
     for (const auto& m : e.metrics) {
@@ -207,6 +263,10 @@ Status DecodeEstimation(const Decoder& d, const YAML::Node& n, MonitorConfig* cf
       e.business_value_per_prediction = norm == "per_prediction";
     }
   }
+  if (n["thresholds"]) {
+    RETURN_IF_ERROR(DecodeMetricThresholds(d, n["thresholds"], "estimation.thresholds",
+                                           kEstimatedMetrics, &e.thresholds));
+  }
   if (const auto& dl = n["dle"]) {
     RETURN_IF_ERROR(d.CheckKeys(dl, "estimation.dle", {"trees", "learning_rate", "max_leaves"}));
     if (dl["trees"]) {
@@ -229,6 +289,19 @@ Status DecodeEstimation(const Decoder& d, const YAML::Node& n, MonitorConfig* cf
   return OkStatus();
 }
 
+Status DecodePerformance(const Decoder& d, const YAML::Node& n, MonitorConfig* cfg) {
+  RETURN_IF_ERROR(d.CheckKeys(n, "performance", {"thresholds"}));
+  if (n["thresholds"]) {
+    std::set<std::string> known = {"confusion_matrix", "business_value"};
+    for (const auto& infos : {BinaryMetricInfos(true), MulticlassMetricInfos(),
+                              RegressionMetricInfos()})
+      for (const auto& info : infos) known.insert(info.name);
+    RETURN_IF_ERROR(DecodeMetricThresholds(d, n["thresholds"], "performance.thresholds", known,
+                                           &cfg->performance.thresholds));
+  }
+  return OkStatus();
+}
+
 Status Decode(const Decoder& d, const YAML::Node& root, const std::string& base_dir,
               MonitorConfig* cfg) {
   if (!root.IsMap()) return d.Fail(root, "the config must be a YAML mapping");
@@ -239,7 +312,7 @@ Status Decode(const Decoder& d, const YAML::Node& root, const std::string& base_
                    "summary_stats", "multivariate", "on_bad_rows", "threads",
                    // outcome_config.h
                    "fairness", "business_value", "weak_segments", "correlation_ranker",
-                   "estimation"}));
+                   "estimation", "performance"}));
   if (!root["reference"]) return d.Fail(root, "missing required key 'reference'");
   if (!root["analysis"]) return d.Fail(root, "missing required key 'analysis'");
   ASSIGN_OR_RETURN(std::string ref, d.String(root["reference"], "reference"));
@@ -376,6 +449,7 @@ Status Decode(const Decoder& d, const YAML::Node& root, const std::string& base_
   }
   RETURN_IF_ERROR(DecodeOutcomeConfig(d, root, &cfg->outcomes));
   if (root["estimation"]) RETURN_IF_ERROR(DecodeEstimation(d, root["estimation"], cfg));
+  if (root["performance"]) RETURN_IF_ERROR(DecodePerformance(d, root["performance"], cfg));
   if (root["on_bad_rows"]) {
     ASSIGN_OR_RETURN(std::string p, d.String(root["on_bad_rows"], "on_bad_rows"));
     if (p == "error")
@@ -413,6 +487,19 @@ ThresholdSpec DefaultDriftThreshold(const std::string& method) {
     spec.upper = 3.0;
   }
   return spec;
+}
+
+ThresholdSpec DefaultMetricThreshold() {
+  ThresholdSpec spec;
+  spec.kind = ThresholdKind::kStd;
+  spec.lower = 3.0;
+  spec.upper = 3.0;
+  return spec;
+}
+
+ThresholdSpec MetricThresholdFor(const MetricThresholds& thresholds, const std::string& key) {
+  auto it = thresholds.find(key);
+  return it == thresholds.end() ? DefaultMetricThreshold() : it->second;
 }
 
 StatusOr<MonitorConfig> ParseMonitorConfig(const std::string& yaml_text, const std::string& name,

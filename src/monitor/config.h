@@ -38,7 +38,19 @@
 //   business_value: {matrix: [[0, -200], [-1000, 1000]], normalize: per_prediction}
 //                                  # binary; [[TN, FP], [FN, TP]] values; normalize: none (total);
 //                                  # default: the top-level business_value.matrix, if any
+//   thresholds:                    # per metric, nannyML's `thresholds` (default std 3/3 of the
+//                                  # realized metric over the reference chunks); the same keys
+//                                  # serve DLE's metrics (mae, ...); confusion_matrix covers
+//                                  # every cell, business_value both normalizations
+//     roc_auc: {type: constant, lower: 0.8, upper: null}     # ConstantThreshold(0.8, None)
+//     f1: {type: std, lower: 2, upper: 1.5, offset_from: median}
+//                                  # StandardDeviationThreshold(2, 1.5, offset_from=np.nanmedian);
+//                                  # lower/upper null: no bound on that side; type none: no alerts
 //   dle: {trees: 100, learning_rate: 0.1, max_leaves: 31}   # regression loss models (XGBoost)
+// performance:                     # realized performance (performance.h)
+//   thresholds: {accuracy: {type: constant, lower: 0.7}}   # any realized metric name,
+//                                  # confusion_matrix for the four counts, business_value for
+//                                  # both business values (outcome_config.h)
 // on_bad_rows: error               # or skip
 //
 // Unknown keys are InvalidArgument naming the key and its line.
@@ -76,12 +88,26 @@ enum class ThresholdKind {
   kNone,
 };
 
+// The centre a kStd threshold is offset from (nannyML's offset_from: np.nanmean, np.nanmedian).
+enum class OffsetFrom { kMean, kMedian };
+
 struct ThresholdSpec {
   ThresholdKind kind = ThresholdKind::kStd;
   std::optional<double> lower;  // std: lower multiplier; constant: lower bound
   std::optional<double> upper;
   double alpha = 0.05;
+  OffsetFrom offset_from = OffsetFrom::kMean;
 };
+
+// Per-metric thresholds of realized and estimated performance, keyed by the configured metric
+// name (nannyML's `thresholds` argument); absent metrics keep nannyML's default.
+using MetricThresholds = std::map<std::string, ThresholdSpec>;
+
+// nannyML's default for performance metrics: StandardDeviationThreshold(3, 3).
+ThresholdSpec DefaultMetricThreshold();
+// The threshold configured for `key` (a metric name, "confusion_matrix" or "business_value"),
+// else DefaultMetricThreshold().
+ThresholdSpec MetricThresholdFor(const MetricThresholds& thresholds, const std::string& key);
 
 struct TargetsSpec {
   std::string path;
@@ -95,9 +121,15 @@ struct EstimationSpec {
   bool calibrate = true;             // isotonic calibration when it lowers the ECE (nannyML)
   std::optional<std::array<double, 4>> business_value;  // TN, FP, FN, TP
   bool business_value_per_prediction = false;
+  MetricThresholds thresholds;  // CBPE and DLE metrics
   int dle_trees = 100;
   double dle_learning_rate = 0.1;
   int dle_max_leaves = 31;
+};
+
+// Realized performance options (`performance:`).
+struct PerformanceSpec {
+  MetricThresholds thresholds;
 };
 
 struct MonitorConfig {
@@ -132,6 +164,7 @@ struct MonitorConfig {
   int dc_max_depth = 0;                 // 0: unlimited
   std::vector<std::string> dc_columns;  // empty: all features
   std::optional<EstimationSpec> estimation;
+  PerformanceSpec performance;
   BadRowPolicy on_bad_rows = BadRowPolicy::kError;
   int threads = 2;
   OutcomeConfig outcomes;  // fairness, business value, weak segments, ranker

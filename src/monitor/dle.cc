@@ -306,11 +306,8 @@ StatusOr<std::vector<Record>> ComputeDle(const MonitorConfig& cfg, const Table& 
         recs.push_back(std::move(r));
       }
     }
-    ThresholdSpec ts;
-    ts.kind = ThresholdKind::kStd;
-    ts.lower = 3;
-    ts.upper = 3;
-    Bounds bounds = ComputeThresholds(ts, ref_realized, 0.0, std::nullopt);
+    Bounds bounds = ComputeThresholds(MetricThresholdFor(spec.thresholds, m), ref_realized, 0.0,
+                                      std::nullopt);
     for (auto& r : recs) {
       r.lower = bounds.lower;
       r.upper = bounds.upper;

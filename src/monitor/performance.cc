@@ -144,6 +144,14 @@ std::vector<std::string> ClassLabels(const MonitorConfig& cfg) {
 
 std::string ProbaColumn(size_t k) { return fmt::format("__cairn_y_pred_proba_{}", k); }
 
+// A realized metric's threshold: its own entry, else (a confusion-matrix count) the
+// confusion_matrix entry, else nannyML's default.
+ThresholdSpec RealizedThreshold(const MetricThresholds& thresholds, const std::string& metric) {
+  if (thresholds.count(metric)) return thresholds.at(metric);
+  const bool cell = metric.ends_with("_count");
+  return MetricThresholdFor(thresholds, cell ? "confusion_matrix" : metric);
+}
+
 }  // namespace
 
 RankMetricValues RankMetrics(std::span<const double> score, std::span<const double> label,
@@ -650,13 +658,10 @@ std::vector<Record> ComputePerformance(const MonitorConfig& cfg, const Table& rt
       }
     }
   }
-  ThresholdSpec spec;
-  spec.kind = ThresholdKind::kStd;
-  spec.lower = 3;
-  spec.upper = 3;
   std::vector<Record> out;
   for (size_t m = 0; m < infos.size(); ++m) {
-    Bounds b = ComputeThresholds(spec, ref_values[m], infos[m].lower_limit, infos[m].upper_limit);
+    Bounds b = ComputeThresholds(RealizedThreshold(cfg.performance.thresholds, infos[m].name),
+                                 ref_values[m], infos[m].lower_limit, infos[m].upper_limit);
     for (auto& r : by_metric[m]) {
       r.lower = b.lower;
       r.upper = b.upper;

@@ -10,8 +10,9 @@
 // nannyML does; analysis rows whose key has no target are counted in a summary warning.
 //
 // Records: kind "performance" (or "calibration"), column = the target name, one per
-// (chunk, metric), thresholds nanmean ± 3·nanstd (ddof 0) of the reference chunks clipped to
-// the metric's limits, alert strictly outside. An undefined value (a single class in the
+// (chunk, metric), thresholds nanmean ± 3·nanstd (ddof 0) of the reference chunks (or the
+// metric's performance.thresholds entry, config.h) clipped to the metric's limits, alert
+// strictly outside. An undefined value (a single class in the
 // chunk, no positive predictions, no targets) is NaN with Record::reason saying why.
 //
 // Thread-safety: free functions over const data.

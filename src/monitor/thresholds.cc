@@ -1,5 +1,6 @@
 #include "monitor/thresholds.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -20,14 +21,22 @@ Bounds ComputeThresholds(const ThresholdSpec& spec, std::span<const double> valu
       if (!std::isnan(v)) finite.push_back(v);
     }
     double mean = std::nan(""), sd = std::nan("");
+    double centre = std::nan("");
     if (!finite.empty()) {
       mean = PairwiseSum(finite) / finite.size();
       std::vector<double> sq(finite.size());
       for (size_t i = 0; i < finite.size(); ++i) sq[i] = (finite[i] - mean) * (finite[i] - mean);
       sd = std::sqrt(PairwiseSum(sq) / finite.size());
+      if (spec.offset_from == OffsetFrom::kMedian) {  // np.nanmedian
+        std::vector<double> sorted = finite;
+        std::sort(sorted.begin(), sorted.end());
+        centre = Quantile(sorted, 0.5);
+      } else {
+        centre = mean;
+      }
     }
-    if (spec.lower) b.lower = mean - sd * *spec.lower;
-    if (spec.upper) b.upper = mean + sd * *spec.upper;
+    if (spec.lower) b.lower = centre - sd * *spec.lower;
+    if (spec.upper) b.upper = centre + sd * *spec.upper;
   } else {
     return b;
   }

@@ -13,8 +13,8 @@ struct Bounds {
   std::optional<double> upper;
 };
 
-// Threshold values from the metric's values on the reference chunks. kStd: nanmean ∓
-// multiplier·nanstd (ddof 0); kConstant: as given; kPValue/kNone: unbounded. A computed
+// Threshold values from the metric's values on the reference chunks. kStd: nanmean (or
+// nanmedian, spec.offset_from) ∓ multiplier·nanstd (ddof 0); kConstant: as given; kPValue/kNone: unbounded. A computed
 // bound at or beyond a metric limit is replaced by the limit (or dropped when
 // `override_using_none`), as calculate_threshold_values does.
 Bounds ComputeThresholds(const ThresholdSpec& spec, std::span<const double> reference_values,

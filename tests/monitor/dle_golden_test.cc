@@ -14,16 +14,25 @@ namespace {
 // the tolerance is 2.5e-2 for estimates and their confidence bands (band = estimate ∓ 3·SE with
 // SE exact), and every alert matches except where nannyML's estimate is within that tolerance of a
 // threshold. Sampling errors, realized values and thresholds do not involve the learner: 1e-9.
+Tolerance DleTolerance(const std::string&) {
+  Tolerance t;
+  t.value = 2.5e-2;
+  t.band = 2.5e-2;
+  return t;
+}
+
 TEST(DleGoldenTest, CarPriceRegression) {
-  int alerts = CheckEstimationGolden(
-      "est_car_price", "est_car_price",
-      [](const std::string&) {
-        Tolerance t;
-        t.value = 2.5e-2;
-        t.band = 2.5e-2;
-        return t;
-      },
-      [](const std::string&) { return true; }, 120);
+  int alerts = CheckEstimationGolden("est_car_price", "est_car_price", DleTolerance,
+                                     [](const std::string&) { return true; }, 120);
+  EXPECT_GT(alerts, 0) << "the golden should exercise alerts";
+}
+
+// Per-metric thresholds (opt_car_price_thresholds.yaml, make_option_goldens.py): mae
+// ConstantThreshold(None, 800), rmse StandardDeviationThreshold(1, 1, offset_from=np.nanmedian),
+// mape StandardDeviationThreshold(None, 0.5); 20 chunks × 3 metrics.
+TEST(DleGoldenTest, CarPriceConfiguredThresholds) {
+  int alerts = CheckEstimationGolden("opt_car_price_thresholds", "opt_car_price_thresholds",
+                                     DleTolerance, [](const std::string&) { return true; }, 60);
   EXPECT_GT(alerts, 0) << "the golden should exercise alerts";
 }
 

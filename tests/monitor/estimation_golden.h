@@ -102,4 +102,61 @@ inline int CheckEstimationGolden(const std::string& config, const std::string& g
   return alerts;
 }
 
+// Compares a realized-performance golden (make_perf_goldens.py's layout: value, thresholds,
+// alert per (period, chunk, column, metric)) with cairn's records that are not estimates:
+// values and thresholds to 1e-9 relative, every alert equal. The config is `config`.yaml
+// (default: `name`.yaml).
+inline void CheckRealizedGolden(const std::string& name, int expected_rows,
+                                std::string config = "") {
+  if (config.empty()) config = name;
+  auto cfg = LoadMonitorConfig(GoldenDir() + config + ".yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  auto result = RunMonitor(*cfg);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  std::map<std::tuple<std::string, int64_t, std::string, std::string>, const Record*> index;
+  for (const auto& r : result->records)
+    if (!r.estimated) index[{r.period, r.chunk_index, r.column, r.metric}] = &r;
+  ReadOptions opts;
+  for (const char* c : {"period", "key", "column", "metric"})
+    opts.types[c] = ColumnType::kCategorical;
+  for (const char* c :
+       {"chunk_index", "start_index", "end_index", "value", "lower", "upper", "alert", "p_value"})
+    opts.types[c] = ColumnType::kContinuous;
+  auto golden = OpenCsvFile(GoldenDir() + name + ".csv.gz")->Read(opts);
+  ASSERT_TRUE(golden.ok()) << golden.status().ToString();
+  const Table& g = *golden;
+  ASSERT_EQ(static_cast<int>(g.num_rows), expected_rows);
+  auto str = [&](const char* col, size_t row) {
+    const Column* c = g.Find(col);
+    return c->dictionary[c->codes[row]];
+  };
+  auto num = [&](const char* col, size_t row) { return g.Find(col)->numbers[row]; };
+  int alerts = 0;
+  for (size_t i = 0; i < g.num_rows; ++i) {
+    std::string what = name + " " + str("period", i) + " chunk " +
+                       std::to_string(int(num("chunk_index", i))) + " " + str("metric", i);
+    auto it = index.find({str("period", i), static_cast<int64_t>(num("chunk_index", i)),
+                          str("column", i), str("metric", i)});
+    ASSERT_NE(it, index.end()) << "no cairn record for " << what;
+    const Record& r = *it->second;
+    EXPECT_EQ(r.chunk_key, str("key", i)) << what;
+    EXPECT_EQ(r.start_index, static_cast<int64_t>(num("start_index", i))) << what;
+    EXPECT_EQ(r.end_index, static_cast<int64_t>(num("end_index", i))) << what;
+    EXPECT_TRUE(Close(num("value", i), r.value, 1e-9))
+        << what << ": reference " << num("value", i) << " cairn " << r.value;
+    double lower = num("lower", i), upper = num("upper", i);
+    ASSERT_EQ(std::isnan(lower), !r.lower.has_value()) << what;
+    if (r.lower) {
+      EXPECT_TRUE(Close(lower, *r.lower, 1e-9)) << what << " lower " << lower << " " << *r.lower;
+    }
+    ASSERT_EQ(std::isnan(upper), !r.upper.has_value()) << what;
+    if (r.upper) {
+      EXPECT_TRUE(Close(upper, *r.upper, 1e-9)) << what << " upper " << upper << " " << *r.upper;
+    }
+    EXPECT_EQ(num("alert", i) == 1, r.alert) << what << " alert: value " << r.value;
+    alerts += r.alert;
+  }
+  EXPECT_GT(alerts, 0) << name << ": the golden should exercise alerts";
+}
+
 }  // namespace cairn::monitor

@@ -17,78 +17,22 @@
 #include "monitor/config.h"
 #include "monitor/data_source.h"
 #include "monitor/monitor.h"
+#include "estimation_golden.h"
 #include "small_binary_fixture.h"
 
 namespace cairn::monitor {
 namespace {
 
-std::string GoldenDir() { return std::string(CAIRN_SOURCE_DIR) + "/tests/monitor/goldens/"; }
-
-bool Close(double expected, double actual, double rel) {
-  if (std::isnan(expected)) return std::isnan(actual);
-  return std::abs(expected - actual) <= rel * std::abs(expected) + 1e-15;
-}
-
-void CheckPerfGolden(const std::string& name, int expected_rows) {
-  auto cfg = LoadMonitorConfig(GoldenDir() + name + ".yaml");
-  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
-  auto result = RunMonitor(*cfg);
-  ASSERT_TRUE(result.ok()) << result.status().ToString();
-  std::map<std::tuple<std::string, int64_t, std::string, std::string>, const Record*> index;
-  for (const auto& r : result->records) index[{r.period, r.chunk_index, r.column, r.metric}] = &r;
-  ReadOptions opts;
-  for (const char* c : {"period", "key", "column", "metric"})
-    opts.types[c] = ColumnType::kCategorical;
-  for (const char* c :
-       {"chunk_index", "start_index", "end_index", "value", "lower", "upper", "alert", "p_value"})
-    opts.types[c] = ColumnType::kContinuous;
-  auto golden = OpenCsvFile(GoldenDir() + name + ".csv.gz")->Read(opts);
-  ASSERT_TRUE(golden.ok()) << golden.status().ToString();
-  const Table& g = *golden;
-  ASSERT_EQ(static_cast<int>(g.num_rows), expected_rows);
-  auto str = [&](const char* col, size_t row) {
-    const Column* c = g.Find(col);
-    return c->dictionary[c->codes[row]];
-  };
-  auto num = [&](const char* col, size_t row) { return g.Find(col)->numbers[row]; };
-  int alerts = 0;
-  for (size_t i = 0; i < g.num_rows; ++i) {
-    std::string what = name + " " + str("period", i) + " chunk " +
-                       std::to_string(int(num("chunk_index", i))) + " " + str("metric", i);
-    auto it = index.find({str("period", i), static_cast<int64_t>(num("chunk_index", i)),
-                          str("column", i), str("metric", i)});
-    ASSERT_NE(it, index.end()) << "no cairn record for " << what;
-    const Record& r = *it->second;
-    EXPECT_EQ(r.chunk_key, str("key", i)) << what;
-    EXPECT_EQ(r.start_index, static_cast<int64_t>(num("start_index", i))) << what;
-    EXPECT_EQ(r.end_index, static_cast<int64_t>(num("end_index", i))) << what;
-    EXPECT_TRUE(Close(num("value", i), r.value, 1e-9))
-        << what << ": reference " << num("value", i) << " cairn " << r.value;
-    double lower = num("lower", i), upper = num("upper", i);
-    ASSERT_EQ(std::isnan(lower), !r.lower.has_value()) << what;
-    if (r.lower) {
-      EXPECT_TRUE(Close(lower, *r.lower, 1e-9)) << what << " lower " << lower << " " << *r.lower;
-    }
-    ASSERT_EQ(std::isnan(upper), !r.upper.has_value()) << what;
-    if (r.upper) {
-      EXPECT_TRUE(Close(upper, *r.upper, 1e-9)) << what << " upper " << upper << " " << *r.upper;
-    }
-    EXPECT_EQ(num("alert", i) == 1, r.alert) << what << " alert: value " << r.value;
-    alerts += r.alert;
-  }
-  EXPECT_GT(alerts, 0) << name << ": the golden should exercise alerts";
-}
-
 // 20 chunks × (7 nannyML binary metrics + 4 counts + log loss + 4 rates + Brier + 2 ECE).
-TEST(PerformanceGoldenTest, CarLoanBinaryJoinedTargets) { CheckPerfGolden("perf_car_loan", 380); }
+TEST(PerformanceGoldenTest, CarLoanBinaryJoinedTargets) { CheckRealizedGolden("perf_car_loan", 380); }
 // 20 chunks × (6 nannyML regression metrics + R²).
 TEST(PerformanceGoldenTest, CarPriceRegressionJoinedTargets) {
-  CheckPerfGolden("perf_car_price", 140);
+  CheckRealizedGolden("perf_car_price", 140);
 }
 
 // 20 chunks × (6 nannyML multiclass metrics + 3 weighted from scikit-learn).
 TEST(PerformanceGoldenTest, CreditCardMulticlassJoinedTargets) {
-  CheckPerfGolden("perf_credit_card", 180);
+  CheckRealizedGolden("perf_credit_card", 180);
 }
 
 TEST(PerformanceTest, MulticlassConfigParsesClassMap) {

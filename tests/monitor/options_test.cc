@@ -1,0 +1,91 @@
+// nannyML's configurable options vs nannyML 0.13.1 (goldens tests/monitor/goldens/opt_*, made by
+// make_option_goldens.py): per-metric thresholds for CBPE and realized performance (DLE's are
+// in dle_golden_test.cc). Plus their config errors.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "estimation_golden.h"
+#include "monitor/config.h"
+
+namespace cairn::monitor {
+namespace {
+
+// CBPE with thresholds of every kind (opt_car_loan_thresholds.yaml): roc_auc
+// ConstantThreshold(0.965, None), f1 std(2, 1.5) from the median, precision
+// ConstantThreshold(None, None), recall std(None, 1), accuracy std(1, None), the four counts
+// ConstantThreshold(1700, 2300), business value std(1, 1) from the median. 20 chunks × 11.
+TEST(OptionsGoldenTest, CbpeConfiguredThresholds) {
+  int alerts = CheckEstimationGolden(
+      "opt_car_loan_thresholds", "opt_car_loan_thresholds",
+      [](const std::string&) { return Tolerance{}; }, [](const std::string&) { return true; },
+      220);
+  EXPECT_GT(alerts, 0);
+}
+
+// The same thresholds on realized performance (performance.thresholds; business value from the
+// top-level business_value section): nannyML's PerformanceCalculator. 20 chunks × 11.
+TEST(OptionsGoldenTest, RealizedConfiguredThresholds) {
+  CheckRealizedGolden("opt_perf_car_loan_thresholds", 220, "opt_car_loan_thresholds");
+}
+
+std::string ConfigError(const std::string& yaml) {
+  auto cfg = ParseMonitorConfig("reference: r.csv\nanalysis: a.csv\n" + yaml, "t.yaml", "/tmp");
+  return cfg.ok() ? "" : std::string(cfg.status().message());
+}
+
+TEST(OptionsConfigTest, ThresholdsParse) {
+  auto cfg = ParseMonitorConfig(
+      "reference: r.csv\nanalysis: a.csv\n"
+      "estimation:\n  thresholds:\n    f1: {type: std, lower: 2, upper: null, offset_from: median}\n"
+      "    mae: {type: constant, lower: 1, upper: 2}\n"
+      "performance: {thresholds: {accuracy: {type: none}, true_positive_count: {upper: 1}}}\n",
+      "t.yaml", "/tmp");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  const ThresholdSpec f1 = MetricThresholdFor(cfg->estimation->thresholds, "f1");
+  EXPECT_EQ(f1.kind, ThresholdKind::kStd);
+  EXPECT_EQ(f1.lower, 2.0);
+  EXPECT_FALSE(f1.upper.has_value());
+  EXPECT_EQ(f1.offset_from, OffsetFrom::kMedian);
+  const ThresholdSpec roc = MetricThresholdFor(cfg->estimation->thresholds, "roc_auc");
+  EXPECT_EQ(roc.kind, ThresholdKind::kStd);  // nannyML's default
+  EXPECT_EQ(roc.lower, 3.0);
+  EXPECT_EQ(roc.upper, 3.0);
+  EXPECT_EQ(cfg->performance.thresholds.at("accuracy").kind, ThresholdKind::kNone);
+  EXPECT_EQ(cfg->performance.thresholds.at("true_positive_count").upper, 1.0);
+}
+
+TEST(OptionsConfigTest, BadThresholdsNameTheField) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"estimation: {thresholds: {f1: {type: constant, lower: 0.9, upper: 0.8}}}\n",
+       "t.yaml:3: 'estimation.thresholds.f1': lower threshold 0.9 must be less than upper "
+       "threshold 0.8"},
+      {"estimation: {thresholds: {f1: {type: constant, lower: 0.5, upper: 0.5}}}\n",
+       "lower threshold 0.5 must be less than upper"},
+      {"estimation: {thresholds: {f1: {type: std, lower: -1}}}\n",
+       "'estimation.thresholds.f1.lower' is a standard-deviation multiplier and must not be "
+       "negative"},
+      {"estimation: {thresholds: {f1: {offset_from: mode}}}\n",
+       "'estimation.thresholds.f1.offset_from' must be mean or median, not 'mode'"},
+      {"estimation: {thresholds: {f1: {type: constant, offset_from: median}}}\n",
+       "applies to std thresholds only"},
+      {"estimation: {thresholds: {f2: {type: none}}}\n",
+       "unknown metric 'f2' in 'estimation.thresholds'"},
+      {"estimation: {thresholds: {f1: {type: p_value}}}\n", "has no p-value"},
+      {"estimation: {thresholds: {f1: {kind: std}}}\n",
+       "unknown key 'kind' in 'estimation.thresholds.f1'"},
+      {"performance: {thresholds: {roc_auc: {type: maybe}}}\n",
+       "unknown threshold type 'maybe' in 'performance.thresholds.roc_auc'"},
+      {"performance: {thresholds: {cbpe: {type: none}}}\n",
+       "unknown metric 'cbpe' in 'performance.thresholds'"},
+      {"drift: {thresholds: {wasserstein: {type: constant, lower: 2, upper: 1}}}\n",
+       "'drift.thresholds.wasserstein': lower threshold 2 must be less than upper threshold 1"},
+  };
+  for (const auto& [yaml, want] : cases) {
+    const std::string err = ConfigError(yaml);
+    EXPECT_NE(err.find(want), std::string::npos) << yaml << " gave: " << err;
+  }
+}
+
+}  // namespace
+}  // namespace cairn::monitor
