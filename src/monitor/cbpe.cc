@@ -10,6 +10,7 @@
 #include <numeric>
 #include <optional>
 
+#include "monitor/confusion_matrix.h"
 #include "monitor/performance.h"
 #include "monitor/sampling_error.h"
 #include "monitor/statistics.h"
@@ -821,7 +822,8 @@ StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& cfg, const Table&
   // Sampling-error components.
   std::map<std::string, SeComponents> bin_se;
   std::map<std::string, std::vector<SeComponents>> mc_se;
-  std::array<double, 4> cell_std{kNaN, kNaN, kNaN, kNaN};
+  const CmNormalization norm = spec.normalize_confusion_matrix;
+  std::array<SeComponents, 4> cell_se{};
   double bv_std = kNaN;
   double accuracy_std = kNaN;
   {
@@ -860,7 +862,8 @@ StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& cfg, const Table&
         bin_se["recall"] = BinaryRecallComponents(y, p);
         bin_se["specificity"] = BinarySpecificityComponents(y, p);
         bin_se["accuracy"] = BinaryAccuracyComponents(y, p);
-        for (int cell = 0; cell < 4; ++cell) cell_std[cell] = BinaryConfusionCellStd(y, p, cell);
+        for (int cell = 0; cell < 4; ++cell)
+          cell_se[cell] = BinaryConfusionCellComponents(y, p, cell, CmNormalizedBy(norm));
         if (spec.business_value) bv_std = BusinessValueStd(y, p, *spec.business_value);
       }
     }
@@ -869,24 +872,16 @@ StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& cfg, const Table&
   // Multiclass confusion-matrix cells: reference counts (their std over the rows gives the SE).
   std::vector<std::string> labels_of;
   for (const auto& [label, column] : cfg.y_pred_proba_classes) labels_of.push_back(label);
-  std::vector<double> mc_cell_std(k * k, kNaN);
+  std::vector<SeComponents> mc_cell_se(k * k, SeComponents{kNaN, kNaN});
   if (multiclass && labels) {
     std::vector<size_t> rows = KnownRows(0, rt.num_rows, {ry, rpred});
     std::vector<double> cnt(k * k, 0);
     for (size_t r : rows) cnt[static_cast<size_t>(ry[r]) * k + static_cast<size_t>(rpred[r])] += 1;
-    const double m = static_cast<double>(rows.size());
-    for (size_t c = 0; c < k * k; ++c) {
-      // np.std of cnt ones and m − cnt zeros.
-      if (m == 0) continue;
-      const double mean = cnt[c] / m;
-      mc_cell_std[c] =
-          std::sqrt((cnt[c] * (1 - mean) * (1 - mean) + (m - cnt[c]) * mean * mean) / m);
-    }
+    if (!rows.empty()) mc_cell_se = MulticlassConfusionCellComponents(cnt, k, CmNormalizedBy(norm));
   }
 
   // --- Per chunk. ---
-  const char* kCells[] = {"true_positive_count", "true_negative_count", "false_positive_count",
-                          "false_negative_count"};
+  const std::array<std::string, 4> cell_names = BinaryCellNames(norm);
   std::vector<Series> series;
   for (const auto& m : metrics) {
     // nannyML keys thresholds by metric: one for every confusion-matrix cell, one for business
@@ -895,10 +890,11 @@ StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& cfg, const Table&
     if (m == "confusion_matrix" && multiclass) {
       for (size_t i = 0; i < k; ++i)
         for (size_t j = 0; j < k; ++j)
-          series.push_back({fmt::format("true_{}_pred_{}_count", labels_of[i], labels_of[j]), 0.0,
-                            std::nullopt, th, {}, {}});
+          series.push_back({fmt::format("true_{}_pred_{}_{}", labels_of[i], labels_of[j],
+                                        CmSuffix(norm)),
+                            0.0, CmUpperLimit(norm), th, {}, {}});
     } else if (m == "confusion_matrix") {
-      for (const char* c : kCells) series.push_back({c, 0.0, std::nullopt, th, {}, {}});
+      for (const auto& c : cell_names) series.push_back({c, 0.0, CmUpperLimit(norm), th, {}, {}});
     } else if (m == "business_value") {
       series.push_back({spec.business_value_per_prediction ? "business_value_per_prediction"
                                                            : "business_value",
@@ -963,38 +959,38 @@ StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& cfg, const Table&
           }
         };
         if (m == "confusion_matrix" && multiclass) {
-          // Realized counts (nannyML: undefined when the targets or labels hold one class).
-          std::vector<double> real_cm(k * k, 0);
-          std::vector<bool> seen_t(k), seen_p(k);
-          for (size_t i = b; i < e; ++i) {
-            if (std::isnan(y[i]) || std::isnan(pred[i])) continue;
-            const size_t ti = static_cast<size_t>(y[i]), pi = static_cast<size_t>(pred[i]);
-            real_cm[ti * k + pi] += 1;
-            seen_t[ti] = seen_p[pi] = true;
-          }
-          const bool real_ok = std::count(seen_t.begin(), seen_t.end(), true) > 1 &&
-                               std::count(seen_p.begin(), seen_p.end(), true) > 1;
+          // Expected ratios: the mean over the rows of p_ti where pj is predicted.
+          std::vector<double> ratio(k * k);
           for (size_t ti = 0; ti < k; ++ti) {
             for (size_t pj = 0; pj < k; ++pj) {
-              // Σ over rows predicted pj of the calibrated probability of class ti.
               std::vector<double> v(rows.size());
               for (size_t i = 0; i < rows.size(); ++i) v[i] = predk[pj][i] == 1 ? pc[ti][i] : 0;
-              Estimate est{PairwiseSum(v) / n * n, "", mc_cell_std[ti * k + pj] / std::sqrt(n) * n,
-                           real_ok ? real_cm[ti * k + pj] : kNaN};
-              undefined_if_empty(&est);
-              Add(&series[si++], periods[per], ch, target, est);
+              ratio[ti * k + pj] = PairwiseSum(v) / n;
             }
+          }
+          const std::vector<MetricValue> cells = NormalizeMulticlassCells(ratio, k, norm, n);
+          // Realized cells (nannyML: undefined when the targets or labels hold one class).
+          const std::vector<MetricValue> real_cells =
+              RealizedMulticlassCells(sub(y), sub(pred), k, norm);
+          for (size_t c = 0; c < k * k; ++c) {
+            Estimate est{cells[c].value, cells[c].reason, CellSamplingError(mc_cell_se[c], n, norm),
+                         real_cells[c].value};
+            undefined_if_empty(&est);
+            Add(&series[si++], periods[per], ch, target, est);
           }
           continue;
         }
         if (m == "confusion_matrix") {
           const ExpectedCm& c = cms[0];
-          double counts[4] = {c.tp / n * n, c.tn / n * n, c.fp / n * n, c.fn / n * n};
-          const char* real_names[4] = {"true_positive_count", "true_negative_count",
-                                       "false_positive_count", "false_negative_count"};
+          const std::array<MetricValue, 4> cells = EstimatedBinaryCells(c.tp, c.tn, c.fp, c.fn, n, norm);
+          const std::array<MetricValue, 4> real_cells = RealizedBinaryCells(
+              Realized(real_infos, real, "true_positive_count"),
+              Realized(real_infos, real, "true_negative_count"),
+              Realized(real_infos, real, "false_positive_count"),
+              Realized(real_infos, real, "false_negative_count"), norm, "");
           for (int cell = 0; cell < 4; ++cell) {
-            Estimate est{counts[cell], "", cell_std[cell] / std::sqrt(n) * n,
-                         Realized(real_infos, real, real_names[cell])};
+            Estimate est{cells[cell].value, cells[cell].reason,
+                         CellSamplingError(cell_se[cell], n, norm), real_cells[cell].value};
             undefined_if_empty(&est);
             Add(&series[si++], periods[per], ch, target, est);
           }

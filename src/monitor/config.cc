@@ -139,6 +139,23 @@ Status DecodeThreshold(const Decoder& d, const YAML::Node& n, const std::string&
   return OkStatus();
 }
 
+Status DecodeCmNormalization(const Decoder& d, const YAML::Node& n, const std::string& where,
+                             CmNormalization* out) {
+  ASSIGN_OR_RETURN(std::string v, d.String(n, where));
+  if (v == "none") {
+    *out = CmNormalization::kNone;
+  } else if (v == "all") {
+    *out = CmNormalization::kAll;
+  } else if (v == "true") {
+    *out = CmNormalization::kTrue;
+  } else if (v == "pred") {
+    *out = CmNormalization::kPred;
+  } else {
+    return d.Fail(n, fmt::format("'{}' must be none, all, true or pred, not '{}'", where, v));
+  }
+  return OkStatus();
+}
+
 // A mapping of metric name -> threshold (estimation.thresholds, performance.thresholds); every
 // name must be in `known`.
 Status DecodeMetricThresholds(const Decoder& d, const YAML::Node& n, const std::string& where,
@@ -229,7 +246,8 @@ Status DecodeEstimation(const Decoder& d, const YAML::Node& n, MonitorConfig* cf
     return OkStatus();
   }
   RETURN_IF_ERROR(d.CheckKeys(n, "estimation",
-                              {"metrics", "calibration", "business_value", "dle", "thresholds"}));
+                              {"metrics", "calibration", "business_value", "dle", "thresholds",
+                               "normalize_confusion_matrix"}));
   if (n["metrics"]) {
     ASSIGN_OR_RETURN(e.metrics, d.Strings(n["metrics"], "estimation.metrics"));
     for (const auto& m : e.metrics) {
@@ -263,6 +281,11 @@ Status DecodeEstimation(const Decoder& d, const YAML::Node& n, MonitorConfig* cf
       e.business_value_per_prediction = norm == "per_prediction";
     }
   }
+  if (n["normalize_confusion_matrix"]) {
+    RETURN_IF_ERROR(DecodeCmNormalization(d, n["normalize_confusion_matrix"],
+                                          "estimation.normalize_confusion_matrix",
+                                          &e.normalize_confusion_matrix));
+  }
   if (n["thresholds"]) {
     RETURN_IF_ERROR(DecodeMetricThresholds(d, n["thresholds"], "estimation.thresholds",
                                            kEstimatedMetrics, &e.thresholds));
@@ -290,7 +313,12 @@ Status DecodeEstimation(const Decoder& d, const YAML::Node& n, MonitorConfig* cf
 }
 
 Status DecodePerformance(const Decoder& d, const YAML::Node& n, MonitorConfig* cfg) {
-  RETURN_IF_ERROR(d.CheckKeys(n, "performance", {"thresholds"}));
+  RETURN_IF_ERROR(d.CheckKeys(n, "performance", {"thresholds", "normalize_confusion_matrix"}));
+  if (n["normalize_confusion_matrix"]) {
+    RETURN_IF_ERROR(DecodeCmNormalization(d, n["normalize_confusion_matrix"],
+                                          "performance.normalize_confusion_matrix",
+                                          &cfg->performance.normalize_confusion_matrix));
+  }
   if (n["thresholds"]) {
     std::set<std::string> known = {"confusion_matrix", "business_value"};
     for (const auto& infos : {BinaryMetricInfos(true), MulticlassMetricInfos(),

@@ -38,6 +38,10 @@
 //   business_value: {matrix: [[0, -200], [-1000, 1000]], normalize: per_prediction}
 //                                  # binary; [[TN, FP], [FN, TP]] values; normalize: none (total);
 //                                  # default: the top-level business_value.matrix, if any
+//   normalize_confusion_matrix: all   # none (counts, the default) | all | true | pred: nannyML's
+//                                  # option, each cell divided by the chunk's rows, its true-class
+//                                  # row sum or its predicted-class column sum (confusion_matrix.h);
+//                                  # records <cell>_count become <cell>_norm_all|true|pred
 //   thresholds:                    # per metric, nannyML's `thresholds` (default std 3/3 of the
 //                                  # realized metric over the reference chunks); the same keys
 //                                  # serve DLE's metrics (mae, ...); confusion_matrix covers
@@ -48,6 +52,8 @@
 //                                  # lower/upper null: no bound on that side; type none: no alerts
 //   dle: {trees: 100, learning_rate: 0.1, max_leaves: 31}   # regression loss models (XGBoost)
 // performance:                     # realized performance (performance.h)
+//   normalize_confusion_matrix: true  # as in estimation: the binary counts and the multiclass
+//                                  # cells true_<a>_pred_<b>_count
 //   thresholds: {accuracy: {type: constant, lower: 0.7}}   # any realized metric name,
 //                                  # confusion_matrix for the four counts, business_value for
 //                                  # both business values (outcome_config.h)
@@ -109,6 +115,9 @@ ThresholdSpec DefaultMetricThreshold();
 // else DefaultMetricThreshold().
 ThresholdSpec MetricThresholdFor(const MetricThresholds& thresholds, const std::string& key);
 
+// nannyML's normalize_confusion_matrix: None, 'all', 'true', 'pred' (confusion_matrix.h).
+enum class CmNormalization { kNone, kAll, kTrue, kPred };
+
 struct TargetsSpec {
   std::string path;
   std::string join_key;
@@ -121,6 +130,7 @@ struct EstimationSpec {
   bool calibrate = true;             // isotonic calibration when it lowers the ECE (nannyML)
   std::optional<std::array<double, 4>> business_value;  // TN, FP, FN, TP
   bool business_value_per_prediction = false;
+  CmNormalization normalize_confusion_matrix = CmNormalization::kNone;
   MetricThresholds thresholds;  // CBPE and DLE metrics
   int dle_trees = 100;
   double dle_learning_rate = 0.1;
@@ -129,6 +139,7 @@ struct EstimationSpec {
 
 // Realized performance options (`performance:`).
 struct PerformanceSpec {
+  CmNormalization normalize_confusion_matrix = CmNormalization::kNone;
   MetricThresholds thresholds;
 };
 

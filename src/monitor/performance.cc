@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "monitor/calibration.h"
+#include "monitor/confusion_matrix.h"
 #include "monitor/statistics.h"
 #include "monitor/thresholds.h"
 
@@ -148,7 +149,7 @@ std::string ProbaColumn(size_t k) { return fmt::format("__cairn_y_pred_proba_{}"
 // confusion_matrix entry, else nannyML's default.
 ThresholdSpec RealizedThreshold(const MetricThresholds& thresholds, const std::string& metric) {
   if (thresholds.count(metric)) return thresholds.at(metric);
-  const bool cell = metric.ends_with("_count");
+  const bool cell = IsConfusionCell(metric);
   return MetricThresholdFor(thresholds, cell ? "confusion_matrix" : metric);
 }
 
@@ -617,9 +618,28 @@ std::vector<Record> ComputePerformance(const MonitorConfig& cfg, const Table& rt
   const bool binary = !cfg.y_pred_proba.empty();
   const bool multiclass = !cfg.y_pred_proba_classes.empty();
   const bool labels = !cfg.y_pred.empty();
-  const std::vector<MetricInfo> infos = multiclass ? MulticlassMetricInfos()
-                                        : binary   ? BinaryMetricInfos(labels)
-                                                   : RegressionMetricInfos();
+  std::vector<MetricInfo> infos = multiclass ? MulticlassMetricInfos()
+                                  : binary   ? BinaryMetricInfos(labels)
+                                             : RegressionMetricInfos();
+  // Confusion-matrix cells under performance.normalize_confusion_matrix: the binary counts are
+  // renamed (and limited to 1 when normalized); multiclass cells follow the other metrics.
+  const CmNormalization norm = cfg.performance.normalize_confusion_matrix;
+  const size_t k = cfg.y_pred_proba_classes.size();
+  size_t first_cell = infos.size();
+  if (binary && labels) {
+    for (size_t m = 0; m < infos.size(); ++m)
+      if (infos[m].name == "true_positive_count") first_cell = m;
+    const std::array<std::string, 4> names = BinaryCellNames(norm);
+    for (size_t c = 0; c < 4; ++c) {
+      infos[first_cell + c].name = names[c];
+      infos[first_cell + c].upper_limit = CmUpperLimit(norm);
+    }
+  } else if (multiclass) {
+    for (const auto& [a, ca] : cfg.y_pred_proba_classes)
+      for (const auto& [b, cb] : cfg.y_pred_proba_classes)
+        infos.push_back({fmt::format("true_{}_pred_{}_{}", a, b, CmSuffix(norm)), "performance",
+                         0.0, CmUpperLimit(norm)});
+  }
   const std::string target = TargetName(cfg);
   std::vector<std::vector<Record>> by_metric(infos.size());
   std::vector<std::vector<double>> ref_values(infos.size());
@@ -643,8 +663,16 @@ std::vector<Record> ComputePerformance(const MonitorConfig& cfg, const Table& rt
         std::vector<std::span<const double>> ps;
         for (auto s : probas) ps.push_back(sub(s));
         v = MulticlassMetrics(sub(y), ps, sub(pred));
+        for (auto& cell : RealizedMulticlassCells(sub(y), sub(pred), k, norm))
+          v.push_back(std::move(cell));
       } else if (binary) {
         v = BinaryMetrics(sub(y), sub(proba), sub(pred));
+        if (labels) {
+          const std::array<MetricValue, 4> cells = RealizedBinaryCells(
+              v[first_cell].value, v[first_cell + 1].value, v[first_cell + 2].value,
+              v[first_cell + 3].value, norm, v[first_cell].reason);
+          std::copy(cells.begin(), cells.end(), v.begin() + first_cell);
+        }
       } else {
         v = RegressionMetrics(sub(y), sub(pred));
       }

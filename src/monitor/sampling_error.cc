@@ -115,9 +115,36 @@ SeComponents BinaryAccuracyComponents(std::span<const double> y, std::span<const
   return {StdOfTwoValues(tp + tn, fp + fn), 1.0};
 }
 
-double BinaryConfusionCellStd(std::span<const double> y, std::span<const double> p, int cell) {
+SeComponents BinaryConfusionCellComponents(std::span<const double> y, std::span<const double> p,
+                                           int cell, int normalized_by) {
+  // The cell sharing the true class (row) and the predicted class (column) of each cell.
+  static constexpr int kSameTruth[4] = {3, 2, 1, 0}, kSamePrediction[4] = {2, 3, 0, 1};
   auto c = Cells(y, p);
-  return StdOfTwoValues(c[cell], static_cast<double>(y.size()) - c[cell]);
+  const double all = static_cast<double>(y.size());
+  const double rows = normalized_by == 0   ? all
+                      : normalized_by == 1 ? c[cell] + c[kSameTruth[cell]]
+                                           : c[cell] + c[kSamePrediction[cell]];
+  return {StdOfTwoValues(c[cell], rows - c[cell]), rows / all};
+}
+
+std::vector<SeComponents> MulticlassConfusionCellComponents(const std::vector<double>& counts,
+                                                            size_t k, int normalized_by) {
+  std::vector<double> row(k, 0), col(k, 0);
+  double all = 0;
+  for (size_t i = 0; i < k; ++i)
+    for (size_t j = 0; j < k; ++j) {
+      row[i] += counts[i * k + j];
+      col[j] += counts[i * k + j];
+      all += counts[i * k + j];
+    }
+  std::vector<SeComponents> out(k * k);
+  for (size_t i = 0; i < k; ++i)
+    for (size_t j = 0; j < k; ++j) {
+      const double c = counts[i * k + j];
+      const double rows = normalized_by == 0 ? all : normalized_by == 1 ? row[i] : col[j];
+      out[i * k + j] = {StdOfTwoValues(c, rows - c), rows / all};
+    }
+  return out;
 }
 
 double BusinessValueStd(std::span<const double> y, std::span<const double> p,

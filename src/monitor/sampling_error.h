@@ -48,10 +48,16 @@ SeComponents BinarySpecificityComponents(std::span<const double> y_true,
                                          std::span<const double> y_pred);
 SeComponents BinaryAccuracyComponents(std::span<const double> y_true,
                                       std::span<const double> y_pred);
-// Confusion-matrix counts (nannyML's normalize_confusion_matrix=None): std of the cell's 0/1
-// indicator; SE of the count in n rows = std·sqrt(n). cell: 0 TP, 1 TN, 2 FP, 3 FN.
-double BinaryConfusionCellStd(std::span<const double> y_true, std::span<const double> y_pred,
-                              int cell);
+// Confusion-matrix cell `cell` (0 TP, 1 TN, 2 FP, 3 FN) under nannyML's
+// normalize_confusion_matrix (`normalized_by`: 0 all rows (None, 'all'), 1 the cell's true-class
+// rows ('true'), 2 its predicted-class rows ('pred')): std of the cell's 0/1 indicator over those
+// rows, fraction = those rows / all rows. The SE is confusion_matrix.h's CellSamplingError.
+SeComponents BinaryConfusionCellComponents(std::span<const double> y_true,
+                                           std::span<const double> y_pred, int cell,
+                                           int normalized_by);
+// The same for multiclass cells from the reference counts (row-major k×k [truth][prediction]).
+std::vector<SeComponents> MulticlassConfusionCellComponents(const std::vector<double>& counts,
+                                                            size_t k, int normalized_by);
 // Business value: std of each row's value under `matrix` (TN, FP, FN, TP). SE of the total in n
 // rows = std·sqrt(n); of the per-prediction value, std / sqrt(n) (nannyML).
 double BusinessValueStd(std::span<const double> y_true, std::span<const double> y_pred,

@@ -1,8 +1,10 @@
 // nannyML's configurable options vs nannyML 0.13.1 (goldens tests/monitor/goldens/opt_*, made by
 // make_option_goldens.py): per-metric thresholds for CBPE and realized performance (DLE's are
-// in dle_golden_test.cc). Plus their config errors.
+// in dle_golden_test.cc) and normalize_confusion_matrix for both, binary and multiclass. Plus
+// their config errors. Everything to 1e-9 relative (nannyML's arithmetic is reproduced).
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 
 #include "estimation_golden.h"
@@ -27,6 +29,71 @@ TEST(OptionsGoldenTest, CbpeConfiguredThresholds) {
 // top-level business_value section): nannyML's PerformanceCalculator. 20 chunks × 11.
 TEST(OptionsGoldenTest, RealizedConfiguredThresholds) {
   CheckRealizedGolden("opt_perf_car_loan_thresholds", 220, "opt_car_loan_thresholds");
+}
+
+struct Normalization {
+  CmNormalization norm;
+  const char* suffix;
+};
+constexpr Normalization kNormalizations[] = {{CmNormalization::kAll, "_norm_all"},
+                                             {CmNormalization::kTrue, "_norm_true"},
+                                             {CmNormalization::kPred, "_norm_pred"}};
+
+std::function<void(MonitorConfig*)> Normalize(CmNormalization n) {
+  return [n](MonitorConfig* cfg) {
+    cfg->estimation->normalize_confusion_matrix = n;
+    cfg->performance.normalize_confusion_matrix = n;
+  };
+}
+
+std::function<bool(const std::string&)> EndsWith(const std::string& suffix) {
+  return [suffix](const std::string& m) { return m.ends_with(suffix); };
+}
+
+// Binary CBPE cells normalized by all rows, the true class and the predicted class: nannyML's
+// r · (1 / (r + r_other)) on expected ratios, its sampling errors (std of the cell's indicator
+// over the normalizing reference rows), realized values, thresholds clipped to [0, 1], alerts.
+// 20 chunks × 4 cells per normalization.
+TEST(OptionsGoldenTest, CbpeBinaryNormalizedConfusionMatrix) {
+  int alerts = 0;
+  for (const auto& [norm, suffix] : kNormalizations) {
+    SCOPED_TRACE(suffix);
+    alerts += CheckEstimationGolden("opt_car_loan_cm", "opt_car_loan_cm",
+                                    [](const std::string&) { return Tolerance{}; },
+                                    EndsWith(suffix), 80, Normalize(norm));
+  }
+  EXPECT_GT(alerts, 0);
+}
+
+TEST(OptionsGoldenTest, RealizedBinaryNormalizedConfusionMatrix) {
+  for (const auto& [norm, suffix] : kNormalizations) {
+    SCOPED_TRACE(suffix);
+    CheckRealizedGolden("opt_perf_car_loan_cm", 80, "opt_car_loan_cm", Normalize(norm),
+                        EndsWith(suffix), /*expect_alerts=*/false);
+  }
+}
+
+// Multiclass: the 9 cells of the expected ratio matrix divided by its row, column or total sums.
+TEST(OptionsGoldenTest, CbpeMulticlassNormalizedConfusionMatrix) {
+  int alerts = 0;
+  for (const auto& [norm, suffix] : kNormalizations) {
+    SCOPED_TRACE(suffix);
+    alerts += CheckEstimationGolden("opt_credit_card_cm", "opt_credit_card_cm",
+                                    [](const std::string&) { return Tolerance{}; },
+                                    EndsWith(suffix), 180, Normalize(norm));
+  }
+  EXPECT_GT(alerts, 0);
+}
+
+// Realized multiclass cells (nannyML's PerformanceCalculator confusion_matrix), counts included.
+TEST(OptionsGoldenTest, RealizedMulticlassConfusionMatrix) {
+  CheckRealizedGolden("opt_perf_credit_card_cm", 180, "opt_credit_card_cm", nullptr,
+                      EndsWith("_count"), /*expect_alerts=*/false);
+  for (const auto& [norm, suffix] : kNormalizations) {
+    SCOPED_TRACE(suffix);
+    CheckRealizedGolden("opt_perf_credit_card_cm", 180, "opt_credit_card_cm", Normalize(norm),
+                        EndsWith(suffix), /*expect_alerts=*/false);
+  }
 }
 
 std::string ConfigError(const std::string& yaml) {
@@ -78,6 +145,11 @@ TEST(OptionsConfigTest, BadThresholdsNameTheField) {
        "unknown threshold type 'maybe' in 'performance.thresholds.roc_auc'"},
       {"performance: {thresholds: {cbpe: {type: none}}}\n",
        "unknown metric 'cbpe' in 'performance.thresholds'"},
+      {"estimation: {normalize_confusion_matrix: rows}\n",
+       "t.yaml:3: 'estimation.normalize_confusion_matrix' must be none, all, true or pred, not "
+       "'rows'"},
+      {"performance: {normalize_confusion_matrix: [all]}\n",
+       "'performance.normalize_confusion_matrix' must be a string"},
       {"drift: {thresholds: {wasserstein: {type: constant, lower: 2, upper: 1}}}\n",
        "'drift.thresholds.wasserstein': lower threshold 2 must be less than upper threshold 1"},
   };

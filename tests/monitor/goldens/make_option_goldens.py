@@ -5,6 +5,8 @@ tests/monitor/options_test.cc compares cairn against:
   - per-metric thresholds (nannyML's `thresholds` argument: ConstantThreshold and
     StandardDeviationThreshold with other multipliers, one side only, or offset_from=np.nanmedian)
     for CBPE (car loan), DLE (car price) and the realized PerformanceCalculator (car loan);
+  - normalize_confusion_matrix ('all', 'true', 'pred'; None too for the realized multiclass
+    cells) for CBPE and the PerformanceCalculator, binary (car loan) and multiclass (credit card);
 
 Run (from the repo root, in the virtualenv of make_goldens.py, tests/monitor/goldens/requirements.txt):
     /tmp/venv-monitor/bin/python tests/monitor/goldens/make_option_goldens.py
@@ -89,10 +91,68 @@ def car_price_thresholds():
     est.write("opt_car_price_thresholds.csv.gz", est.rows_of(dle.estimate(ana), [(m, m) for m in ms]))
 
 
+NORMALIZATIONS = ["all", "true", "pred"]
+CLASSES = ["highstreet_card", "prepaid_card", "upmarket_card"]
+
+
+def suffix(norm):
+    return "count" if norm is None else f"norm_{norm}"
+
+
+def car_loan_confusion_matrix():
+    ref, ana = car_loan_data()
+    est_rows, perf_rows = [], []
+    for norm in NORMALIZATIONS:
+        cbpe = nml.CBPE(y_pred_proba="y_pred_proba", y_pred="y_pred", y_true="repaid",
+                        timestamp_column_name="timestamp", problem_type="classification_binary", chunk_size=5000,
+                        metrics=["confusion_matrix"], normalize_confusion_matrix=norm)
+        cbpe.fit(ref)
+        est_rows += est.rows_of(cbpe.estimate(ana), cells(suffix(norm)))
+        calc = nml.PerformanceCalculator(
+            y_pred_proba="y_pred_proba", y_pred="y_pred", y_true="repaid", timestamp_column_name="timestamp",
+            problem_type="classification_binary", chunk_size=5000, metrics=["confusion_matrix"],
+            normalize_confusion_matrix=norm)
+        perf_rows += perf.run("car_loan", ref, ana, calc, "repaid", cells(suffix(norm)), {}, {})
+    est.write("opt_car_loan_cm.csv.gz", est_rows)
+    perf.write("opt_perf_car_loan_cm.csv.gz", perf_rows)
+
+
+def credit_card_data():
+    ref = est.load("nannyml_credit_card_multiclass_reference.csv.gz")
+    ana = est.load("nannyml_credit_card_multiclass_analysis.csv.gz").merge(
+        est.load("nannyml_credit_card_multiclass_analysis_targets.csv.gz"), on="id", how="left")
+    return ref, ana, {c: f"y_pred_proba_{c}" for c in CLASSES}
+
+
+def mc_cells(norm):
+    return [(f"true_{t}_pred_{p}", f"true_{t}_pred_{p}_{suffix(norm)}") for t in CLASSES for p in CLASSES]
+
+
+def credit_card_confusion_matrix():
+    ref, ana, proba = credit_card_data()
+    est_rows, perf_rows = [], []
+    for norm in NORMALIZATIONS:
+        cbpe = nml.CBPE(y_pred_proba=proba, y_pred="y_pred", y_true="y_true", timestamp_column_name="timestamp",
+                        problem_type="classification_multiclass", chunk_size=6000, metrics=["confusion_matrix"],
+                        normalize_confusion_matrix=norm)
+        cbpe.fit(ref)
+        est_rows += est.rows_of(cbpe.estimate(ana), mc_cells(norm))
+    for norm in [None] + NORMALIZATIONS:
+        calc = nml.PerformanceCalculator(
+            y_pred_proba=proba, y_pred="y_pred", y_true="y_true", timestamp_column_name="timestamp",
+            problem_type="classification_multiclass", chunk_size=6000, metrics=["confusion_matrix"],
+            normalize_confusion_matrix=norm)
+        perf_rows += perf.run("credit_card", ref, ana, calc, "y_true", mc_cells(norm), {}, {})
+    est.write("opt_credit_card_cm.csv.gz", est_rows)
+    perf.write("opt_perf_credit_card_cm.csv.gz", perf_rows)
+
+
 def main():
     est.stable_ties(True)
     car_loan_thresholds()
     car_price_thresholds()
+    car_loan_confusion_matrix()
+    credit_card_confusion_matrix()
 
 
 if __name__ == "__main__":
