@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "monitor/performance.h"
+#include "monitor/statistics.h"
 #include "monitor/thresholds.h"
 
 namespace cairn::monitor {
@@ -15,7 +16,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr const char* kNoTargets = "no row of the chunk has both a target and a prediction";
 
 struct ChunkFigures {
-  double cm[2][2] = {{0, 0}, {0, 0}};  // [truth][prediction]
   double predicted = 0, positives = 0, amount = 0, without_amount = 0, pnl = 0;
 };
 
@@ -36,7 +36,6 @@ ChunkFigures Tally(const BusinessValueSpec& spec, std::span<const double> y,
     }
     if (std::isnan(y[i])) continue;
     const int t = y[i] == 1;
-    f.cm[t][p] += 1;
     if (spec.amount_matrix && has_amount) f.pnl += amount[i] * (*spec.amount_matrix)[t][p];
   }
   return f;
@@ -44,14 +43,43 @@ ChunkFigures Tally(const BusinessValueSpec& spec, std::span<const double> y,
 
 }  // namespace
 
+double BusinessValueOf(std::vector<double> cm, const SquareMatrix& v, bool per_prediction) {
+  const size_t k = v.size();
+  if (per_prediction) {
+    for (size_t j = 0; j < k; ++j) {
+      double column = 0;
+      for (size_t i = 0; i < k; ++i) column += cm[i * k + j];
+      for (size_t i = 0; i < k; ++i) cm[i * k + j] = column != 0 ? cm[i * k + j] / column : 0;
+    }
+  }
+  std::vector<double> terms(k * k);
+  for (size_t i = 0; i < k; ++i)
+    for (size_t j = 0; j < k; ++j) terms[i * k + j] = v[i][j] * cm[i * k + j];
+  return PairwiseSum(terms);
+}
+
+double RealizedBusinessValue(std::span<const double> y, std::span<const double> pred,
+                             const SquareMatrix& v, bool per_prediction) {
+  const size_t k = v.size();
+  std::vector<double> cm(k * k, 0);
+  bool any = false;
+  for (size_t i = 0; i < y.size(); ++i) {
+    if (std::isnan(y[i]) || std::isnan(pred[i])) continue;
+    cm[static_cast<size_t>(y[i]) * k + static_cast<size_t>(pred[i])] += 1;
+    any = true;
+  }
+  return any ? BusinessValueOf(std::move(cm), v, per_prediction) : kNaN;
+}
+
 StatusOr<std::vector<Record>> ComputeBusinessValue(const MonitorConfig& cfg, const Table& rt,
                                                    const std::vector<Chunk>& rc, const Table& at,
                                                    const std::vector<Chunk>& ac) {
   const BusinessValueSpec& spec = *cfg.outcomes.business_value;
-  if (cfg.y_pred_proba.empty() || cfg.y_pred.empty() || !cfg.y_pred_proba_classes.empty()) {
+  const bool multiclass = !cfg.y_pred_proba_classes.empty();
+  if ((cfg.y_pred_proba.empty() && !multiclass) || cfg.y_pred.empty()) {
     return InvalidArgument(
-        fmt::format("{}: business_value needs a binary classifier with predicted labels "
-                    "(model_outputs.y_pred_proba naming one column, and model_outputs.y_pred)",
+        fmt::format("{}: business_value needs a classifier with predicted labels "
+                    "(model_outputs.y_pred_proba and model_outputs.y_pred)",
                     cfg.config_path));
   }
   const Table* tables[2] = {&rt, &at};
@@ -78,8 +106,8 @@ StatusOr<std::vector<Record>> ComputeBusinessValue(const MonitorConfig& cfg, con
   const std::string target = TargetName(cfg);
   const bool amounts = !spec.amount_column.empty();
   const bool pnl = spec.amount_matrix.has_value() || spec.target.has_value();
-  std::vector<std::string> metrics = {"business_value", "business_value_per_prediction",
-                                      "positive_decisions"};
+  std::vector<std::string> metrics = {"business_value", "business_value_per_prediction"};
+  if (!multiclass) metrics.push_back("positive_decisions");
   if (amounts) metrics.push_back("amount_sum");
   if (pnl) metrics.push_back("profit_and_loss");
   std::vector<std::vector<Record>> by_metric(metrics.size());
@@ -95,26 +123,19 @@ StatusOr<std::vector<Record>> ComputeBusinessValue(const MonitorConfig& cfg, con
       auto sub = [&](std::span<const double> s) {
         return s.empty() ? s : s.subspan(ch.begin, ch.size());
       };
-      const ChunkFigures f = Tally(spec, sub(y), sub(yhat), sub(amount));
-      const double(&c)[2][2] = f.cm;
-      const double labelled = c[0][0] + c[0][1] + c[1][0] + c[1][1];
-      double total = 0, per_prediction = 0;
-      for (int j = 0; j < 2; ++j) {  // predicted class
-        const double column = c[0][j] + c[1][j];
-        double value = 0;
-        for (int i = 0; i < 2; ++i) {
-          total += v[i][j] * c[i][j];
-          value += v[i][j] * c[i][j];
-        }
-        if (column > 0) per_prediction += value / column;
-      }
+      // Portfolio figures (binary: a multiclass model has no positive decisions).
+      const ChunkFigures f =
+          multiclass ? ChunkFigures{} : Tally(spec, sub(y), sub(yhat), sub(amount));
+      const double total = RealizedBusinessValue(sub(y), sub(yhat), v, false);
+      const double per_prediction = RealizedBusinessValue(sub(y), sub(yhat), v, true);
+      const bool labelled = !std::isnan(total);
       for (size_t m = 0; m < metrics.size(); ++m) {
         Record r =
             MakeRecord(p == 0 ? "reference" : "analysis", ch, target, metrics[m], "business_value");
         const std::string& name = metrics[m];
         if (name == "business_value" || name == "business_value_per_prediction") {
-          r.value = labelled == 0 ? kNaN : (name == "business_value" ? total : per_prediction);
-          if (labelled == 0) r.reason = kNoTargets;
+          r.value = name == "business_value" ? total : per_prediction;
+          if (!labelled) r.reason = kNoTargets;
         } else if (name == "positive_decisions") {
           r.value = f.positives;
         } else if (name == "amount_sum") {
@@ -122,8 +143,8 @@ StatusOr<std::vector<Record>> ComputeBusinessValue(const MonitorConfig& cfg, con
           if (f.without_amount > 0) r.details.emplace_back("rows_without_amount", f.without_amount);
         } else {  // profit_and_loss
           const double value = spec.amount_matrix ? f.pnl : total;
-          r.value = labelled == 0 ? kNaN : value;
-          if (labelled == 0) r.reason = kNoTargets;
+          r.value = labelled ? value : kNaN;
+          if (!labelled) r.reason = kNoTargets;
           if (spec.target) {
             r.lower = *spec.target;
             r.details.emplace_back("vs_target", r.value - *spec.target);

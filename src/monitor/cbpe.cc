@@ -10,6 +10,7 @@
 #include <numeric>
 #include <optional>
 
+#include "monitor/business_value.h"
 #include "monitor/confusion_matrix.h"
 #include "monitor/performance.h"
 #include "monitor/sampling_error.h"
@@ -121,40 +122,19 @@ std::pair<double, std::string> CmMetric(const std::string& m, const ExpectedCm& 
   return {kNaN, "unknown metric"};
 }
 
-double EstimateBusinessValue(const ExpectedCm& c, const std::array<double, 4>& v,
-                             bool per_prediction) {
-  // nannyML: cm = [[TN, FP], [FN, TP]] ratios (np.mean) times n; per prediction: each column
-  // divided by its sum (NaN → 0).
-  double tn = c.tn / c.n * c.n, fp = c.fp / c.n * c.n, fn = c.fn / c.n * c.n,
-         tp = c.tp / c.n * c.n;
-  if (per_prediction) {
-    double c0 = tn + fn, c1 = fp + tp;
-    tn = c0 != 0 ? tn / c0 : 0;
-    fn = c0 != 0 ? fn / c0 : 0;
-    fp = c1 != 0 ? fp / c1 : 0;
-    tp = c1 != 0 ? tp / c1 : 0;
+// Multiclass expected confusion matrix (row-major k×k): cell (a, b) = Σ over the rows predicted
+// b of the calibrated probability of a, summed as numpy sums np.where(...) vectors.
+std::vector<double> ExpectedSums(const std::vector<std::vector<double>>& predk,
+                                 const std::vector<std::vector<double>>& pc) {
+  const size_t k = pc.size(), n = k ? pc[0].size() : 0;
+  std::vector<double> sums(k * k), v(n);
+  for (size_t a = 0; a < k; ++a) {
+    for (size_t b = 0; b < k; ++b) {
+      for (size_t i = 0; i < n; ++i) v[i] = predk[b][i] == 1 ? pc[a][i] : 0;
+      sums[a * k + b] = PairwiseSum(v);
+    }
   }
-  return v[0] * tn + v[1] * fp + v[2] * fn + v[3] * tp;
-}
-
-double RealizedBusinessValue(std::span<const double> y, std::span<const double> pred,
-                             const std::array<double, 4>& v, bool per_prediction) {
-  double tn = 0, fp = 0, fn = 0, tp = 0, m = 0;
-  for (size_t i = 0; i < y.size(); ++i) {
-    if (std::isnan(y[i]) || std::isnan(pred[i])) continue;
-    m += 1;
-    bool t = y[i] == 1, q = pred[i] == 1;
-    (t ? (q ? tp : fn) : (q ? fp : tn)) += 1;
-  }
-  if (m == 0) return kNaN;
-  if (per_prediction) {
-    double c0 = tn + fn, c1 = fp + tp;
-    tn = c0 != 0 ? tn / c0 : 0;
-    fn = c0 != 0 ? fn / c0 : 0;
-    fp = c1 != 0 ? fp / c1 : 0;
-    tp = c1 != 0 ? tp / c1 : 0;
-  }
-  return v[0] * tn + v[1] * fp + v[2] * fn + v[3] * tp;
+  return sums;
 }
 
 // Rows of [begin, end) where every span is known.
@@ -714,10 +694,8 @@ StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& cfg, const Table&
                                           const ParallelFor& parallel) {
   EstimationSpec spec = *cfg.estimation;
   // Without its own matrix, estimation uses the top-level business_value matrix (outcomes).
-  if (!spec.business_value && cfg.outcomes.business_value) {
-    const ValueMatrix& m = cfg.outcomes.business_value->matrix;
-    spec.business_value = std::array<double, 4>{m[0][0], m[0][1], m[1][0], m[1][1]};
-  }
+  if (!spec.business_value && cfg.outcomes.business_value)
+    spec.business_value = cfg.outcomes.business_value->matrix;
   const bool multiclass = !cfg.y_pred_proba_classes.empty();
   const bool labels = !cfg.y_pred.empty();
   const std::string target = TargetName(cfg);
@@ -741,7 +719,7 @@ StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& cfg, const Table&
       return InvalidArgument(fmt::format(
           "{}: the estimated metric '{}' needs model_outputs.y_pred (the predicted label)",
           cfg.config_path, m));
-    if (multiclass && (m == "business_value" || m == "average_precision"))
+    if (multiclass && m == "average_precision")
       return InvalidArgument(fmt::format(
           "{}: the estimated metric '{}' is supported for binary classifiers only",
           cfg.config_path, m));
@@ -856,6 +834,7 @@ StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& cfg, const Table&
         std::vector<double> correct(y.size());
         for (size_t i = 0; i < y.size(); ++i) correct[i] = y[i] == p[i];
         accuracy_std = PopulationStd(correct);
+        if (spec.business_value) bv_std = BusinessValueStd(y, p, *spec.business_value, 1);
       } else {
         bin_se["f1"] = BinaryF1Components(y, p);
         bin_se["precision"] = BinaryPrecisionComponents(y, p);
@@ -864,7 +843,7 @@ StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& cfg, const Table&
         bin_se["accuracy"] = BinaryAccuracyComponents(y, p);
         for (int cell = 0; cell < 4; ++cell)
           cell_se[cell] = BinaryConfusionCellComponents(y, p, cell, CmNormalizedBy(norm));
-        if (spec.business_value) bv_std = BusinessValueStd(y, p, *spec.business_value);
+        if (spec.business_value) bv_std = BusinessValueStd(y, p, *spec.business_value, 0);
       }
     }
   }
@@ -960,14 +939,8 @@ StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& cfg, const Table&
         };
         if (m == "confusion_matrix" && multiclass) {
           // Expected ratios: the mean over the rows of p_ti where pj is predicted.
-          std::vector<double> ratio(k * k);
-          for (size_t ti = 0; ti < k; ++ti) {
-            for (size_t pj = 0; pj < k; ++pj) {
-              std::vector<double> v(rows.size());
-              for (size_t i = 0; i < rows.size(); ++i) v[i] = predk[pj][i] == 1 ? pc[ti][i] : 0;
-              ratio[ti * k + pj] = PairwiseSum(v) / n;
-            }
-          }
+          std::vector<double> ratio = ExpectedSums(predk, pc);
+          for (double& r : ratio) r /= n;
           const std::vector<MetricValue> cells = NormalizeMulticlassCells(ratio, k, norm, n);
           // Realized cells (nannyML: undefined when the targets or labels hold one class).
           const std::vector<MetricValue> real_cells =
@@ -998,8 +971,17 @@ StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& cfg, const Table&
         }
         Estimate est;
         if (m == "business_value") {
-          est.value = EstimateBusinessValue(cms[0], *spec.business_value,
-                                            spec.business_value_per_prediction);
+          // nannyML's expected matrix: binary [[TN, FP], [FN, TP]] ratios (np.mean) times n;
+          // multiclass Σ over rows predicted b of the calibrated probability of a.
+          std::vector<double> cm;
+          if (multiclass) {
+            cm = ExpectedSums(predk, pc);
+          } else {
+            const ExpectedCm& c = cms[0];
+            cm = {c.tn / n * n, c.fp / n * n, c.fn / n * n, c.tp / n * n};
+          }
+          est.value = BusinessValueOf(std::move(cm), *spec.business_value,
+                                      spec.business_value_per_prediction);
           est.se = spec.business_value_per_prediction ? bv_std / std::sqrt(n)
                                                       : bv_std * n / std::sqrt(n);
           est.realized = RealizedBusinessValue(sub(y), sub(pred), *spec.business_value,

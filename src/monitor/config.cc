@@ -263,17 +263,9 @@ Status DecodeEstimation(const Decoder& d, const YAML::Node& n, MonitorConfig* cf
   }
   if (const auto& bv = n["business_value"]) {
     RETURN_IF_ERROR(d.CheckKeys(bv, "estimation.business_value", {"matrix", "normalize"}));
-    const YAML::Node& m = bv["matrix"];
-    if (!m || !m.IsSequence() || m.size() != 2 || !m[0].IsSequence() || m[0].size() != 2 ||
-        !m[1].IsSequence() || m[1].size() != 2) {
-      return d.Fail(m ? m : bv,
-                    "'estimation.business_value.matrix' must be [[TN, FP], [FN, TP]] (2x2 numbers)");
-    }
-    std::array<double, 4> v{};
-    for (int i = 0; i < 4; ++i) {
-      ASSIGN_OR_RETURN(v[i], d.Double(m[i / 2][i % 2], "estimation.business_value.matrix"));
-    }
-    e.business_value = v;
+    if (!bv["matrix"]) return d.Fail(bv, "'estimation.business_value' needs 'matrix'");
+    ASSIGN_OR_RETURN(e.business_value,
+                     DecodeValueMatrix(d, bv["matrix"], "estimation.business_value.matrix"));
     if (bv["normalize"]) {
       ASSIGN_OR_RETURN(std::string norm, d.String(bv["normalize"], "normalize"));
       if (norm != "none" && norm != "per_prediction")
@@ -309,6 +301,45 @@ Status DecodeEstimation(const Decoder& d, const YAML::Node& n, MonitorConfig* cf
     }
   }
   cfg->estimation = e;
+  return OkStatus();
+}
+
+// Business value matrices must fit the model's classes: 2x2 for a binary classifier, KxK for
+// the K labels of a multiclass model_outputs.y_pred_proba; the amount figures are binary only.
+Status CheckValueMatrices(const Decoder& d, const YAML::Node& root, const MonitorConfig& cfg) {
+  const size_t k = cfg.y_pred_proba_classes.size();
+  std::string labels;
+  for (const auto& [label, column] : cfg.y_pred_proba_classes)
+    labels += (labels.empty() ? "" : ", ") + label;
+  auto check = [&](const SquareMatrix& m, const YAML::Node& node, const std::string& key) {
+    if (k == 0 && m.size() != 2) {
+      return d.Fail(node, fmt::format("'{}' is {}x{} but the model is a binary classifier "
+                                      "(model_outputs.y_pred_proba names one column); give "
+                                      "[[TN, FP], [FN, TP]]",
+                                      key, m.size(), m.size()));
+    }
+    if (k > 0 && m.size() != k) {
+      return d.Fail(node, fmt::format("'{}' is {}x{} but model_outputs.y_pred_proba names {} "
+                                      "classes ({}); give a {}x{} matrix, rows = the true class "
+                                      "and columns = the predicted class in that order",
+                                      key, m.size(), m.size(), k, labels, k, k));
+    }
+    return OkStatus();
+  };
+  if (cfg.outcomes.business_value) {
+    const YAML::Node& bv = root["business_value"];
+    RETURN_IF_ERROR(check(cfg.outcomes.business_value->matrix, bv["matrix"], "business_value.matrix"));
+    if (k > 0 && !cfg.outcomes.business_value->amount_column.empty()) {
+      return d.Fail(bv["amount_column"],
+                    "'business_value.amount_column' (and amount_matrix) apply to binary "
+                    "classifiers only: a multiclass model has no positive decisions");
+    }
+  }
+  if (cfg.estimation && cfg.estimation->business_value) {
+    RETURN_IF_ERROR(check(*cfg.estimation->business_value,
+                          root["estimation"]["business_value"]["matrix"],
+                          "estimation.business_value.matrix"));
+  }
   return OkStatus();
 }
 
@@ -478,6 +509,7 @@ Status Decode(const Decoder& d, const YAML::Node& root, const std::string& base_
   RETURN_IF_ERROR(DecodeOutcomeConfig(d, root, &cfg->outcomes));
   if (root["estimation"]) RETURN_IF_ERROR(DecodeEstimation(d, root["estimation"], cfg));
   if (root["performance"]) RETURN_IF_ERROR(DecodePerformance(d, root["performance"], cfg));
+  RETURN_IF_ERROR(CheckValueMatrices(d, root, *cfg));
   if (root["on_bad_rows"]) {
     ASSIGN_OR_RETURN(std::string p, d.String(root["on_bad_rows"], "on_bad_rows"));
     if (p == "error")

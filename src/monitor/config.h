@@ -36,8 +36,12 @@
 //                                  # average_precision only when listed)
 //   calibration: isotonic          # or none; isotonic is used only when it lowers the ECE
 //   business_value: {matrix: [[0, -200], [-1000, 1000]], normalize: per_prediction}
-//                                  # binary; [[TN, FP], [FN, TP]] values; normalize: none (total);
-//                                  # default: the top-level business_value.matrix, if any
+//                                  # binary: [[TN, FP], [FN, TP]] values; multiclass: K×K, rows =
+//                                  # the true class, columns = the predicted class, both in the
+//                                  # sorted order of the model_outputs.y_pred_proba labels (its
+//                                  # shape must match them); normalize: none (the total) or
+//                                  # per_prediction (business_value.h); default: the top-level
+//                                  # business_value.matrix, if any
 //   normalize_confusion_matrix: all   # none (counts, the default) | all | true | pred: nannyML's
 //                                  # option, each cell divided by the chunk's rows, its true-class
 //                                  # row sum or its predicted-class column sum (confusion_matrix.h);
@@ -128,7 +132,7 @@ struct TargetsSpec {
 struct EstimationSpec {
   std::vector<std::string> metrics;  // empty: the problem type's defaults
   bool calibrate = true;             // isotonic calibration when it lowers the ECE (nannyML)
-  std::optional<std::array<double, 4>> business_value;  // TN, FP, FN, TP
+  std::optional<SquareMatrix> business_value;  // [truth][prediction]
   bool business_value_per_prediction = false;
   CmNormalization normalize_confusion_matrix = CmNormalization::kNone;
   MetricThresholds thresholds;  // CBPE and DLE metrics

@@ -101,6 +101,12 @@ class Decoder {
 
 struct OutcomeConfig;
 
+// A square matrix of finite numbers with two or more rows (a business value matrix: rows = the
+// true class, columns = the predicted class). Errors name `key` and the line.
+StatusOr<std::vector<std::vector<double>>> DecodeValueMatrix(const Decoder& d,
+                                                             const YAML::Node& n,
+                                                             const std::string& key);
+
 // The top-level keys of outcome_config.h's sections, and their decoder (outcome_config.cc).
 const std::vector<std::string>& OutcomeConfigKeys();
 Status DecodeOutcomeConfig(const Decoder& d, const YAML::Node& root, OutcomeConfig* out);

@@ -8,23 +8,14 @@
 namespace cairn::monitor {
 namespace {
 
-StatusOr<ValueMatrix> DecodeMatrix(const Decoder& d, const YAML::Node& n, const std::string& key) {
-  const std::string shape = fmt::format(
-      "'{}' must be a 2x2 matrix [[TN, FP], [FN, TP]] of numbers (rows = the truth)", key);
-  if (!n.IsSequence() || n.size() == 0) {
-    return d.Fail(n, n.IsSequence() ? fmt::format("'{}' is empty; {}", key, shape) : shape);
-  }
-  if (n.size() != 2) return d.Fail(n, fmt::format("{}; it has {} rows", shape, n.size()));
-  ValueMatrix m{};
-  for (size_t i = 0; i < 2; ++i) {
-    const YAML::Node& row = n[i];
-    if (!row.IsSequence() || row.size() != 2) return d.Fail(row, shape);
-    for (size_t j = 0; j < 2; ++j) {
-      ASSIGN_OR_RETURN(m[i][j], d.Double(row[j], key));
-      if (!std::isfinite(m[i][j])) return d.Fail(row[j], fmt::format("'{}' must be finite", key));
-    }
-  }
-  return m;
+// The binary amount matrix: a 2x2 value matrix.
+StatusOr<ValueMatrix> DecodeMatrix2x2(const Decoder& d, const YAML::Node& n,
+                                      const std::string& key) {
+  ASSIGN_OR_RETURN(SquareMatrix m, DecodeValueMatrix(d, n, key));
+  if (m.size() != 2)
+    return d.Fail(n, fmt::format("'{}' must be a 2x2 matrix [[TN, FP], [FN, TP]]; it is {}x{}",
+                                 key, m.size(), m.size()));
+  return ValueMatrix{{{m[0][0], m[0][1]}, {m[1][0], m[1][1]}}};
 }
 
 Status DecodeFairness(const Decoder& d, const YAML::Node& n, FairnessSpec* out) {
@@ -80,7 +71,7 @@ Status DecodeBusinessValue(const Decoder& d, const YAML::Node& n, BusinessValueS
   if (!n["matrix"]) {
     return d.Fail(n, "'business_value' needs 'matrix': [[TN, FP], [FN, TP]] (value per outcome)");
   }
-  ASSIGN_OR_RETURN(out->matrix, DecodeMatrix(d, n["matrix"], "business_value.matrix"));
+  ASSIGN_OR_RETURN(out->matrix, DecodeValueMatrix(d, n["matrix"], "business_value.matrix"));
   if (n["amount_column"]) {
     ASSIGN_OR_RETURN(out->amount_column,
                      d.String(n["amount_column"], "business_value.amount_column"));
@@ -89,7 +80,7 @@ Status DecodeBusinessValue(const Decoder& d, const YAML::Node& n, BusinessValueS
     if (out->amount_column.empty())
       return d.Fail(n["amount_matrix"], "'business_value.amount_matrix' needs 'amount_column'");
     ASSIGN_OR_RETURN(out->amount_matrix,
-                     DecodeMatrix(d, n["amount_matrix"], "business_value.amount_matrix"));
+                     DecodeMatrix2x2(d, n["amount_matrix"], "business_value.amount_matrix"));
   }
   if (n["target"]) {
     ASSIGN_OR_RETURN(double t, d.Double(n["target"], "business_value.target"));
@@ -185,6 +176,33 @@ Status DecodeRanker(const Decoder& d, const YAML::Node& n, RankerSpec* out) {
 }
 
 }  // namespace
+
+StatusOr<SquareMatrix> DecodeValueMatrix(const Decoder& d, const YAML::Node& n,
+                                         const std::string& key) {
+  const std::string shape = fmt::format(
+      "'{}' must be a square matrix of numbers, rows = the true class and columns = the "
+      "predicted class: a 2x2 matrix [[TN, FP], [FN, TP]] for a binary classifier, KxK over the "
+      "sorted class labels for K classes",
+      key);
+  if (!n.IsSequence() || n.size() == 0) {
+    return d.Fail(n, n.IsSequence() ? fmt::format("'{}' is empty; {}", key, shape) : shape);
+  }
+  const size_t k = n.size();
+  if (k < 2) return d.Fail(n, fmt::format("{}; it has 1 row", shape));
+  SquareMatrix m(k, std::vector<double>(k));
+  for (size_t i = 0; i < k; ++i) {
+    const YAML::Node& row = n[i];
+    if (!row.IsSequence() || row.size() != k) {
+      return d.Fail(row, fmt::format("{}; it has {} rows but row {} has {} values", shape, k,
+                                     i + 1, row.IsSequence() ? row.size() : 1));
+    }
+    for (size_t j = 0; j < k; ++j) {
+      ASSIGN_OR_RETURN(m[i][j], d.Double(row[j], key));
+      if (!std::isfinite(m[i][j])) return d.Fail(row[j], fmt::format("'{}' must be finite", key));
+    }
+  }
+  return m;
+}
 
 const std::vector<std::string>& FairnessMetricNames() {
   static const std::vector<std::string> kNames = {

@@ -14,9 +14,12 @@
 //     (also equalized_odds_ratio, equal_opportunity_ratio)
 //
 // business_value:
-//   matrix: [[0, -200], [-1000, 500]]   # required: [[TN, FP], [FN, TP]], rows = the truth
-//   amount_column: car_value            # optional: portfolio figures over positive decisions
-//   amount_matrix: [[0, 0], [-1, 0.1]]  # optional: P&L per row = amount · this cell
+//   matrix: [[0, -200], [-1000, 500]]   # required: [[TN, FP], [FN, TP]], rows = the truth;
+//                                       # multiclass: K×K over the sorted class labels (rows =
+//                                       # the true class, columns = the predicted class)
+//   amount_column: car_value            # optional, binary: portfolio figures over positive
+//                                       # decisions
+//   amount_matrix: [[0, 0], [-1, 0.1]]  # optional, binary: P&L per row = amount · this cell
 //   target: 100000                      # optional: alert when a chunk's P&L is below it
 //
 // weak_segments:
@@ -62,8 +65,12 @@ struct FairnessSpec {
 // [[TN, FP], [FN, TP]]: indexed [truth][prediction].
 using ValueMatrix = std::array<std::array<double, 2>, 2>;
 
+// A square value matrix [truth][prediction]: 2×2 [[TN, FP], [FN, TP]] for binary classifiers,
+// K×K over the sorted class labels for multiclass ones.
+using SquareMatrix = std::vector<std::vector<double>>;
+
 struct BusinessValueSpec {
-  ValueMatrix matrix{};  // [truth][prediction]
+  SquareMatrix matrix;  // [truth][prediction]
   std::string amount_column;
   std::optional<ValueMatrix> amount_matrix;
   std::optional<double> target;

@@ -148,13 +148,14 @@ std::vector<SeComponents> MulticlassConfusionCellComponents(const std::vector<do
 }
 
 double BusinessValueStd(std::span<const double> y, std::span<const double> p,
-                        const std::array<double, 4>& m) {
+                        const std::vector<std::vector<double>>& m, int ddof) {
   std::vector<double> v(y.size());
-  for (size_t i = 0; i < y.size(); ++i) {
-    bool t = y[i] == 1, q = p[i] == 1;
-    v[i] = t ? (q ? m[3] : m[2]) : (q ? m[1] : m[0]);
-  }
-  return PopulationStd(v);
+  for (size_t i = 0; i < y.size(); ++i)
+    v[i] = m[static_cast<size_t>(y[i])][static_cast<size_t>(p[i])];
+  const double n = static_cast<double>(v.size());
+  if (n <= ddof) return kNaN;
+  const double sd = PopulationStd(v);
+  return ddof == 0 ? sd : std::sqrt(sd * sd * n / (n - ddof));
 }
 
 double MulticlassSamplingError(const std::vector<SeComponents>& per_class, double n,

@@ -58,10 +58,12 @@ SeComponents BinaryConfusionCellComponents(std::span<const double> y_true,
 // The same for multiclass cells from the reference counts (row-major k×k [truth][prediction]).
 std::vector<SeComponents> MulticlassConfusionCellComponents(const std::vector<double>& counts,
                                                             size_t k, int normalized_by);
-// Business value: std of each row's value under `matrix` (TN, FP, FN, TP). SE of the total in n
-// rows = std·sqrt(n); of the per-prediction value, std / sqrt(n) (nannyML).
+// Business value: std of each row's value matrix[y_true][y_pred] (class indices; binary 0/1
+// gives [[TN, FP], [FN, TP]]), with `ddof` 0 as nannyML's binary np.std or 1 as its multiclass
+// pandas Series.std. SE of the total in n rows = std·sqrt(n); of the per-prediction value,
+// std / sqrt(n) (nannyML).
 double BusinessValueStd(std::span<const double> y_true, std::span<const double> y_pred,
-                        const std::array<double, 4>& matrix);
+                        const std::vector<std::vector<double>>& matrix, int ddof);
 
 // --- Multiclass (one-vs-rest; `std` holds the class's variance). ---
 // SE = sqrt(Σ_k var_k / (n · fraction_k)) / K, times 1.2 for ROC AUC.

@@ -160,7 +160,7 @@ TEST(CbpeTest, RunsWithoutAnalysisTargets) {
 TEST(CbpeTest, BusinessValueFallsBackToTheTopLevelMatrix) {
   MonitorConfig cfg = SmallConfig();
   BusinessValueSpec bv;
-  bv.matrix = {{{1, -2}, {-3, 4}}};  // TN 1, FP -2, FN -3, TP 4
+  bv.matrix = {{1, -2}, {-3, 4}};  // TN 1, FP -2, FN -3, TP 4
   cfg.outcomes.business_value = bv;  // (the top-level business value needs analysis targets)
   auto ref = CsvFromString(kReference, "ref.csv");
   auto ana = CsvFromString(
@@ -398,7 +398,7 @@ TEST(CbpeTest, ConfigParsesEstimation) {
   ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
   ASSERT_TRUE(cfg->estimation);
   EXPECT_FALSE(cfg->estimation->calibrate);
-  EXPECT_EQ(*cfg->estimation->business_value, (std::array<double, 4>{1, -2, -3, 4}));
+  EXPECT_EQ(*cfg->estimation->business_value, (SquareMatrix{{1, -2}, {-3, 4}}));
   EXPECT_TRUE(cfg->estimation->business_value_per_prediction);
   auto bad = ParseMonitorConfig(
       "reference: r.csv\nanalysis: a.csv\nestimation: {metrics: [auc]}\n", "t.yaml", "/tmp");

@@ -1,7 +1,7 @@
 // nannyML's configurable options vs nannyML 0.13.1 (goldens tests/monitor/goldens/opt_*, made by
 // make_option_goldens.py): per-metric thresholds for CBPE and realized performance (DLE's are
-// in dle_golden_test.cc) and normalize_confusion_matrix for both, binary and multiclass. Plus
-// their config errors. Everything to 1e-9 relative (nannyML's arithmetic is reproduced).
+// in dle_golden_test.cc), normalize_confusion_matrix for both, binary and multiclass, and the
+// multiclass business value (K×K value matrix). Plus their config errors. Everything to 1e-9 relative (nannyML's arithmetic is reproduced).
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -96,6 +96,26 @@ TEST(OptionsGoldenTest, RealizedMulticlassConfusionMatrix) {
   }
 }
 
+// Multiclass business value, CBPE: Σ V∘C over the expected 3×3 matrix (total, and per
+// prediction with each predicted-class column divided by its sum), nannyML's sampling error
+// (pandas' ddof-1 std of the per-row values), realized values, thresholds, alerts.
+TEST(OptionsGoldenTest, CbpeMulticlassBusinessValue) {
+  CheckEstimationGolden("opt_credit_card_bv", "opt_credit_card_bv",
+                        [](const std::string&) { return Tolerance{}; },
+                        EndsWith("business_value"), 20);
+  CheckEstimationGolden(
+      "opt_credit_card_bv", "opt_credit_card_bv", [](const std::string&) { return Tolerance{}; },
+      EndsWith("business_value_per_prediction"), 20,
+      [](MonitorConfig* cfg) { cfg->estimation->business_value_per_prediction = true; });
+}
+
+// Realized multiclass business value (the top-level business_value section): nannyML's
+// PerformanceCalculator, total and per prediction; 20 chunks × 2.
+TEST(OptionsGoldenTest, RealizedMulticlassBusinessValue) {
+  CheckRealizedGolden("opt_perf_credit_card_bv", 40, "opt_credit_card_bv", nullptr, nullptr,
+                      /*expect_alerts=*/false);
+}
+
 std::string ConfigError(const std::string& yaml) {
   auto cfg = ParseMonitorConfig("reference: r.csv\nanalysis: a.csv\n" + yaml, "t.yaml", "/tmp");
   return cfg.ok() ? "" : std::string(cfg.status().message());
@@ -150,6 +170,22 @@ TEST(OptionsConfigTest, BadThresholdsNameTheField) {
        "'rows'"},
       {"performance: {normalize_confusion_matrix: [all]}\n",
        "'performance.normalize_confusion_matrix' must be a string"},
+      {"model_outputs: {y_pred_proba: {a: pa, b: pb, c: pc}, y_pred: yhat}\n"
+       "business_value: {matrix: [[1, 0], [0, 1]]}\n",
+       "t.yaml:4: 'business_value.matrix' is 2x2 but model_outputs.y_pred_proba names 3 classes "
+       "(a, b, c); give a 3x3 matrix"},
+      {"model_outputs: {y_pred_proba: p, y_pred: yhat}\n"
+       "estimation: {business_value: {matrix: [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}}\n",
+       "'estimation.business_value.matrix' is 3x3 but the model is a binary classifier"},
+      {"model_outputs: {y_pred_proba: {a: pa, b: pb, c: pc}, y_pred: yhat}\n"
+       "business_value: {matrix: [[1, 0, 0], [0, 1, 0], [0, 0, 1]], amount_column: amt}\n",
+       "'business_value.amount_column' (and amount_matrix) apply to binary classifiers only"},
+      {"business_value: {matrix: [[1, 0, 0], [0, 1]]}\n",
+       "'business_value.matrix' must be a square matrix"},
+      {"estimation: {business_value: {matrix: [[1, 0, 0], [0, 1, 0]]}}\n",
+       "it has 2 rows but row 1 has 3 values"},
+      {"estimation: {business_value: {normalize: none}}\n",
+       "'estimation.business_value' needs 'matrix'"},
       {"drift: {thresholds: {wasserstein: {type: constant, lower: 2, upper: 1}}}\n",
        "'drift.thresholds.wasserstein': lower threshold 2 must be less than upper threshold 1"},
   };

@@ -7,6 +7,8 @@ tests/monitor/options_test.cc compares cairn against:
     for CBPE (car loan), DLE (car price) and the realized PerformanceCalculator (car loan);
   - normalize_confusion_matrix ('all', 'true', 'pred'; None too for the realized multiclass
     cells) for CBPE and the PerformanceCalculator, binary (car loan) and multiclass (credit card);
+  - multiclass business value (a 3x3 value matrix, normalize_business_value None and
+    'per_prediction') for CBPE and the PerformanceCalculator (credit card).
 
 Run (from the repo root, in the virtualenv of make_goldens.py, tests/monitor/goldens/requirements.txt):
     /tmp/venv-monitor/bin/python tests/monitor/goldens/make_option_goldens.py
@@ -147,12 +149,36 @@ def credit_card_confusion_matrix():
     perf.write("opt_perf_credit_card_cm.csv.gz", perf_rows)
 
 
+# The 3x3 value matrix of opt_credit_card_bv.yaml: rows = the true class, columns = the predicted
+# class, both in sorted label order (highstreet_card, prepaid_card, upmarket_card).
+CREDIT_CARD_VALUE = [[10, -5, -20], [-3, 4, -12], [-15, -8, 25]]
+
+
+def credit_card_business_value():
+    ref, ana, proba = credit_card_data()
+    est_rows, perf_rows = [], []
+    for norm, name in [(None, "business_value"), ("per_prediction", "business_value_per_prediction")]:
+        cbpe = nml.CBPE(y_pred_proba=proba, y_pred="y_pred", y_true="y_true", timestamp_column_name="timestamp",
+                        problem_type="classification_multiclass", chunk_size=6000, metrics=["business_value"],
+                        business_value_matrix=CREDIT_CARD_VALUE, normalize_business_value=norm)
+        cbpe.fit(ref)
+        est_rows += est.rows_of(cbpe.estimate(ana), [("business_value", name)])
+        calc = nml.PerformanceCalculator(
+            y_pred_proba=proba, y_pred="y_pred", y_true="y_true", timestamp_column_name="timestamp",
+            problem_type="classification_multiclass", chunk_size=6000, metrics=["business_value"],
+            business_value_matrix=CREDIT_CARD_VALUE, normalize_business_value=norm)
+        perf_rows += perf.run("credit_card", ref, ana, calc, "y_true", [("business_value", name)], {}, {})
+    est.write("opt_credit_card_bv.csv.gz", est_rows)
+    perf.write("opt_perf_credit_card_bv.csv.gz", perf_rows)
+
+
 def main():
     est.stable_ties(True)
     car_loan_thresholds()
     car_price_thresholds()
     car_loan_confusion_matrix()
     credit_card_confusion_matrix()
+    credit_card_business_value()
 
 
 if __name__ == "__main__":
