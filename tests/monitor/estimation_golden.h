@@ -98,7 +98,9 @@ inline int CheckEstimationGolden(const std::string& config, const std::string& g
     const double v = num("value", i), margin = tol.value * std::abs(v);
     const bool near = (!std::isnan(lower) && std::abs(v - lower) <= margin) ||
                       (!std::isnan(upper) && std::abs(v - upper) <= margin);
-    if (tol.check_alerts && !near) EXPECT_EQ(num("alert", i) == 1, r.alert) << what << " alert";
+    if (tol.check_alerts && !near) {
+      EXPECT_EQ(num("alert", i) == 1, r.alert) << what << " alert";
+    }
     alerts += r.period == "analysis" && r.alert;
   }
   EXPECT_EQ(rows, expected_rows) << golden;
@@ -168,7 +170,9 @@ inline void CheckRealizedGolden(const std::string& name, int expected_rows,
     alerts += r.alert;
   }
   EXPECT_EQ(rows, expected_rows) << name;
-  if (expect_alerts) EXPECT_GT(alerts, 0) << name << ": the golden should exercise alerts";
+  if (expect_alerts) {
+    EXPECT_GT(alerts, 0) << name << ": the golden should exercise alerts";
+  }
 }
 
 }  // namespace cairn::monitor
