@@ -263,6 +263,8 @@ Status PipelineRun(PlatformStores& stores, artifacts::LocalArtifactStore& artifa
   pipeline::RunOptions options;
   options.jobs = 2;
   options.observer = &lineage;
+  // No step_binary: built-ins run in this process, as the demo's platform is stores with no
+  // server running that a step's child process could reach (pipeline/executor.h).
   ASSIGN_OR_RETURN(auto data, pipeline::ParseParamOverride(
                                   spec, "data=" + fs::absolute(flags.demo_dir).string() +
                                             "/data/car_loan_reference.csv.gz"));

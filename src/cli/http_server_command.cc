@@ -179,6 +179,9 @@ int RunServer(const ServerFlags& flags) {
   bool any_host = flags.host == "0.0.0.0" || flags.host == "::";
   self_url = "http://" + (any_host ? std::string("127.0.0.1") : flags.host) + ":" +
              std::to_string(*port);
+  // Built-in steps run as child processes of this binary; their platform steps (register,
+  // promote, deploy) come back to this server over REST (docs/ARCHITECTURE.md, pipelines).
+  pipelines.UseStepProcesses("/proc/self/exe", self_url);
   if (Status st = pipelines.Start(); !st.ok()) {
     std::fprintf(stderr, "cairn server: pipelines: %s\n", st.message().c_str());
     server.Stop();

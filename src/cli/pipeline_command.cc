@@ -25,6 +25,7 @@
 #include "pipeline/platform_steps.h"
 #include "pipeline/process.h"
 #include "pipeline/spec.h"
+#include "pipeline/step_process.h"
 #include "pipeline/step_types.h"
 #ifdef CAIRN_HAVE_PIPELINE_REST
 #include <nlohmann/json.hpp>
@@ -58,6 +59,7 @@ struct PipelineFlags {
   int concurrency = 1;
   std::string name;
   std::string reason;
+  std::string context;  // step: a built-in started by a local executor
 };
 
 std::string EnvOr(const char* name, const std::string& fallback) {
@@ -67,6 +69,7 @@ std::string EnvOr(const char* name, const std::string& fallback) {
 
 // Lineage for a run: a tracking run per pipeline run, through the MLflow REST API.
 struct Lineage {
+  std::string uri;  // the tracking server ("" = no lineage)
   std::unique_ptr<pipeline::Platform> platform;
   std::unique_ptr<pipeline::LineageRecorder> recorder;
 };
@@ -89,6 +92,7 @@ StatusOr<Lineage> OpenLineage(const PipelineFlags& f) {
   }
 #ifdef CAIRN_HAVE_PIPELINE_REST
   ASSIGN_OR_RETURN(l.platform, http::NewRestPlatform(uri));
+  l.uri = uri;
   pipeline::LineageOptions options;
   options.experiment = f.experiment;
   if (!f.quiet) {
@@ -151,6 +155,21 @@ int RunPipeline(const PipelineFlags& f, bool single_step) {
   options.params = overrides;
   if (single_step) options.only_steps = {f.step};
   options.observer = lineage->recorder.get();
+  if (!single_step) {
+    // Built-in steps run as `cairn pipeline step ... --context` children of this very binary
+    // (the one compiled targets run per step), so -j, timeouts and retries apply to them as to
+    // commands. `cairn pipeline step` itself runs its one built-in in-process: it already is
+    // the step's process.
+    options.step_binary = "/proc/self/exe";
+    pipeline::LineageRecorder* recorder = lineage->recorder.get();
+    std::string uri = lineage->uri;
+    options.step_platform = [recorder, uri](const std::string& run_id) {
+      pipeline::StepPlatform p;
+      p.tracking_uri = uri;
+      if (recorder) p.run = recorder->TrackingRunOf(run_id);
+      return p;
+    };
+  }
   InstallCancelHandlers();
   options.cancel = &g_cancel;
   if (!f.quiet) {
@@ -188,6 +207,39 @@ int RunPipeline(const PipelineFlags& f, bool single_step) {
   }
   if (g_cancel.load()) return 130;
   return result->ok ? kExitOk : kExitFailed;
+}
+
+// `cairn pipeline step SPEC STEP --context FILE`: a built-in step started by a local executor
+// (pipeline/step_process.h). It runs the step exactly as the context file describes it (SPEC
+// is not re-read); the executor that started it keeps the cache, journal and lineage. Platform
+// steps reach the tracking server named in the file, on the pipeline's tracking run.
+int RunStepProcess(const PipelineFlags& f) {
+  auto invocation = pipeline::ReadBuiltinInvocation(f.context);
+  if (!invocation.ok()) return Fail(invocation.status());
+  if (invocation->ctx.step != f.step) {
+    return Fail(InvalidArgument("--context describes step '" + invocation->ctx.step + "', not '" +
+                                f.step + "'"));
+  }
+  std::unique_ptr<pipeline::Platform> platform;
+  std::unique_ptr<pipeline::LineageRecorder> recorder;
+  if (!invocation->platform.tracking_uri.empty()) {
+#ifdef CAIRN_HAVE_PIPELINE_REST
+    auto rest = http::NewRestPlatform(invocation->platform.tracking_uri);
+    if (!rest.ok()) return Fail(rest.status());
+    platform = std::move(*rest);
+    pipeline::LineageOptions options;
+    options.warn = [](const std::string& m) { std::fprintf(stderr, "warning: %s\n", m.c_str()); };
+    recorder =
+        std::make_unique<pipeline::LineageRecorder>(platform.get(), &SystemClock::Get(), options);
+    if (invocation->platform.run) {
+      recorder->AdoptRun(invocation->ctx.run_id, *invocation->platform.run);
+    }
+#else
+    return Fail(Unimplemented("this build of cairn has no HTTP client for the tracking server"));
+#endif
+  }
+  auto types = pipeline::AllStepTypes(recorder.get());
+  return pipeline::RunBuiltinInvocation(*invocation, types, std::cerr);
 }
 
 int Validate(const PipelineFlags& f) {
@@ -313,7 +365,12 @@ void AddPipelineCommand(CLI::App& app) {
                    "Record lineage on this MLflow-compatible server (default: "
                    "$MLFLOW_TRACKING_URI)");
   step->add_option("--experiment", flags->experiment, "Experiment of the lineage runs");
-  step->callback([flags] { SetExitCode(RunPipeline(*flags, true)); });
+  step->add_option("--context", flags->context,
+                   "Run the built-in step this file describes (written by the local executor "
+                   "that started this process; SPEC is not re-read)");
+  step->callback([flags] {
+    SetExitCode(flags->context.empty() ? RunPipeline(*flags, true) : RunStepProcess(*flags));
+  });
 
   auto* validate = cmd->add_subcommand("validate", "Check a pipeline spec");
   validate->add_option("spec", flags->spec_path, "pipeline.yaml")->required();

@@ -15,6 +15,7 @@
 
 #include "common/ids.h"
 #include "pipeline/cache.h"
+#include "pipeline/step_process.h"
 
 #ifndef CAIRN_PIPELINE_VERSION
 #define CAIRN_PIPELINE_VERSION "0.0.0"
@@ -69,36 +70,6 @@ StepStatus StatusFromName(const std::string& name) {
 
 bool IsTerminal(StepStatus s) {
   return s != StepStatus::kPending && s != StepStatus::kRunning;
-}
-
-json ValueToJson(const Value& v) {
-  switch (v.kind) {
-    case Value::Kind::kBool:
-      return v.b;
-    case Value::Kind::kInt:
-      return v.i;
-    case Value::Kind::kFloat:
-      return v.d;
-    case Value::Kind::kList: {
-      json a = json::array();
-      for (const auto& x : v.list) a.push_back(ValueToJson(x));
-      return a;
-    }
-    default:
-      return v.ToText();
-  }
-}
-
-Value ValueFromJson(const json& j) {
-  if (j.is_boolean()) return Value::Bool(j.get<bool>());
-  if (j.is_number_integer()) return Value::Int(j.get<int64_t>());
-  if (j.is_number()) return Value::Float(j.get<double>());
-  if (j.is_array()) {
-    std::vector<Value> items;
-    for (const auto& x : j) items.push_back(ValueFromJson(x));
-    return Value::List(std::move(items));
-  }
-  return Value::String(j.is_string() ? j.get<std::string>() : j.dump());
 }
 
 // Reads what a step wrote to $CAIRN_OUTPUTS: a flat JSON object or key=value lines.
@@ -176,6 +147,7 @@ class RunLoop {
     int64_t started_us = 0;
     int64_t deadline_us = 0;  // 0 = no timeout
     bool killed = false;
+    bool builtin_process = false;  // this attempt is a built-in in a child process
     bool resumed = false;  // finished in the run being resumed
   };
 
@@ -214,9 +186,10 @@ class RunLoop {
     journal_.open(run_dir_ + "/journal.jsonl", std::ios::app);
     if (!journal_) return Internal(fmt::format("cannot write the run journal in '{}'", run_dir_));
     if (options_.resume_run_id.empty()) {
-      json header = {{"run_id", run_id_}, {"pipeline", spec_.name},
-                     {"spec", spec_.source_path}, {"params", json::object()}};
-      for (const auto& [k, v] : plan_.params) header["params"][k] = ValueToJson(v);
+      json header = {{"run_id", run_id_},
+                     {"pipeline", spec_.name},
+                     {"spec", spec_.source_path},
+                     {"params", json::parse(ParamsToJson(plan_.params))}};
       journal_ << header.dump() << '\n';
       journal_.flush();
     }
@@ -294,9 +267,8 @@ class RunLoop {
       if (!j.is_object()) continue;  // a torn last line after a crash
       if (header) {
         header = false;
-        const json saved = j.value("params", json::object());
-        for (const auto& [k, v] : saved.items()) {
-          if (!params->count(k)) (*params)[k] = ValueFromJson(v);
+        for (auto& [k, v] : ParamsFromJson(j.value("params", json::object()).dump())) {
+          if (!params->count(k)) (*params)[k] = std::move(v);
         }
         continue;
       }
@@ -486,7 +458,8 @@ class RunLoop {
     Progress(total > 1 ? fmt::format("start   {} (attempt {}/{})", p.name, s.result.attempts, total)
                        : fmt::format("start   {}", p.name));
     s.started_us = NowUs();
-    if (p.spec->is_builtin()) return RunBuiltin(i);
+    s.builtin_process = false;
+    if (p.spec->is_builtin() && options_.step_binary.empty()) return RunBuiltin(i);
 
     ProcessSpec ps;
     ps.argv = p.argv;
@@ -505,6 +478,12 @@ class RunLoop {
       for (auto& c : name) c = (c == '-') ? '_' : static_cast<char>(std::toupper(c));
       ps.env["CAIRN_PARAM_" + name] = v.ToText();
     }
+    if (p.spec->is_builtin()) {
+      auto argv = BuiltinProcessArgv(i, outputs_file);
+      if (!argv.ok()) return AttemptFailed(i, argv.status().message());
+      ps.argv = std::move(*argv);
+      s.builtin_process = true;
+    }
     auto pid = launcher_->Start(ps);
     if (!pid.ok()) {
       s.result.exit_code = 127;
@@ -515,6 +494,30 @@ class RunLoop {
     running_[*pid] = i;
   }
 
+  // Writes the built-in's context file (step_process.h) and returns the child's command line:
+  // the `cairn pipeline step` entry point compiled targets run, with the context file.
+  StatusOr<std::vector<std::string>> BuiltinProcessArgv(int i, const std::string& outputs_file) {
+    const PlannedStep& p = plan_.steps[i];
+    const Slot& s = slots_[i];
+    BuiltinInvocation inv;
+    inv.type = p.spec->type;
+    inv.ctx = StepContext{spec_.base_dir, p.with,   p.inputs,
+                          p.outputs,      p.params, s.result.stdout_path,
+                          run_id_,        p.name,   s.result.metrics_path};
+    inv.outputs_path = outputs_file;
+    inv.error_path = outputs_file + ".error";
+    if (options_.step_platform) inv.platform = options_.step_platform(run_id_);
+    std::error_code ec;
+    fs::remove(inv.error_path, ec);
+    std::string context = run_dir_ + "/steps/" + p.name + ".json";
+    fs::create_directories(run_dir_ + "/steps", ec);
+    RETURN_IF_ERROR(WriteBuiltinInvocation(context, inv));
+    std::string spec_path = spec_.source_path.empty() ? spec_.base_dir : spec_.source_path;
+    return std::vector<std::string>{options_.step_binary, "pipeline", "step", spec_path, p.name,
+                                    "--context",          context};
+  }
+
+  // A built-in in this process, on this thread (RunOptions::step_binary is empty).
   void RunBuiltin(int i) {
     const PlannedStep& p = plan_.steps[i];
     Slot& s = slots_[i];
@@ -527,15 +530,31 @@ class RunLoop {
     // This attempt's logs start empty; the step may append to its log (ctx.log_path).
     std::ofstream(s.result.stdout_path, std::ios::trunc).close();
     std::ofstream(s.result.stderr_path, std::ios::trunc).close();
-    Status st = type->Run(ctx, &values);
+    Status st = OkStatus();
     {
-      std::ofstream err(s.result.stderr_path, std::ios::app);
-      if (!st.ok()) err << st.ToString() << '\n';
+      // Appending: what the step wrote to its log itself stays first.
       std::ofstream out(s.result.stdout_path, std::ios::app);
-      for (const auto& [k, v] : values) out << k << '=' << v << '\n';
+      std::ofstream err(s.result.stderr_path, std::ios::app);
+      st = RunBuiltinHere(*type, ctx, out, err, &values);
     }
     if (!st.ok()) return AttemptFailed(i, st.message());
     Succeeded(i, values);
+  }
+
+  // A built-in's child process exited (it was neither cancelled nor timed out).
+  void BuiltinProcessExited(int i, const ProcessExit& exit) {
+    std::string outputs_file = run_dir_ + "/outputs/" + plan_.steps[i].name;
+    if (exit.ok()) return Succeeded(i, ReadOutputValues(outputs_file));
+    // The step's own message when it reported one; otherwise how the process ended (a crash).
+    std::ifstream error_file(outputs_file + ".error");
+    std::stringstream message;
+    message << error_file.rdbuf();
+    if (error_file && !message.str().empty()) return AttemptFailed(i, message.str());
+    std::string why = exit.signaled ? fmt::format("killed by signal {}", exit.signal)
+                                    : fmt::format("exit code {}", exit.exit_code);
+    std::string tail = LastLine(slots_[i].result.stderr_path);
+    AttemptFailed(i,
+                  fmt::format("built-in step process {}{}", why, tail.empty() ? "" : ": " + tail));
   }
 
   void HandleExit(const ProcessExit& exit) {
@@ -553,6 +572,7 @@ class RunLoop {
       return AttemptFailed(i, fmt::format("timed out after {} ms (process group killed)",
                                           p.spec->timeout_ms));
     }
+    if (s.builtin_process) return BuiltinProcessExited(i, exit);
     if (!exit.ok()) {
       std::string why = exit.signaled ? fmt::format("killed by signal {}", exit.signal)
                         : exit.exit_code == 127

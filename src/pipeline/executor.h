@@ -8,9 +8,19 @@
 //   `key=value` lines (or a flat JSON object) to (those values feed `when` conditions), and
 //   CAIRN_METRICS: a file the step may write a flat JSON object of numbers to (its metrics
 //   in lineage; a declared output named metrics.json counts too).
-// - A built-in step (`type:`) runs in this process, on the executor's thread: while it runs no
-//   other step starts or is reaped, and its `timeout` is not enforced (only processes can be
-//   killed). It gets the same retries, cache, logs and CAIRN_METRICS file as a `run` step.
+// - A built-in step (`type:`) runs, when RunOptions::step_binary is set, as a child process
+//   `<step_binary> pipeline step <spec> <instance> --context <run dir>/steps/<instance>.json`
+//   (the same `cairn pipeline step` entry point compiled Argo/KFP targets run; step_process.h
+//   has the context file's contract). It is then a step process like a `run` step: it counts
+//   against `jobs`, runs in its own process group with the same env (declared env, CAIRN_*),
+//   cwd, logs, retries and `timeout` (the group is killed), and the values it reports come
+//   from its $CAIRN_OUTPUTS file. The context file holds the step exactly as resolved for its
+//   cache key, so an edit of the spec file during a run cannot change what it runs.
+//   With step_binary empty (what `cairn pipeline step` itself does: it already is the step's
+//   process), the built-in runs in this process on the executor's thread: while it runs no
+//   other step starts or is reaped, and its `timeout` is not enforced.
+//   Either way it gets the same retries, cache, logs and CAIRN_METRICS file as a `run` step;
+//   unlike a `run` step, a declared output it did not write does not fail it.
 // - The folders holding a step's declared outputs are created before it runs.
 // - A failed step stops its dependants (status not-run); independent steps go on. Retries
 //   wait backoff * factor^(attempt-1), capped at max_backoff. A timeout kills the whole
@@ -28,12 +38,14 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
 #include "pipeline/plan.h"
+#include "pipeline/platform.h"
 #include "pipeline/process.h"
 #include "pipeline/spec.h"
 #include "pipeline/step_types.h"
@@ -67,6 +79,14 @@ struct StepResult {
 
 struct RunResult;
 
+// What a built-in step's child process needs to reach the platform: a tracking server (an
+// http:// MLflow-compatible URI; cairn's own server for the pipelines it hosts) and the
+// pipeline run's tracking run on it (nullopt when lineage could not start it).
+struct StepPlatform {
+  std::string tracking_uri;  // "" = none
+  std::optional<TrackedRun> run;
+};
+
 // Structured run events, for lineage (a tracking run per pipeline run, a child run per step)
 // and pipeline-health records. Called on the executor's thread, in order; must not block long.
 class RunObserver {
@@ -94,6 +114,13 @@ struct RunOptions {
   // Checked at least every 100 ms.
   const std::atomic<bool>* cancel = nullptr;
   RunObserver* observer = nullptr;  // not owned; may be null
+  // The program built-in steps run as (see above): the cairn binary, normally "/proc/self/exe"
+  // (the running binary itself, even if its file was replaced since). "" = in this process.
+  std::string step_binary;
+  // For built-ins in child processes: where the platform steps (register, promote, deploy)
+  // find the platform. Called on the executor's thread as each such step starts; unset = none
+  // (they then fail as they do without a tracking server).
+  std::function<StepPlatform(const std::string& run_id)> step_platform;
 };
 
 struct RunResult {

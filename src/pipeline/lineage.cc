@@ -183,6 +183,11 @@ void LineageRecorder::OnRunFinished(const RunResult& result) {
   if (!st.ok()) Warn("end run", st);
 }
 
+void LineageRecorder::AdoptRun(const std::string& pipeline_run_id, const TrackedRun& run) {
+  std::lock_guard<std::mutex> lock(mu_);
+  runs_[pipeline_run_id] = Active{run, "", ""};
+}
+
 std::optional<TrackedRun> LineageRecorder::TrackingRunOf(
     const std::string& pipeline_run_id) const {
   std::lock_guard<std::mutex> lock(mu_);

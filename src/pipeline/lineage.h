@@ -50,6 +50,11 @@ class LineageRecorder final : public RunObserver {
   // nullopt when lineage could not start it.
   std::optional<TrackedRun> TrackingRunOf(const std::string& pipeline_run_id) const;
 
+  // Records that `pipeline_run_id`'s tracking run is `run`, started by another process (the
+  // executor that started this built-in step's process, step_process.h): TrackingRunOf then
+  // returns it, so register acts on it. No event is recorded for it.
+  void AdoptRun(const std::string& pipeline_run_id, const TrackedRun& run);
+
   Platform* platform() const { return platform_; }
 
  private:

@@ -56,13 +56,14 @@ class PosixProcessLauncher final : public ProcessLauncher {
     posix_spawnattr_setsigmask(&attr, &empty);
     posix_spawnattr_setsigdefault(&attr, &all);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    // Append mode: a process that also opens its log by name (a built-in step appending to
+    // its log path) and writes through fd 1 does not overwrite one with the other.
+    constexpr int kLogFlags = O_WRONLY | O_CREAT | O_TRUNC | O_APPEND;
     if (!spec.stdout_path.empty()) {
-      posix_spawn_file_actions_addopen(&actions, 1, spec.stdout_path.c_str(),
-                                       O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      posix_spawn_file_actions_addopen(&actions, 1, spec.stdout_path.c_str(), kLogFlags, 0644);
     }
     if (!spec.stderr_path.empty()) {
-      posix_spawn_file_actions_addopen(&actions, 2, spec.stderr_path.c_str(),
-                                       O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      posix_spawn_file_actions_addopen(&actions, 2, spec.stderr_path.c_str(), kLogFlags, 0644);
     }
     if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str());
     pid_t pid = 0;

@@ -20,7 +20,7 @@ struct ProcessSpec {
   std::map<std::string, std::string> env;  // added to (and overriding) the parent's environment
   std::string cwd;                // "" = the parent's
   std::string stdout_path;        // files the process's stdout/stderr are written to
-  std::string stderr_path;
+  std::string stderr_path;        // (truncated, then opened in append mode)
 };
 
 struct ProcessExit {

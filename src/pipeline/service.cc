@@ -303,6 +303,12 @@ void PipelineService::ExecuteRun(PipelineRunRecord record, PipelineSpec spec,
   options.params = std::move(params);
   options.cancel = &cancel_;
   options.observer = &observer;
+  options.step_binary = step_binary_;
+  if (!step_binary_.empty() && lineage_) {
+    options.step_platform = [this](const std::string& run_id) {
+      return StepPlatform{platform_uri_, lineage_->TrackingRunOf(run_id)};
+    };
+  }
   std::string pipeline = record.pipeline;
   log::Info(fmt::format("pipeline '{}': run {} started ({})", pipeline, record.run_id,
                         record.trigger));
@@ -346,6 +352,11 @@ void PipelineService::ExecuteRun(PipelineRunRecord record, PipelineSpec spec,
     self->done.store(true);
   }
   cv_.notify_all();
+}
+
+void PipelineService::UseStepProcesses(std::string binary, std::string platform_uri) {
+  step_binary_ = std::move(binary);
+  platform_uri_ = std::move(platform_uri);
 }
 
 StatusOr<std::vector<PipelineRunRecord>> PipelineService::Runs(const std::string& pipeline,

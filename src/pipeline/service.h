@@ -60,6 +60,12 @@ class PipelineService {
                   ServiceOptions options);
   ~PipelineService();  // Stop()
 
+  // Runs built-in steps as child processes of `binary` (normally "/proc/self/exe": RunOptions::
+  // step_binary) that reach the platform over the REST API at `platform_uri` (the server's own
+  // http:// address: in this process the platform is in-process stores, which a child cannot
+  // share). Without this call built-ins run on the run's thread (tests). Call before Start().
+  void UseStepProcesses(std::string binary, std::string platform_uri);
+
   // Marks runs left running by a previous process failed, schedules the registered pipelines
   // and starts the scheduler thread (unless options say not to).
   Status Start();
@@ -112,6 +118,8 @@ class PipelineService {
   const Clock* clock_;
   LineageRecorder* lineage_;
   ServiceOptions options_;
+  std::string step_binary_;   // set before Start(); read-only afterwards
+  std::string platform_uri_;  // likewise
   StepTypeRegistry types_;
   ActiveRuns active_;
   Scheduler scheduler_;

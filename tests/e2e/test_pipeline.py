@@ -240,6 +240,12 @@ def test_server_hosted_pipeline_register_trigger_history(tmp_path, cairn_server,
     assert run["duration_ms"] >= 0 and run["end_time"] >= run["start_time"]
     steps = {s["step"]: s for s in run["steps"]}
     assert steps["ingest"]["rows_out"] == 3000
+    # Built-ins ran as `cairn pipeline step --context` children of the server; register came
+    # back to the server over REST (its context names the server and the tracking run).
+    state = cairn_server.data_dir / "pipelines" / "hosted" / "runs" / run["run_id"]
+    context = json.loads((state / "steps" / "register.json").read_text())
+    assert context["tracking_uri"] == cairn_server.url
+    assert context["tracking_run"]["run_id"] == run["tracking_run_id"]
     assert steps["validate"]["rows_in"] == 3000 and steps["validate"]["rows_out"] == 3000
     assert steps["train"]["rows_in"] == 3000
 
