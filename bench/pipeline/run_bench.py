@@ -5,10 +5,14 @@
    cairn runs them at -j 1 (DVC's repro is serial) and at -j 2.
 2. Cached re-run of 100 steps over 1 GB of inputs (100 files x 10 MiB): the pipeline runs
    once (populating caches and hash memos), then the timed re-run must execute nothing.
+3. N built-in steps (default 100, cairn only): independent `ingest` steps of a 3-row CSV,
+   uncached; wall time / N = what a built-in step costs, each being a `cairn pipeline step`
+   child process of the cairn binary (before that change they ran in-process).
 
 Usage (DVC from the pinned bench/pipeline/requirements.txt in its own venv):
   python3 -m venv /tmp/venv-pipeline && /tmp/venv-pipeline/bin/pip install -r bench/pipeline/requirements.txt
   python3 bench/pipeline/run_bench.py --cairn build-pipeline/cairn --dvc /tmp/venv-pipeline/bin/dvc
+  (--parts noop,builtin without --dvc: cairn alone, e.g. to compare two builds back to back)
 """
 
 import argparse
@@ -60,6 +64,14 @@ def dvc_data_yaml(n):
     return "\n".join(lines) + "\n"
 
 
+def cairn_builtin_spec(n):
+    lines = ["name: builtin", "steps:"]
+    for i in range(n):
+        lines.append(f"  s{i}: {{type: ingest, with: {{path: tiny.csv}}, outputs: [out/o_{i}.csv], "
+                     "cache: false}")
+    return "\n".join(lines) + "\n"
+
+
 def dvc_init(d, dvc):
     run(["git", "init", "-q"], d)
     run([dvc, "init", "-q"], d)
@@ -97,6 +109,19 @@ def bench_noop(args, root):
     return res
 
 
+def bench_builtin(args, root):
+    n = args.builtin_steps
+    res = {}
+    for jobs in (1, 2):
+        d = root / f"cairn-builtin-j{jobs}"
+        d.mkdir()
+        (d / "tiny.csv").write_text("a,b\n1,2\n3,4\n5,6\n")
+        (d / "pipeline.yaml").write_text(cairn_builtin_spec(n))
+        dt, _ = run([args.cairn, "pipeline", "run", "pipeline.yaml", "-q", "-j", str(jobs)], d)
+        res[f"cairn -j {jobs}"] = dt
+    return res
+
+
 def bench_cached(args, root):
     n, size = args.data_steps, args.file_mib << 20
     shared = root / "inputs"
@@ -129,6 +154,9 @@ def main():
     ap.add_argument("--noop-steps", type=int, default=1000)
     ap.add_argument("--data-steps", type=int, default=100)
     ap.add_argument("--file-mib", type=int, default=10)
+    ap.add_argument("--builtin-steps", type=int, default=100)
+    ap.add_argument("--parts", default="noop,cached,builtin",
+                    help="comma list of the parts to run: noop, cached, builtin")
     ap.add_argument("--workdir", default="")
     args = ap.parse_args()
     args.cairn = str(Path(args.cairn).resolve())
@@ -138,17 +166,26 @@ def main():
         if args.dvc:
             v = subprocess.run([args.dvc, "--version"], capture_output=True, text=True).stdout.strip()
             print(f"dvc {v}")
-        noop = bench_noop(args, root)
-        print(f"\n## {args.noop_steps} no-op steps (first run, wall time)")
-        print("| runner | total (s) | per step (ms) |\n|---|---:|---:|")
-        for k, v in noop.items():
-            print(f"| {k} | {v:.3f} | {1000 * v / args.noop_steps:.2f} |")
-        cached = bench_cached(args, root)
-        gib = args.data_steps * args.file_mib / 1024
-        print(f"\n## {args.data_steps} steps over {gib:.2f} GiB of inputs")
-        print("| runner | first run (s) | cached re-run (s) |\n|---|---:|---:|")
-        for k, (cold, warm) in cached.items():
-            print(f"| {k} | {cold:.3f} | {warm:.3f} |")
+        parts = set(args.parts.split(","))
+        if "noop" in parts:
+            noop = bench_noop(args, root)
+            print(f"\n## {args.noop_steps} no-op steps (first run, wall time)")
+            print("| runner | total (s) | per step (ms) |\n|---|---:|---:|")
+            for k, v in noop.items():
+                print(f"| {k} | {v:.3f} | {1000 * v / args.noop_steps:.2f} |")
+        if "cached" in parts:
+            cached = bench_cached(args, root)
+            gib = args.data_steps * args.file_mib / 1024
+            print(f"\n## {args.data_steps} steps over {gib:.2f} GiB of inputs")
+            print("| runner | first run (s) | cached re-run (s) |\n|---|---:|---:|")
+            for k, (cold, warm) in cached.items():
+                print(f"| {k} | {cold:.3f} | {warm:.3f} |")
+        if "builtin" in parts:
+            builtin = bench_builtin(args, root)
+            print(f"\n## {args.builtin_steps} built-in steps (ingest of a 3-row CSV, first run)")
+            print("| runner | total (s) | per step (ms) |\n|---|---:|---:|")
+            for k, v in builtin.items():
+                print(f"| {k} | {v:.3f} | {1000 * v / args.builtin_steps:.2f} |")
     finally:
         if not args.workdir:
             shutil.rmtree(root, ignore_errors=True)
