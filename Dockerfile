@@ -6,7 +6,8 @@
 #   docker build -t cairn:0.1.0 .
 #   docker run --rm -p 5000:5000 cairn:0.1.0 server --host 0.0.0.0 --port 5000
 # A pipeline's image adds its spec and step files on top, where `cairn pipeline compile`
-# expects them (--spec-path-in-image, default /pipeline/pipeline.yaml):
+# expects them (--spec-path-in-image, default /pipeline/pipeline.yaml). Compiled steps work in
+# that folder and write their outputs and step cache there, so it belongs to the image's user:
 #   FROM cairn:0.1.0
 #   COPY --chown=10001:10001 examples/car_loan /pipeline
 
@@ -47,8 +48,8 @@ RUN apt-get update \
 COPY --from=build /src/build/cairn /usr/local/bin/cairn
 # Numeric, so that Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
 USER 10001:10001
-# Compiled pipelines run steps with this working directory (compile.h); `cairn server`
-# keeps its default data folder (cairn-data/: metadata database and artifacts) in it. Mount a
+# `cairn server` keeps its default data folder (cairn-data/: metadata database and artifacts)
+# in the working directory. Mount a
 # volume on /work/cairn-data to keep them: the folder exists, owned by the image's user, so a
 # new named volume starts with that owner.
 ENV HOME=/work

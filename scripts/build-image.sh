@@ -25,9 +25,11 @@
 # `check` runs the image as a user would, in a pipeline image made from it (the example
 # pipeline examples/car_loan and its data from ../shared/data added on top): --version, the
 # non-root user, every shared library resolved (ldd), `cairn server` answering /health with
-# its database in /work/cairn-data, the example pipeline run in the image against that server
-# (ingest ... register, promote to `test`), `cairn serve runs:/<that run>/model` answering a
-# scoring request, both servers exiting cleanly on SIGTERM. It prints the image size.
+# its database in /work/cairn-data; the Argo Workflow the image compiles for the example, run
+# task by task as Argo would (scripts/argo_sim.py) against that server; the example pipeline
+# run locally in the image (ingest ... register, promote to `test`); `cairn serve
+# runs:/<that run>/model` answering a scoring request; both servers exiting cleanly on
+# SIGTERM. It prints the image size.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
@@ -160,6 +162,9 @@ say "cairn server: /health 200 on port $server_port"
 [ -f /work/cairn-data/cairn.db ] || { say "no /work/cairn-data/cairn.db"; exit 1; }
 
 export MLFLOW_TRACKING_URI="http://127.0.0.1:$server_port"
+# First, while /pipeline is as the image holds it: the compiled Argo Workflow, task by task.
+bash /argo-sim.sh
+say "argo: the compiled workflow's tasks ran in this image, artifacts passed by path"
 cairn pipeline validate /pipeline/pipeline.yaml --param data=/data/car_loan.csv.gz >&2
 cairn pipeline run /pipeline/pipeline.yaml --param data=/data/car_loan.csv.gz -j 2 >&2
 resolved="$(cairn model resolve models:/car-loan@test)"
@@ -186,8 +191,36 @@ say "SIGTERM: both servers exited cleanly"
 SMOKE
 }
 
+build_in() {  # build_in TAG CONTEXT_DIR
+  if [ "$engine" = docker ]; then
+    docker build -q -t "$1" "$2" >/dev/null
+  else
+    buildah bud --isolation chroot --pull-never -q -t "$1" "$2" >/dev/null
+  fi
+}
+
+run_in() {  # run_in TAG COMMAND...: a fresh container of TAG on the host's network
+  local tag="$1"
+  shift
+  if [ "$engine" = docker ]; then
+    docker run --rm --network host --entrypoint "$1" "$tag" "${@:2}"
+  else
+    # chroot isolation shares the host's network (and has no PID namespace).
+    local ctr rc=0
+    ctr="$(buildah from --pull-never "$tag")"
+    buildah run --isolation chroot "$ctr" -- "$@" || rc=$?
+    buildah rm "$ctr" >/dev/null
+    return "$rc"
+  fi
+}
+
+remove_image() {
+  if [ "$engine" = docker ]; then docker image rm "$1" >/dev/null; else buildah rmi "$1" >/dev/null; fi
+}
+
 check() {
-  local ctx test_image="localhost/cairn-image-check:latest" server_port serve_port data
+  local ctx base_image="localhost/cairn-image-check-base:latest"
+  local test_image="localhost/cairn-image-check:latest" data rc=0
   echo "build-image: checking $image" >&2
   data="$here/../shared/data/nannyml_car_loan_reference.csv.gz"
   [ -f "$data" ] || fail "the check needs $data (the example pipeline's data)"
@@ -195,31 +228,26 @@ check() {
   trap 'rm -rf "$ctx"' RETURN
   # The check image is what the Dockerfile's header says a pipeline image is: the example
   # pipeline in /pipeline (owned by the image's user: steps write next to the spec) on top.
-  cp -r examples/car_loan "$ctx/car_loan"
-  cp "$data" "$ctx/car_loan.csv.gz"
-  smoke_script >"$ctx/smoke.sh"
+  mkdir "$ctx/base" "$ctx/check"
+  cp -r examples/car_loan "$ctx/base/car_loan"
+  cp "$data" "$ctx/base/car_loan.csv.gz"
+  smoke_script >"$ctx/base/smoke.sh"
   printf '%s\n' "FROM $image" "COPY --chown=10001:10001 car_loan /pipeline" \
-    "COPY car_loan.csv.gz /data/car_loan.csv.gz" "COPY smoke.sh /smoke.sh" >"$ctx/Dockerfile"
-  server_port="$(free_port)"
-  serve_port="$(free_port)"
-  if [ "$engine" = docker ]; then
-    docker build -q -t "$test_image" "$ctx" >/dev/null
-    docker run --rm --network host --entrypoint bash "$test_image" /smoke.sh \
-      "$server_port" "$serve_port" "$version" || fail "see the smoke lines above"
-    docker image rm "$test_image" >/dev/null
-    docker image ls "$image"
-  else
-    buildah bud --isolation chroot --pull-never -q -t "$test_image" "$ctx" >/dev/null
-    local ctr rc=0
-    ctr="$(buildah from --pull-never "$test_image")"
-    # chroot isolation shares the host's network: the ports are free ones of the host.
-    buildah run --isolation chroot "$ctr" -- bash /smoke.sh \
-      "$server_port" "$serve_port" "$version" || rc=$?
-    buildah rm "$ctr" >/dev/null
-    buildah rmi "$test_image" >/dev/null
-    [ "$rc" = 0 ] || fail "see the smoke lines above"
-    buildah images "$image"
-  fi
+    "COPY car_loan.csv.gz /data/car_loan.csv.gz" "COPY smoke.sh /smoke.sh" >"$ctx/base/Dockerfile"
+  build_in "$base_image" "$ctx/base"
+  # The Argo Workflow the image compiles for itself, run task by task as Argo would
+  # (scripts/argo_sim.py): each task in a reset spec folder, artifacts passed by path.
+  run_in "$base_image" cairn pipeline compile /pipeline/pipeline.yaml --target argo \
+    --format json --param data=/data/car_loan.csv.gz >"$ctx/check/workflow.json" \
+    || { remove_image "$base_image"; fail "cairn pipeline compile"; }
+  python3 "$here/scripts/argo_sim.py" "$ctx/check/workflow.json" >"$ctx/check/argo-sim.sh"
+  printf '%s\n' "FROM $base_image" "COPY argo-sim.sh /argo-sim.sh" >"$ctx/check/Dockerfile"
+  build_in "$test_image" "$ctx/check"
+  run_in "$test_image" bash /smoke.sh "$(free_port)" "$(free_port)" "$version" || rc=$?
+  remove_image "$test_image"
+  remove_image "$base_image"
+  [ "$rc" = 0 ] || fail "see the smoke lines above"
+  if [ "$engine" = docker ]; then docker image ls "$image"; else buildah images "$image"; fi
   echo "build-image: $image passed its checks" >&2
 }
 

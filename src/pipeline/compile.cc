@@ -157,7 +157,16 @@ StatusOr<Compiled> Prepare(const PipelineSpec& spec, const CompileOptions& optio
 // --- Argo --------------------------------------------------------------------------------
 
 constexpr const char* kOutputsDir = "/tmp/cairn-outputs";
-constexpr const char* kWorkDir = "/work";
+
+// A step resolves its inputs and outputs against the spec's folder (PipelineSpec::base_dir),
+// so its container works there and Argo places and collects the artifacts there.
+std::string SpecDirInImage(const CompileOptions& options) {
+  return std::filesystem::path(options.spec_path_in_image).lexically_normal().parent_path().string();
+}
+
+std::string InSpecDir(const CompileOptions& options, const std::string& rel) {
+  return (std::filesystem::path(SpecDirInImage(options)) / rel).lexically_normal().string();
+}
 
 std::string ArgoRef(const Compiled& c, const Expr& ref) {
   if (ref.op == Expr::Op::kParam) return "{{workflow.parameters." + ref.key + "}}";
@@ -179,7 +188,7 @@ ojson ArgoTemplate(const Compiled& c, const CompiledStep& cs, const CompileOptio
     if (it == cs.input_producer.end()) continue;
     if (c.steps[c.index.at(it->second)].spec->has_foreach) continue;
     in_artifacts.push_back({{"name", fmt::format("in-{}", i)},
-                            {"path", fmt::format("{}/{}", kWorkDir, s.inputs[i])}});
+                            {"path", InSpecDir(options, s.inputs[i])}});
   }
   ojson inputs = ojson::object();
   if (!in_params.empty()) inputs["parameters"] = in_params;
@@ -198,7 +207,7 @@ ojson ArgoTemplate(const Compiled& c, const CompiledStep& cs, const CompileOptio
     ojson as = ojson::array();
     for (size_t i = 0; i < s.outputs.size(); ++i) {
       as.push_back({{"name", fmt::format("out-{}", i)},
-                    {"path", fmt::format("{}/{}", kWorkDir, s.outputs[i])}});
+                    {"path", InSpecDir(options, s.outputs[i])}});
     }
     outputs["artifacts"] = as;
   }
@@ -229,7 +238,7 @@ ojson ArgoTemplate(const Compiled& c, const CompiledStep& cs, const CompileOptio
   }
   // Argo names a container template's container "main"; the API schema requires a name.
   ojson container = {{"name", "main"}, {"image", c.image}, {"command", command},
-                     {"workingDir", kWorkDir}};
+                     {"workingDir", SpecDirInImage(options)}};
   ojson env = ojson::array();
   env.push_back({{"name", "CAIRN_OUTPUTS_DIR"}, {"value", kOutputsDir}});
   for (const auto& [k, v] : s.env) env.push_back({{"name", k}, {"value", v}});
@@ -368,6 +377,10 @@ std::string KfpCondition(const Expr& e) {
 }  // namespace
 
 StatusOr<std::string> CompileArgo(const PipelineSpec& spec, const CompileOptions& options) {
+  if (!std::filesystem::path(options.spec_path_in_image).is_absolute()) {
+    return InvalidArgument("the spec path in the image must be absolute, got '" +
+                           options.spec_path_in_image + "'");
+  }
   ASSIGN_OR_RETURN(Compiled c, Prepare(spec, options));
   ojson wf_spec;
   wf_spec["entrypoint"] = "main";

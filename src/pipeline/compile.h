@@ -3,12 +3,13 @@
 // Argo: a Workflow (or a CronWorkflow when the spec has a schedule) with one DAG template
 // `main` and one container template per step. Each container runs
 //   cairn pipeline step <spec path in image> <step> --param name={{inputs.parameters.name}} ...
-// in the spec's `image` (working directory /work). The mapping:
+// in the spec's `image`, working in the spec's folder there (steps resolve their inputs and
+// outputs against it, as `cairn pipeline run` does locally). The mapping:
 //   needs          → task `depends: "a && b"`
 //   params         → workflow `arguments.parameters`, passed to the templates that use them
 //   retries        → `retryStrategy {limit, retryPolicy: Always, backoff{duration, factor, cap}}`
 //   timeout        → template `activeDeadlineSeconds`
-//   outputs/inputs → output artifacts; an input that another step outputs becomes an input
+//   outputs/inputs → output artifacts (paths in the spec's folder); an input that another step outputs becomes an input
 //                    artifact `from: {{tasks.<producer>.outputs.artifacts.<name>}}`
 //   when           → task `when` over `{{tasks.<step>.outputs.parameters.<key>}}`; the
 //                    producing template declares those output parameters
@@ -41,7 +42,7 @@ struct CompileOptions {
   bool json = false;  // emit JSON instead of YAML
 };
 
-// InvalidArgument for bad param overrides.
+// InvalidArgument for bad param overrides and a relative spec_path_in_image.
 StatusOr<std::string> CompileArgo(const PipelineSpec& spec, const CompileOptions& options);
 StatusOr<std::string> CompileKfp(const PipelineSpec& spec, const CompileOptions& options);
 

@@ -121,6 +121,36 @@ TEST_F(CompileTest, ArgoWorkflowStructure) {
   EXPECT_EQ(evaluate["outputs"]["parameters"][0]["valueFrom"]["path"], "/tmp/cairn-outputs/auc");
 }
 
+// `cairn pipeline step` resolves inputs and outputs against the spec's folder (as a local run
+// does), so each container works there and Argo places and collects the artifacts there: with
+// any other folder the first step's outputs are never found.
+TEST_F(CompileTest, ArgoStepsWorkAndPassArtifactsInTheSpecsFolder) {
+  CompileOptions o;
+  o.json = true;
+  o.spec_path_in_image = "/opt/flows/car/pipeline.yaml";
+  auto out = CompileArgo(spec_, o);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  json wf = json::parse(*out);
+  const json& templates = wf["spec"]["templates"];
+  const json& prep = *Find(templates, "prep");
+  EXPECT_EQ(prep["container"]["workingDir"], "/opt/flows/car");
+  EXPECT_EQ(prep["outputs"]["artifacts"][0]["path"], "/opt/flows/car/out/clean.csv");
+  const json& train = *Find(templates, "train");
+  EXPECT_EQ(train["container"]["workingDir"], "/opt/flows/car");
+  EXPECT_EQ(train["inputs"]["artifacts"][0]["path"], "/opt/flows/car/out/clean.csv");
+  EXPECT_EQ(train["container"]["command"][3], "/opt/flows/car/pipeline.yaml");
+
+  // The default: the spec at /pipeline/pipeline.yaml, as the Dockerfile's pipeline images hold it.
+  json def = Compile(true, spec_);
+  EXPECT_EQ((*Find(def["spec"]["templates"], "prep"))["container"]["workingDir"], "/pipeline");
+
+  o.spec_path_in_image = "pipeline.yaml";
+  auto relative = CompileArgo(spec_, o);
+  ASSERT_FALSE(relative.ok());
+  EXPECT_EQ(relative.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(relative.status().message().find("must be absolute"), std::string::npos);
+}
+
 TEST_F(CompileTest, MemoizeKeyEqualsTheLocalCacheKey) {
   auto launcher = NewPosixProcessLauncher();
   Executor executor(launcher.get(), &SystemClock::Get(), nullptr);
