@@ -24,8 +24,8 @@
 // - The folders holding a step's declared outputs are created before it runs.
 // - A failed step stops its dependants (status not-run); independent steps go on. Retries
 //   wait backoff * factor^(attempt-1), capped at max_backoff. A timeout kills the whole
-//   process group and counts as a failed attempt. A declared output missing after the step
-//   exits fails the step, and nothing is cached.
+//   process group and counts as a failed attempt. A declared output missing after a `run`
+//   step exits fails the step, and nothing is cached.
 // - A step whose `when` is false is skipped, and so are its dependants.
 // - With the cache on, a step whose cache key has an entry is not run: its outputs are
 //   restored (cached). After a successful run its outputs are stored under the key.
