@@ -15,9 +15,10 @@
 // matrix of the sorted class labels and a K×K value matrix; per prediction divides each column
 // (predicted class) by its sum.
 // Both: thresholds nanmean ± 3·nanstd (ddof 0) of the reference chunks (nannyML's default; or
-// performance.thresholds.business_value), no limits, alert strictly outside. Unlike nannyML, a chunk whose targets and predictions
-// hold a single class still uses the 2x2 matrix (scikit-learn's confusion_matrix would return
-// 1x1 and nannyML would broadcast it over all four values).
+// performance.thresholds.business_value), no limits, alert strictly outside. Unlike nannyML, a
+// chunk whose targets and predictions hold a single class still uses the full matrix
+// (scikit-learn's confusion_matrix would return 1x1 and nannyML would broadcast it over all
+// four values).
 //
 // Portfolio figures (binary; rows with a prediction; no thresholds unless stated):
 //   positive_decisions   rows with ŷ = 1

@@ -955,7 +955,8 @@ StatusOr<std::vector<Record>> ComputeCbpe(const MonitorConfig& cfg, const Table&
         }
         if (m == "confusion_matrix") {
           const ExpectedCm& c = cms[0];
-          const std::array<MetricValue, 4> cells = EstimatedBinaryCells(c.tp, c.tn, c.fp, c.fn, n, norm);
+          const std::array<MetricValue, 4> cells =
+              EstimatedBinaryCells(c.tp, c.tn, c.fp, c.fn, n, norm);
           const std::array<MetricValue, 4> real_cells = RealizedBinaryCells(
               Realized(real_infos, real, "true_positive_count"),
               Realized(real_infos, real, "true_negative_count"),

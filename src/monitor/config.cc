@@ -160,7 +160,8 @@ Status DecodeCmNormalization(const Decoder& d, const YAML::Node& n, const std::s
 // name must be in `known`.
 Status DecodeMetricThresholds(const Decoder& d, const YAML::Node& n, const std::string& where,
                               const std::set<std::string>& known, MetricThresholds* out) {
-  if (!n.IsMap()) return d.Fail(n, fmt::format("'{}' must be a mapping of metric to threshold", where));
+  if (!n.IsMap())
+    return d.Fail(n, fmt::format("'{}' must be a mapping of metric to threshold", where));
   for (auto it = n.begin(); it != n.end(); ++it) {
     ASSIGN_OR_RETURN(std::string metric, d.String(it->first, where));
     if (!known.count(metric)) {
@@ -328,7 +329,8 @@ Status CheckValueMatrices(const Decoder& d, const YAML::Node& root, const Monito
   };
   if (cfg.outcomes.business_value) {
     const YAML::Node& bv = root["business_value"];
-    RETURN_IF_ERROR(check(cfg.outcomes.business_value->matrix, bv["matrix"], "business_value.matrix"));
+    RETURN_IF_ERROR(
+        check(cfg.outcomes.business_value->matrix, bv["matrix"], "business_value.matrix"));
     if (k > 0 && !cfg.outcomes.business_value->amount_column.empty()) {
       return d.Fail(bv["amount_column"],
                     "'business_value.amount_column' (and amount_matrix) apply to binary "

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -129,11 +130,25 @@ StatusOr<std::vector<Record>> ComputeFairness(const MonitorConfig& cfg, const Ta
                                               const std::vector<Chunk>& rc, const Table& at,
                                               const std::vector<Chunk>& ac) {
   const FairnessSpec& spec = *cfg.outcomes.fairness;
-  if (cfg.y_pred_proba.empty() || cfg.y_pred.empty() || !cfg.y_pred_proba_classes.empty()) {
+  const bool multiclass = !cfg.y_pred_proba_classes.empty();
+  if ((cfg.y_pred_proba.empty() && !multiclass) || cfg.y_pred.empty()) {
     return InvalidArgument(
-        fmt::format("{}: fairness needs a binary classifier with predicted labels "
-                    "(model_outputs.y_pred_proba naming one column, and model_outputs.y_pred)",
+        fmt::format("{}: fairness needs a classifier with predicted labels "
+                    "(model_outputs.y_pred_proba and model_outputs.y_pred)",
                     cfg.config_path));
+  }
+  // One-vs-rest slots: a binary classifier has one (the positive class 1, names as they are); a
+  // multiclass one a slot per class (its index), names suffixed _<label>.
+  struct Slot {
+    double positive;
+    std::string suffix;
+  };
+  std::vector<Slot> slots;
+  if (multiclass) {
+    for (const auto& [label, column] : cfg.y_pred_proba_classes)
+      slots.push_back({static_cast<double>(slots.size()), "_" + label});
+  } else {
+    slots.push_back({1.0, ""});
   }
   const Table* tables[2] = {&rt, &at};
   const std::vector<Chunk>* chunks[2] = {&rc, &ac};
@@ -144,7 +159,11 @@ StatusOr<std::vector<Record>> ComputeFairness(const MonitorConfig& cfg, const Ta
   std::vector<double> own_predictions[2];
   for (int p = 0; p < 2; ++p) {
     if (targets) break;
-    ASSIGN_OR_RETURN(own_predictions[p], BinaryLabels(*tables[p], cfg.y_pred));
+    if (multiclass) {
+      ASSIGN_OR_RETURN(own_predictions[p], PredictedClassCodes(cfg, *tables[p]));
+    } else {
+      ASSIGN_OR_RETURN(own_predictions[p], BinaryLabels(*tables[p], cfg.y_pred));
+    }
   }
   std::vector<Record> out;
   for (const Grouping& g : groupings) {
@@ -165,26 +184,29 @@ StatusOr<std::vector<Record>> ComputeFairness(const MonitorConfig& cfg, const Ta
       const std::vector<double>& y = targets ? tables[p]->Find(kTargetColumn)->numbers : no_targets;
       const std::vector<int32_t>& codes = g.codes[p];
       for (const Chunk& ch : *chunks[p]) {
-        std::vector<GroupCounts> counts(g.index.size());
+        // counts[s][group]: the one-vs-rest confusion counts of slot s.
+        std::vector<std::vector<GroupCounts>> counts(
+            slots.size(), std::vector<GroupCounts>(g.index.size()));
         std::vector<bool> present(g.index.size(), false);
         for (int64_t i = ch.begin; i < ch.end; ++i) {
-          GroupCounts& c = counts[codes[i]];
           present[codes[i]] = true;
-          c.rows += 1;
-          if (std::isnan(yhat[i])) continue;
-          const bool pos_pred = yhat[i] == 1;
-          c.predicted += 1;
-          c.selected += pos_pred;
-          if (std::isnan(y[i])) continue;
-          const bool pos = y[i] == 1;
-          (pos ? (pos_pred ? c.tp : c.fn) : (pos_pred ? c.fp : c.tn)) += 1;
+          for (size_t s = 0; s < slots.size(); ++s) {
+            GroupCounts& c = counts[s][codes[i]];
+            c.rows += 1;
+            if (std::isnan(yhat[i])) continue;
+            const bool pos_pred = yhat[i] == slots[s].positive;
+            c.predicted += 1;
+            c.selected += pos_pred;
+            if (std::isnan(y[i])) continue;
+            const bool pos = y[i] == slots[s].positive;
+            (pos ? (pos_pred ? c.tp : c.fn) : (pos_pred ? c.fp : c.tn)) += 1;
+          }
         }
-        std::vector<double> sr, tpr, fpr;
-        for (size_t k = 0; k < counts.size(); ++k) {
+        std::vector<std::vector<double>> sr(slots.size()), tpr(slots.size()), fpr(slots.size());
+        for (size_t k = 0; k < g.index.size(); ++k) {
           if (!present[k]) continue;
-          const GroupCounts& c = counts[k];
           const std::string& label = g.index.labels()[k];
-          auto group_record = [&](const char* metric, double value,
+          auto group_record = [&](const std::string& metric, double value,
                                   std::optional<double> denominator) {
             Record r = MakeRecord(period, ch, g.name, metric, "fairness");
             r.group = label;
@@ -192,55 +214,76 @@ StatusOr<std::vector<Record>> ComputeFairness(const MonitorConfig& cfg, const Ta
             if (denominator && *denominator == 0) r.details.emplace_back("denominator", 0);
             add(std::move(r));
           };
-          group_record("group_size", c.rows, std::nullopt);
-          if (c.predicted == 0) {
-            // No prediction in the group: fairlearn cannot score it; cairn leaves it out of
-            // the spreads and says why.
-            Record r = MakeRecord(period, ch, g.name, "selection_rate", "fairness");
-            r.group = label;
-            r.value = kNaN;
-            r.reason = "no row of the group has a prediction";
-            add(std::move(r));
-            continue;
+          group_record("group_size", counts[0][k].rows, std::nullopt);
+          for (size_t s = 0; s < slots.size(); ++s) {
+            const GroupCounts& c = counts[s][k];
+            const std::string& suffix = slots[s].suffix;
+            if (c.predicted == 0) {
+              // No prediction in the group: fairlearn cannot score it; cairn leaves it out of
+              // the spreads and says why.
+              Record r = MakeRecord(period, ch, g.name, "selection_rate" + suffix, "fairness");
+              r.group = label;
+              r.value = kNaN;
+              r.reason = "no row of the group has a prediction";
+              add(std::move(r));
+              continue;
+            }
+            const double sel = c.selected / c.predicted;
+            const double t = SafeRate(c.tp, c.tp + c.fn), f = SafeRate(c.fp, c.fp + c.tn);
+            sr[s].push_back(sel);
+            tpr[s].push_back(t);
+            fpr[s].push_back(f);
+            group_record("selection_rate" + suffix, sel, std::nullopt);
+            if (!targets) continue;
+            group_record("true_positive_rate" + suffix, t, c.tp + c.fn);
+            group_record("false_positive_rate" + suffix, f, c.fp + c.tn);
+            group_record("precision" + suffix, SafeRate(c.tp, c.tp + c.fp), c.tp + c.fp);
           }
-          const double s = c.selected / c.predicted;
-          const double t = SafeRate(c.tp, c.tp + c.fn), f = SafeRate(c.fp, c.fp + c.tn);
-          sr.push_back(s);
-          tpr.push_back(t);
-          fpr.push_back(f);
-          group_record("selection_rate", s, std::nullopt);
-          if (!targets) continue;
-          group_record("true_positive_rate", t, c.tp + c.fn);
-          group_record("false_positive_rate", f, c.fp + c.tn);
-          group_record("precision", SafeRate(c.tp, c.tp + c.fp), c.tp + c.fp);
         }
-        const Spread dp = SpreadOf(sr), tp = SpreadOf(tpr), fp = SpreadOf(fpr);
-        const std::pair<const char*, double> aggregates[] = {
-            {"demographic_parity_difference", dp.difference},
-            {"demographic_parity_ratio", dp.ratio},
-            {"equalized_odds_difference", PyMax(tp.difference, fp.difference)},
-            {"equalized_odds_ratio", PyMin(tp.ratio, fp.ratio)},
-            {"equal_opportunity_difference", tp.difference},
-            {"equal_opportunity_ratio", tp.ratio},
-        };
-        for (const auto& [metric, value] : aggregates) {
-          if (!targets && std::string_view(metric).find("parity") == std::string_view::npos)
-            continue;  // the rates need targets
+        // The attribute's figures per slot; for multiclass also the worst case over the
+        // classes (the largest difference, the smallest ratio), which the limits apply to.
+        static constexpr const char* kAggregates[] = {
+            "demographic_parity_difference", "demographic_parity_ratio",
+            "equalized_odds_difference",     "equalized_odds_ratio",
+            "equal_opportunity_difference",  "equal_opportunity_ratio"};
+        std::vector<std::array<double, 6>> values(slots.size());
+        for (size_t s = 0; s < slots.size(); ++s) {
+          const Spread dp = SpreadOf(sr[s]), tp = SpreadOf(tpr[s]), fp = SpreadOf(fpr[s]);
+          values[s] = {dp.difference, dp.ratio, PyMax(tp.difference, fp.difference),
+                       PyMin(tp.ratio, fp.ratio), tp.difference, tp.ratio};
+        }
+        auto aggregate_record = [&](const std::string& metric, double value, size_t groups,
+                                    bool limited) {
           Record r = MakeRecord(period, ch, g.name, metric, "fairness");
           r.value = value;
-          r.details.emplace_back("groups", static_cast<double>(sr.size()));
+          r.details.emplace_back("groups", static_cast<double>(groups));
           if (std::isnan(value)) {
-            r.reason = sr.empty() ? "no row of the chunk has a prediction"
-                                  : "the largest group rate is 0, so the ratio is 0/0";
+            r.reason = groups == 0 ? "no row of the chunk has a prediction"
+                                   : "the largest group rate is 0, so the ratio is 0/0";
           }
           auto lim = spec.limits.find(metric);
-          if (lim != spec.limits.end()) {
+          if (limited && lim != spec.limits.end()) {
             r.lower = lim->second.lower;
             r.upper = lim->second.upper;
             r.alert = !std::isnan(value) &&
                       ((r.lower && value < *r.lower) || (r.upper && value > *r.upper));
           }
           add(std::move(r));
+        };
+        for (size_t m = 0; m < 6; ++m) {
+          const std::string_view metric = kAggregates[m];
+          if (!targets && metric.find("parity") == std::string_view::npos)
+            continue;  // the rates need targets
+          for (size_t s = 0; s < slots.size(); ++s)
+            aggregate_record(std::string(metric) + slots[s].suffix, values[s][m], sr[s].size(),
+                             !multiclass);
+          if (multiclass) {
+            double worst = values[0][m];
+            const bool difference = metric.ends_with("difference");
+            for (size_t s = 1; s < slots.size(); ++s)
+              worst = difference ? PyMax(worst, values[s][m]) : PyMin(worst, values[s][m]);
+            aggregate_record(std::string(metric), worst, sr[0].size(), true);
+          }
         }
       }
     }

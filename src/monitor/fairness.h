@@ -1,4 +1,4 @@
-// Group fairness of a binary classifier per chunk, with fairlearn's definitions
+// Group fairness of a classifier per chunk, with fairlearn's definitions
 // (fairlearn/metrics/_fairness_metrics.py, _base_metrics.py, MetricFrame, method
 // 'between_groups', agg 'worst_case').
 //
@@ -23,6 +23,13 @@
 //   max(ΔTPR, ΔFPR); equalized_odds_ratio = Python's min(TPR ratio, FPR ratio) (NaN when the
 //   TPR ratio is); equal_opportunity_difference = ΔTPR; equal_opportunity_ratio = TPR ratio.
 //   With fewer than two groups the differences are 0 and the ratios 1 (as fairlearn).
+// Multiclass (model_outputs.y_pred_proba maps classes): every per-group rate and per-attribute
+// figure is computed one-vs-rest for each class c (y = c and ŷ = c as the positive outcome,
+// what fairlearn computes on binarized targets and predictions) and recorded with the suffix
+// _<c> (selection_rate_prepaid_card, demographic_parity_ratio_prepaid_card, …); group_size is
+// recorded once. The attribute's figures under the unsuffixed names are the worst case over the
+// classes: the largest difference and the smallest ratio (Python's max/min in sorted class
+// order); the limits apply to those.
 //   Alerts: a value outside the configured limits (fairness.limits; default
 //   demographic_parity_ratio ≥ 0.8, the four-fifths rule); lower/upper hold the limits.
 //
@@ -41,8 +48,9 @@ namespace cairn::monitor {
 
 // Records for every chunk of both periods (reference first). The tables hold the sensitive
 // attributes and kPredColumn and kTargetColumn (performance.h) when targets are attached, else
-// the y_pred column. Errors: InvalidArgument when the model is not a binary classifier with
-// y_pred or a predicted label is not 0/1; NotFound for a missing column.
+// the y_pred column. Errors: InvalidArgument when the model is not a classifier with y_pred or
+// a predicted label is not 0/1 (binary) or not a class (multiclass); NotFound for a missing
+// column.
 StatusOr<std::vector<Record>> ComputeFairness(const MonitorConfig& config, const Table& ref_table,
                                               const std::vector<Chunk>& ref_chunks,
                                               const Table& ana_table,

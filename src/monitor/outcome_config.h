@@ -2,7 +2,8 @@
 // (fairness.h), business value (business_value.h), weak segments (weak_segments.h) and the
 // correlation ranker (ranker.h). Part of MonitorConfig (config.h); each section is optional.
 //
-// fairness:                            # without targets: selection rates and parity only
+// fairness:                            # without targets: selection rates and parity only;
+//                                       # multiclass: one-vs-rest per class + worst case
 //   sensitive_attributes: [sex, race]   # required; each is grouped by its values (missing
 //                                       # values form the group "(missing)")
 //   intersections: [[sex, race]]        # also group by these combinations of the attributes

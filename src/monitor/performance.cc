@@ -180,6 +180,12 @@ RankMetricValues RankMetrics(std::span<const double> score, std::span<const doub
   return {area / (positives * negatives), apsum};
 }
 
+StatusOr<std::vector<double>> PredictedClassCodes(const MonitorConfig& cfg, const Table& t) {
+  const Column* c = t.Find(cfg.y_pred);
+  if (c == nullptr) return NotFound(fmt::format("{}: no column '{}'", t.source, cfg.y_pred));
+  return LabelCodes(t, *c, ClassLabels(cfg));
+}
+
 std::string TargetName(const MonitorConfig& cfg) {
   if (!cfg.target_column.empty()) return cfg.target_column;
   if (cfg.targets && !cfg.targets->column.empty()) return cfg.targets->column;

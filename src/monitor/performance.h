@@ -43,6 +43,11 @@ inline constexpr const char* kPredColumn = "__cairn_y_pred";
 // The target's name: `target`, else targets.column, else "".
 std::string TargetName(const MonitorConfig& config);
 
+// A multiclass model's y_pred column in `table` as class indices into the sorted labels of
+// model_outputs.y_pred_proba (NaN when missing). Errors: NotFound (no column), InvalidArgument
+// naming file, row and column for a label that is not a class.
+StatusOr<std::vector<double>> PredictedClassCodes(const MonitorConfig& config, const Table& table);
+
 // A metric value, or NaN with the reason it is undefined.
 struct MetricValue {
   double value = 0;

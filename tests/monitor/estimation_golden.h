@@ -29,6 +29,24 @@ struct Tolerance {
   bool analysis_targets = true;  // false: cairn ran without them, realized must be NaN
 };
 
+// Runs cairn on the golden config `config`.yaml, changed by `adjust` when given; an empty result
+// (and a test failure) when it does not run.
+inline MonitorResult RunGoldenConfig(const std::string& config,
+                                     const std::function<void(MonitorConfig*)>& adjust = nullptr) {
+  auto cfg = LoadMonitorConfig(GoldenDir() + config + ".yaml");
+  EXPECT_TRUE(cfg.ok()) << cfg.status().ToString();
+  if (!cfg.ok()) return {};
+  if (adjust) adjust(&*cfg);
+  auto result = RunMonitor(*cfg);
+  EXPECT_TRUE(result.ok()) << result.status().ToString();
+  return result.ok() ? std::move(*result) : MonitorResult{};
+}
+
+inline int CheckEstimationRecords(const MonitorResult& result, const std::string& golden,
+                                  const std::function<Tolerance(const std::string&)>& tolerance,
+                                  const std::function<bool(const std::string&)>& want,
+                                  int expected_rows);
+
 // Compares every golden row whose metric passes `want` with cairn's record; returns how many
 // analysis alerts cairn raised on the compared rows. `adjust` (optional) changes the loaded
 // config before the run.
@@ -36,15 +54,17 @@ inline int CheckEstimationGolden(const std::string& config, const std::string& g
                           const std::function<Tolerance(const std::string&)>& tolerance,
                           const std::function<bool(const std::string&)>& want, int expected_rows,
                           const std::function<void(MonitorConfig*)>& adjust = nullptr) {
-  auto cfg = LoadMonitorConfig(GoldenDir() + config + ".yaml");
-  EXPECT_TRUE(cfg.ok()) << cfg.status().ToString();
-  if (!cfg.ok()) return 0;
-  if (adjust) adjust(&*cfg);
-  auto result = RunMonitor(*cfg);
-  EXPECT_TRUE(result.ok()) << result.status().ToString();
-  if (!result.ok()) return 0;
+  return CheckEstimationRecords(RunGoldenConfig(config, adjust), golden, tolerance, want,
+                                expected_rows);
+}
+
+// The same comparison on the records of a run already made.
+inline int CheckEstimationRecords(const MonitorResult& result, const std::string& golden,
+                                  const std::function<Tolerance(const std::string&)>& tolerance,
+                                  const std::function<bool(const std::string&)>& want,
+                                  int expected_rows) {
   std::map<std::tuple<std::string, int64_t, std::string>, const Record*> index;
-  for (const auto& r : result->records)
+  for (const auto& r : result.records)
     if (r.estimated) index[{r.period, r.chunk_index, r.metric}] = &r;
   ReadOptions opts;
   for (const char* c : {"period", "key", "metric"}) opts.types[c] = ColumnType::kCategorical;
@@ -113,19 +133,27 @@ inline int CheckEstimationGolden(const std::string& config, const std::string& g
 // (default: `name`.yaml), changed by `adjust` when given; only golden rows whose metric passes
 // `want` (default: all) are compared, and `expected_rows` counts those; with `expect_alerts` at
 // least one compared row must alert.
+inline void CheckRealizedRecords(const MonitorResult& result, const std::string& name,
+                                 int expected_rows,
+                                 const std::function<bool(const std::string&)>& want = nullptr,
+                                 bool expect_alerts = true);
+
 inline void CheckRealizedGolden(const std::string& name, int expected_rows,
                                 std::string config = "",
                                 const std::function<void(MonitorConfig*)>& adjust = nullptr,
                                 const std::function<bool(const std::string&)>& want = nullptr,
                                 bool expect_alerts = true) {
-  if (config.empty()) config = name;
-  auto cfg = LoadMonitorConfig(GoldenDir() + config + ".yaml");
-  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
-  if (adjust) adjust(&*cfg);
-  auto result = RunMonitor(*cfg);
-  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  CheckRealizedRecords(RunGoldenConfig(config.empty() ? name : config, adjust), name,
+                       expected_rows, want, expect_alerts);
+}
+
+// The same comparison on the records of a run already made.
+inline void CheckRealizedRecords(const MonitorResult& result, const std::string& name,
+                                 int expected_rows,
+                                 const std::function<bool(const std::string&)>& want,
+                                 bool expect_alerts) {
   std::map<std::tuple<std::string, int64_t, std::string, std::string>, const Record*> index;
-  for (const auto& r : result->records)
+  for (const auto& r : result.records)
     if (!r.estimated) index[{r.period, r.chunk_index, r.column, r.metric}] = &r;
   ReadOptions opts;
   for (const char* c : {"period", "key", "column", "metric"})

@@ -5,10 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <map>
 #include <string>
 
 #include "estimation_golden.h"
 #include "monitor/config.h"
+#include "monitor/data_source.h"
+#include "monitor/monitor.h"
 
 namespace cairn::monitor {
 namespace {
@@ -17,18 +20,16 @@ namespace {
 // ConstantThreshold(0.965, None), f1 std(2, 1.5) from the median, precision
 // ConstantThreshold(None, None), recall std(None, 1), accuracy std(1, None), the four counts
 // ConstantThreshold(1700, 2300), business value std(1, 1) from the median. 20 chunks × 11.
-TEST(OptionsGoldenTest, CbpeConfiguredThresholds) {
-  int alerts = CheckEstimationGolden(
-      "opt_car_loan_thresholds", "opt_car_loan_thresholds",
-      [](const std::string&) { return Tolerance{}; }, [](const std::string&) { return true; },
-      220);
-  EXPECT_GT(alerts, 0);
-}
-
 // The same thresholds on realized performance (performance.thresholds; business value from the
-// top-level business_value section): nannyML's PerformanceCalculator. 20 chunks × 11.
-TEST(OptionsGoldenTest, RealizedConfiguredThresholds) {
-  CheckRealizedGolden("opt_perf_car_loan_thresholds", 220, "opt_car_loan_thresholds");
+// top-level business_value section): nannyML's PerformanceCalculator, 20 chunks × 11, from the
+// same run.
+TEST(OptionsGoldenTest, ConfiguredThresholds) {
+  const MonitorResult result = RunGoldenConfig("opt_car_loan_thresholds");
+  int alerts = CheckEstimationRecords(
+      result, "opt_car_loan_thresholds", [](const std::string&) { return Tolerance{}; },
+      [](const std::string&) { return true; }, 220);
+  EXPECT_GT(alerts, 0);
+  CheckRealizedRecords(result, "opt_perf_car_loan_thresholds", 220);
 }
 
 struct Normalization {
@@ -50,70 +51,110 @@ std::function<bool(const std::string&)> EndsWith(const std::string& suffix) {
   return [suffix](const std::string& m) { return m.ends_with(suffix); };
 }
 
-// Binary CBPE cells normalized by all rows, the true class and the predicted class: nannyML's
-// r · (1 / (r + r_other)) on expected ratios, its sampling errors (std of the cell's indicator
-// over the normalizing reference rows), realized values, thresholds clipped to [0, 1], alerts.
-// 20 chunks × 4 cells per normalization.
-TEST(OptionsGoldenTest, CbpeBinaryNormalizedConfusionMatrix) {
+// Binary cells normalized by all rows, the true class and the predicted class, one run per
+// normalization checked against both goldens. CBPE: nannyML's r · (1 / (r + r_other)) on
+// expected ratios, its sampling errors (std of the cell's indicator over the normalizing
+// reference rows), realized values, thresholds clipped to [0, 1], alerts; realized: the
+// PerformanceCalculator's cells. 20 chunks × 4 cells per normalization and golden.
+TEST(OptionsGoldenTest, BinaryNormalizedConfusionMatrix) {
   int alerts = 0;
   for (const auto& [norm, suffix] : kNormalizations) {
     SCOPED_TRACE(suffix);
-    alerts += CheckEstimationGolden("opt_car_loan_cm", "opt_car_loan_cm",
-                                    [](const std::string&) { return Tolerance{}; },
-                                    EndsWith(suffix), 80, Normalize(norm));
+    const MonitorResult result = RunGoldenConfig("opt_car_loan_cm", Normalize(norm));
+    alerts += CheckEstimationRecords(result, "opt_car_loan_cm",
+                                     [](const std::string&) { return Tolerance{}; },
+                                     EndsWith(suffix), 80);
+    CheckRealizedRecords(result, "opt_perf_car_loan_cm", 80, EndsWith(suffix),
+                         /*expect_alerts=*/false);
   }
   EXPECT_GT(alerts, 0);
 }
 
-TEST(OptionsGoldenTest, RealizedBinaryNormalizedConfusionMatrix) {
-  for (const auto& [norm, suffix] : kNormalizations) {
-    SCOPED_TRACE(suffix);
-    CheckRealizedGolden("opt_perf_car_loan_cm", 80, "opt_car_loan_cm", Normalize(norm),
-                        EndsWith(suffix), /*expect_alerts=*/false);
-  }
-}
-
-// Multiclass: the 9 cells of the expected ratio matrix divided by its row, column or total sums.
-TEST(OptionsGoldenTest, CbpeMulticlassNormalizedConfusionMatrix) {
-  int alerts = 0;
-  for (const auto& [norm, suffix] : kNormalizations) {
-    SCOPED_TRACE(suffix);
-    alerts += CheckEstimationGolden("opt_credit_card_cm", "opt_credit_card_cm",
-                                    [](const std::string&) { return Tolerance{}; },
-                                    EndsWith(suffix), 180, Normalize(norm));
-  }
-  EXPECT_GT(alerts, 0);
-}
-
-// Realized multiclass cells (nannyML's PerformanceCalculator confusion_matrix), counts included.
-TEST(OptionsGoldenTest, RealizedMulticlassConfusionMatrix) {
+// Multiclass: the 9 cells of the expected ratio matrix divided by its row, column or total sums
+// (CBPE), and nannyML's realized cells, counts included.
+TEST(OptionsGoldenTest, MulticlassNormalizedConfusionMatrix) {
   CheckRealizedGolden("opt_perf_credit_card_cm", 180, "opt_credit_card_cm", nullptr,
                       EndsWith("_count"), /*expect_alerts=*/false);
+  int alerts = 0;
   for (const auto& [norm, suffix] : kNormalizations) {
     SCOPED_TRACE(suffix);
-    CheckRealizedGolden("opt_perf_credit_card_cm", 180, "opt_credit_card_cm", Normalize(norm),
-                        EndsWith(suffix), /*expect_alerts=*/false);
+    const MonitorResult result = RunGoldenConfig("opt_credit_card_cm", Normalize(norm));
+    alerts += CheckEstimationRecords(result, "opt_credit_card_cm",
+                                     [](const std::string&) { return Tolerance{}; },
+                                     EndsWith(suffix), 180);
+    CheckRealizedRecords(result, "opt_perf_credit_card_cm", 180, EndsWith(suffix),
+                         /*expect_alerts=*/false);
   }
+  EXPECT_GT(alerts, 0);
 }
 
 // Multiclass business value, CBPE: Σ V∘C over the expected 3×3 matrix (total, and per
 // prediction with each predicted-class column divided by its sum), nannyML's sampling error
 // (pandas' ddof-1 std of the per-row values), realized values, thresholds, alerts.
-TEST(OptionsGoldenTest, CbpeMulticlassBusinessValue) {
-  CheckEstimationGolden("opt_credit_card_bv", "opt_credit_card_bv",
-                        [](const std::string&) { return Tolerance{}; },
-                        EndsWith("business_value"), 20);
+TEST(OptionsGoldenTest, MulticlassBusinessValue) {
+  const MonitorResult result = RunGoldenConfig("opt_credit_card_bv");
+  CheckEstimationRecords(result, "opt_credit_card_bv",
+                         [](const std::string&) { return Tolerance{}; },
+                         EndsWith("business_value"), 20);
+  // Realized (the top-level business_value section): nannyML's PerformanceCalculator, total and
+  // per prediction; 20 chunks × 2.
+  CheckRealizedRecords(result, "opt_perf_credit_card_bv", 40, nullptr, /*expect_alerts=*/false);
   CheckEstimationGolden(
       "opt_credit_card_bv", "opt_credit_card_bv", [](const std::string&) { return Tolerance{}; },
       EndsWith("business_value_per_prediction"), 20,
       [](MonitorConfig* cfg) { cfg->estimation->business_value_per_prediction = true; });
 }
 
-// Realized multiclass business value (the top-level business_value section): nannyML's
-// PerformanceCalculator, total and per prediction; 20 chunks × 2.
-TEST(OptionsGoldenTest, RealizedMulticlassBusinessValue) {
-  CheckRealizedGolden("opt_perf_credit_card_bv", 40, "opt_credit_card_bv", nullptr, nullptr,
-                      /*expect_alerts=*/false);
+
+// Multiclass fairness before targets arrive: selection rates per class from the y_pred column
+// and the parity figures. Hand-derived, one chunk per period, groups g = u (rows 1-4) and v
+// (rows 5-8): ŷ over u = a a b c, over v = a b b b. Class a: SR_u = 2/4, SR_v = 1/4, difference
+// 0.25, ratio 0.5; class b: 1/4 vs 3/4, difference 0.5, ratio 1/3; class c: 1/4 vs 0,
+// difference 0.25, ratio 0. Worst case: difference 0.5, ratio 0 (four-fifths alert).
+TEST(OptionsTest, MulticlassFairnessWithoutTargetsHandDerived) {
+  const std::string rows =
+      "1,u,0.8,0.1,0.1,a\n2,u,0.8,0.1,0.1,a\n3,u,0.1,0.8,0.1,b\n4,u,0.1,0.1,0.8,c\n"
+      "5,v,0.8,0.1,0.1,a\n6,v,0.1,0.8,0.1,b\n7,v,0.1,0.8,0.1,b\n8,v,0.1,0.8,0.1,b\n";
+  auto ref = CsvFromString("id,g,pa,pb,pc,yhat\n" + rows, "ref.csv");
+  auto ana = CsvFromString("id,g,pa,pb,pc,yhat\n" + rows, "ana.csv");
+  auto cfg = ParseMonitorConfig(
+      "reference: r.csv\nanalysis: a.csv\nid_columns: [id]\nchunking: {number: 1}\n"
+      "model_outputs: {y_pred_proba: {a: pa, b: pb, c: pc}, y_pred: yhat}\n"
+      "data_quality: {enabled: false}\nsummary_stats: {enabled: false}\n"
+      "fairness: {sensitive_attributes: [g]}\n",
+      "t.yaml", "/tmp");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  auto result = RunMonitorOn(*cfg, *ref, *ana);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  std::map<std::pair<std::string, std::string>, const Record*> got;
+  for (const auto& r : result->records)
+    if (r.kind == "fairness" && r.period == "analysis") got[{r.metric, r.group}] = &r;
+  auto value = [&](const std::string& metric, const std::string& group = "") {
+    auto it = got.find({metric, group});
+    return it == got.end() ? -1.0 : it->second->value;
+  };
+  EXPECT_DOUBLE_EQ(value("selection_rate_a", "u"), 0.5);
+  EXPECT_DOUBLE_EQ(value("selection_rate_b", "v"), 0.75);
+  EXPECT_DOUBLE_EQ(value("selection_rate_c", "v"), 0.0);
+  EXPECT_DOUBLE_EQ(value("group_size", "u"), 4);
+  EXPECT_DOUBLE_EQ(value("demographic_parity_difference_a"), 0.25);
+  EXPECT_DOUBLE_EQ(value("demographic_parity_ratio_b"), 1.0 / 3);
+  EXPECT_DOUBLE_EQ(value("demographic_parity_ratio_c"), 0.0);
+  EXPECT_DOUBLE_EQ(value("demographic_parity_difference"), 0.5);
+  EXPECT_DOUBLE_EQ(value("demographic_parity_ratio"), 0.0);
+  EXPECT_TRUE(got.at({"demographic_parity_ratio", ""})->alert);
+  EXPECT_FALSE(got.at({"demographic_parity_ratio_c", ""})->alert);  // limits: worst case only
+  EXPECT_EQ(got.count({"true_positive_rate_a", "u"}), 0u);  // rates need targets
+
+  // A predicted label that is not a class names the file, row and column.
+  auto bad = CsvFromString("id,g,pa,pb,pc,yhat\n1,u,0.8,0.1,0.1,a\n2,v,0.1,0.1,0.8,d\n",
+                           "bad.csv");
+  auto ref2 = CsvFromString("id,g,pa,pb,pc,yhat\n" + rows, "ref.csv");
+  auto failed = RunMonitorOn(*cfg, *ref2, *bad);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("'d', which is not one of the classes"),
+            std::string::npos)
+      << failed.status().ToString();
 }
 
 std::string ConfigError(const std::string& yaml) {

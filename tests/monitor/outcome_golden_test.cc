@@ -118,6 +118,19 @@ TEST(OutcomeGoldenTest, FairnessAdultMatchesFairlearn) {
   EXPECT_EQ(missing, 6u);  // every chunk of both periods has rows with a missing country
 }
 
+// Multiclass fairness, one-vs-rest per class (records suffixed _<class>) and the worst case over
+// the classes (the limits apply to it), against fairlearn on binarized targets and predictions.
+TEST(OutcomeGoldenTest, FairnessCreditCardMulticlassMatchesFairlearn) {
+  MonitorResult result = RunGolden("fairness_credit_card.yaml");
+  Golden g("fairness_credit_card.csv.gz", {"period", "key", "column", "group", "metric"});
+  ASSERT_GT(g.rows(), 1000u);
+  const int alerts = CompareRecords(result, g, "fairness_credit_card", 1e-12);
+  EXPECT_GT(alerts, 0) << "the golden should exercise alerts";
+  size_t fairness = 0;
+  for (const auto& r : result.records) fairness += r.kind == "fairness" && r.column != "app_channel";
+  EXPECT_EQ(fairness, g.rows());  // no record beyond fairlearn's (app_channel alone is not in it)
+}
+
 TEST(OutcomeGoldenTest, BusinessValueCarLoanMatchesNannyML) {
   MonitorResult result = RunGolden("business_value_car_loan.yaml");
   Golden g("business_value_car_loan.csv.gz", {"period", "key", "column", "metric"});

@@ -16,6 +16,11 @@ Run from the repo root in the virtualenv of requirements-outcomes.txt:
   differences and ratios from fairlearn's functions (between_groups, worst_case). Missing
   sensitive values are given to fairlearn as the group "(missing)", cairn's convention.
   Alerts: the limits of fairness_adult.yaml, applied here.
+- fairness_credit_card.csv.gz: fairlearn 0.15.0 on the multiclass credit-card set (chunk size
+  6000, targets joined on id), one-vs-rest: for each class c, y_true == c and y_pred == c are
+  given to the same MetricFrame and functions as above (records suffixed _<c>); the attribute's
+  worst case over the classes is the max of the per-class differences and the min of the ratios
+  (Python's max/min in sorted class order). Limits: fairness_credit_card.yaml's.
 - business_value_car_loan.csv.gz: nannyML 0.13.1's realized business_value (normalize None and
   'per_prediction') with its thresholds and alerts; portfolio figures (positive decisions,
   car_value summed over them, P&L against a target) computed with pandas from their definition.
@@ -149,6 +154,60 @@ def fairness(frames):
                "period,chunk_index,key,start_index,end_index,column,group,metric,value,lower,upper,alert", rows)
 
 
+CREDIT_CARD_CLASSES = ["highstreet_card", "prepaid_card", "upmarket_card"]
+FAIRNESS_METRICS = ["demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference",
+                    "equalized_odds_ratio", "equal_opportunity_difference", "equal_opportunity_ratio"]
+
+
+def fairness_multiclass():
+    ref = load("nannyml_credit_card_multiclass_reference.csv.gz")
+    ana = load("nannyml_credit_card_multiclass_analysis.csv.gz").merge(
+        load("nannyml_credit_card_multiclass_analysis_targets.csv.gz"), on="id", how="left")
+    limits = {"demographic_parity_ratio": (0.8, None), "equalized_odds_difference": (None, 0.1)}
+    attrs = [["acq_channel"], ["is_customer"], ["app_channel", "is_customer"]]
+    size = 6000
+    rows = []
+    for period, df in (("reference", ref), ("analysis", ana)):
+        df = df.copy()
+        df["is_customer"] = df["is_customer"].map({True: "True", False: "False"})
+        for idx, s, e in chunks(len(df), size):
+            d = df.iloc[s:e + 1]
+            key = f"[{s}:{e}]"
+            for attr in attrs:
+                column = " & ".join(attr)
+                sf = d[attr[0]] if len(attr) == 1 else d[attr]
+                sizes = flm.MetricFrame(metrics={"group_size": flm.count}, y_true=d["y_true"], y_pred=d["y_pred"],
+                                        sensitive_features=sf)
+                for group, r in sizes.by_group.iterrows():
+                    label = " & ".join(group) if isinstance(group, tuple) else group
+                    rows.append([period, idx, key, s, e, column, label, "group_size", fmt(r["group_size"]), "nan",
+                                 "nan", "0"])
+                per_class = {m: [] for m in FAIRNESS_METRICS}
+                for c in CREDIT_CARD_CLASSES:
+                    y, yhat = (d["y_true"] == c).astype(int), (d["y_pred"] == c).astype(int)
+                    mf = flm.MetricFrame(
+                        metrics={"selection_rate": flm.selection_rate, "true_positive_rate": flm.true_positive_rate,
+                                 "false_positive_rate": flm.false_positive_rate,
+                                 "precision": lambda t, p: skm.precision_score(t, p, zero_division=0)},
+                        y_true=y, y_pred=yhat, sensitive_features=sf)
+                    for group, r in mf.by_group.iterrows():
+                        label = " & ".join(group) if isinstance(group, tuple) else group
+                        for metric in ("selection_rate", "true_positive_rate", "false_positive_rate", "precision"):
+                            rows.append([period, idx, key, s, e, column, label, f"{metric}_{c}", fmt(r[metric]),
+                                         "nan", "nan", "0"])
+                    for metric in FAIRNESS_METRICS:
+                        v = getattr(flm, metric)(y, yhat, sensitive_features=sf)
+                        per_class[metric].append(v)
+                        rows.append([period, idx, key, s, e, column, "", f"{metric}_{c}", fmt(v), "nan", "nan", "0"])
+                for metric, values in per_class.items():
+                    v = max(values) if metric.endswith("difference") else min(values)
+                    lo, up = limits.get(metric, (None, None))
+                    alert = (not np.isnan(v)) and ((lo is not None and v < lo) or (up is not None and v > up))
+                    rows.append([period, idx, key, s, e, column, "", metric, fmt(v), fmt(lo), fmt(up), fmt(alert)])
+    write_rows("fairness_credit_card.csv.gz",
+               "period,chunk_index,key,start_index,end_index,column,group,metric,value,lower,upper,alert", rows)
+
+
 def load(name):
     return pd.read_csv(os.path.join(DATA, name))
 
@@ -262,6 +321,7 @@ def ranker_cbpe():
 def main():
     frames = adult_inputs()
     fairness(frames)
+    fairness_multiclass()
     business_value()
     reliability()
     ranker()
