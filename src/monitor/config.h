@@ -59,8 +59,8 @@
 //   normalize_confusion_matrix: true  # as in estimation: the binary counts and the multiclass
 //                                  # cells true_<a>_pred_<b>_count
 //   thresholds: {accuracy: {type: constant, lower: 0.7}}   # any realized metric name,
-//                                  # confusion_matrix for the four counts, business_value for
-//                                  # both business values (outcome_config.h)
+//                                  # confusion_matrix for every cell (binary or multiclass),
+//                                  # business_value for both business values (outcome_config.h)
 // on_bad_rows: error               # or skip
 //
 // Unknown keys are InvalidArgument naming the key and its line.
