@@ -268,9 +268,13 @@ Status DecodeEstimation(const Decoder& d, const YAML::Node& n, MonitorConfig* cf
     ASSIGN_OR_RETURN(e.business_value,
                      DecodeValueMatrix(d, bv["matrix"], "estimation.business_value.matrix"));
     if (bv["normalize"]) {
-      ASSIGN_OR_RETURN(std::string norm, d.String(bv["normalize"], "normalize"));
+      ASSIGN_OR_RETURN(std::string norm,
+                       d.String(bv["normalize"], "estimation.business_value.normalize"));
       if (norm != "none" && norm != "per_prediction")
-        return d.Fail(bv["normalize"], "'normalize' must be none or per_prediction");
+        return d.Fail(bv["normalize"],
+                      fmt::format("'estimation.business_value.normalize' must be none or "
+                                  "per_prediction, not '{}'",
+                                  norm));
       e.business_value_per_prediction = norm == "per_prediction";
     }
   }

@@ -183,7 +183,7 @@ TEST(OptionsConfigTest, ThresholdsParse) {
   EXPECT_EQ(cfg->performance.thresholds.at("true_positive_count").upper, 1.0);
 }
 
-TEST(OptionsConfigTest, BadThresholdsNameTheField) {
+TEST(OptionsConfigTest, BadOptionsNameTheFieldAndLine) {
   const std::pair<const char*, const char*> cases[] = {
       {"estimation: {thresholds: {f1: {type: constant, lower: 0.9, upper: 0.8}}}\n",
        "t.yaml:3: 'estimation.thresholds.f1': lower threshold 0.9 must be less than upper "
@@ -225,6 +225,9 @@ TEST(OptionsConfigTest, BadThresholdsNameTheField) {
        "'business_value.matrix' must be a square matrix"},
       {"estimation: {business_value: {matrix: [[1, 0, 0], [0, 1, 0]]}}\n",
        "it has 2 rows but row 1 has 3 values"},
+      {"estimation: {business_value: {matrix: [[1, 0], [0, 1]], normalize: per_row}}\n",
+       "t.yaml:3: 'estimation.business_value.normalize' must be none or per_prediction, not "
+       "'per_row'"},
       {"estimation: {business_value: {normalize: none}}\n",
        "'estimation.business_value' needs 'matrix'"},
       {"drift: {thresholds: {wasserstein: {type: constant, lower: 2, upper: 1}}}\n",
