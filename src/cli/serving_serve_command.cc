@@ -122,6 +122,12 @@ StatusOr<RemoteModel> ResolveRemote(http::HttpClient& client, const std::string&
                                                 http::UrlEncode(out.version)));
   out.artifact_uri = dl.value("artifact_uri", "");
   if (out.artifact_uri.empty()) return Internal("no download URI for " + uri);
+  // A version registered from a run without a storage location downloads from its source,
+  // a runs:/ URI (as MLflow answers): resolve it as the mlflow client does.
+  if (out.artifact_uri.rfind("runs:/", 0) == 0) {
+    ASSIGN_OR_RETURN(RemoteModel source, ResolveRemote(client, out.artifact_uri));
+    out.artifact_uri = std::move(source.artifact_uri);
+  }
   return out;
 }
 

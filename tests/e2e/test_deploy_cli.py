@@ -111,8 +111,16 @@ def test_serve_models_and_runs_uris_from_a_tracking_server(server_with_versions,
     for f in sorted(p for p in dirs["2"].rglob("*") if p.is_file()):
         requests.put(f"{server.url}/api/2.0/mlflow-artifacts/artifacts/{rel}/model/"
                      f"{f.relative_to(dirs['2'])}", data=f.read_bytes()).raise_for_status()
-    cases = [("models:/clf@champion", "3"), ("models:/clf/1", "1"), ("models:/clf/latest", "3"),
-             (f"runs:/{run['run_id']}/model", "2")]
+    # A version registered from that run's runs:/ URI (as a pipeline's register step does): its
+    # download URI is the runs:/ source, which serve resolves through the run.
+    from_run = requests.post(f"{server.url}/api/2.0/mlflow/model-versions/create",
+                             json={"name": "clf", "source": f"runs:/{run['run_id']}/model",
+                                   "run_id": run["run_id"]}).json()["model_version"]["version"]
+    r = requests.post(f"{server.url}/api/2.0/mlflow/registered-models/alias",
+                      json={"name": "clf", "alias": "from-run", "version": from_run})
+    assert r.status_code == 200, r.text
+    cases = [("models:/clf@champion", "3"), ("models:/clf/1", "1"), ("models:/clf/3", "3"),
+             (f"runs:/{run['run_id']}/model", "2"), ("models:/clf@from-run", "2")]
     for uri, version in cases:
         proc, url = start_serve([uri, "--tracking-uri", server.url])
         try:
