@@ -52,6 +52,7 @@ struct PipelineFlags {
   std::string output;
   std::string format = "yaml";
   std::string spec_path_in_image = "/pipeline/pipeline.yaml";
+  std::string image;  // compile: the step image when the spec names none
   bool quiet = false;
   std::string tracking_uri;  // "" = $MLFLOW_TRACKING_URI; none = no lineage
   std::string experiment;
@@ -269,6 +270,8 @@ int Compile(const PipelineFlags& f) {
   pipeline::CompileOptions options;
   options.params = overrides;
   options.spec_path_in_image = f.spec_path_in_image;
+  if (!f.image.empty()) options.default_image = f.image;
+  options.tracking_uri = f.tracking_uri;
   options.json = f.format == "json";
   StatusOr<std::string> out = InvalidArgument("--target must be argo or kfp");
   if (f.target == "argo") out = pipeline::CompileArgo(*spec, options);
@@ -387,6 +390,11 @@ void AddPipelineCommand(CLI::App& app) {
       ->check(CLI::IsMember({"yaml", "json"}));
   compile->add_option("--spec-path-in-image", flags->spec_path_in_image,
                       "Where the spec sits inside the step image");
+  compile->add_option("--image", flags->image,
+                      "Step image when the spec names none (default: cairn:latest)");
+  compile->add_option("--tracking-uri", flags->tracking_uri,
+                      "MLFLOW_TRACKING_URI set in every step's container (lineage and the "
+                      "register/promote/deploy steps); default: none");
   compile->callback([flags] { SetExitCode(Compile(*flags)); });
 
 #ifdef CAIRN_HAVE_PIPELINE_REST

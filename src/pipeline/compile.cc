@@ -160,6 +160,18 @@ constexpr const char* kOutputsDir = "/tmp/cairn-outputs";
 
 // A step resolves its inputs and outputs against the spec's folder (PipelineSpec::base_dir),
 // so its container works there and Argo places and collects the artifacts there.
+// A step container's environment: where the step writes its output values, the tracking
+// server when one is configured, then the step's own env (which may override it).
+ojson ContainerEnv(const StepSpec& s, const CompileOptions& options) {
+  ojson env = ojson::array();
+  env.push_back({{"name", "CAIRN_OUTPUTS_DIR"}, {"value", kOutputsDir}});
+  if (!options.tracking_uri.empty() && !s.env.contains("MLFLOW_TRACKING_URI")) {
+    env.push_back({{"name", "MLFLOW_TRACKING_URI"}, {"value", options.tracking_uri}});
+  }
+  for (const auto& [k, v] : s.env) env.push_back({{"name", k}, {"value", v}});
+  return env;
+}
+
 std::string SpecDirInImage(const CompileOptions& options) {
   return std::filesystem::path(options.spec_path_in_image).lexically_normal().parent_path().string();
 }
@@ -239,10 +251,7 @@ ojson ArgoTemplate(const Compiled& c, const CompiledStep& cs, const CompileOptio
   // Argo names a container template's container "main"; the API schema requires a name.
   ojson container = {{"name", "main"}, {"image", c.image}, {"command", command},
                      {"workingDir", SpecDirInImage(options)}};
-  ojson env = ojson::array();
-  env.push_back({{"name", "CAIRN_OUTPUTS_DIR"}, {"value", kOutputsDir}});
-  for (const auto& [k, v] : s.env) env.push_back({{"name", k}, {"value", v}});
-  container["env"] = env;
+  container["env"] = ContainerEnv(s, options);
   t["container"] = container;
   return t;
 }
@@ -467,10 +476,7 @@ StatusOr<std::string> CompileKfp(const PipelineSpec& spec, const CompileOptions&
     ojson command = {"cairn", "pipeline", "step", options.spec_path_in_image,
                      s.has_foreach ? "{{$.inputs.parameters['cairn-instance']}}" : s.name};
     ojson container = {{"image", c.image}, {"command", command}, {"args", args}};
-    ojson env = ojson::array();
-    env.push_back({{"name", "CAIRN_OUTPUTS_DIR"}, {"value", kOutputsDir}});
-    for (const auto& [k, v] : s.env) env.push_back({{"name", k}, {"value", v}});
-    container["env"] = env;
+    container["env"] = ContainerEnv(s, options);
     executors[exec] = {{"container", container}};
 
     ojson task = {{"taskInfo", {{"name", s.name}}}, {"componentRef", {{"name", comp}}}};

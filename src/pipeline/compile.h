@@ -37,6 +37,9 @@ struct CompileOptions {
   std::map<std::string, Value> params;  // overrides of the params' defaults
   std::string spec_path_in_image = "/pipeline/pipeline.yaml";
   std::string default_image = "cairn:latest";  // when the spec names no image
+  // Set as MLFLOW_TRACKING_URI in every step's container (unless the step's env sets it), so
+  // lineage and the register/promote/deploy steps reach the tracking server. "" = not set.
+  std::string tracking_uri;
   std::string cache_config_map = "cairn-step-cache";
   std::string memoize_max_age = "720h";
   bool json = false;  // emit JSON instead of YAML

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
@@ -149,6 +150,54 @@ TEST_F(CompileTest, ArgoStepsWorkAndPassArtifactsInTheSpecsFolder) {
   ASSERT_FALSE(relative.ok());
   EXPECT_EQ(relative.status().code(), Code::kInvalidArgument);
   EXPECT_NE(relative.status().message().find("must be absolute"), std::string::npos);
+}
+
+// --tracking-uri reaches every step's container as MLFLOW_TRACKING_URI (lineage and the
+// register/promote/deploy steps use it), except where a step's env names its own.
+TEST_F(CompileTest, TrackingUriIsSetInEveryStepUnlessTheStepSetsIt) {
+  auto env_of = [](const json& container) {
+    std::map<std::string, std::string> env;
+    for (const auto& e : container["env"]) env[e["name"]] = e["value"];
+    return env;
+  };
+  json none = Compile(true, spec_);
+  EXPECT_EQ(env_of((*Find(none["spec"]["templates"], "train"))["container"])
+                .count("MLFLOW_TRACKING_URI"),
+            0u);
+
+  PipelineSpec spec = spec_;
+  for (auto& step : spec.steps) {
+    if (step.name == "evaluate") step.env["MLFLOW_TRACKING_URI"] = "http://own:5000";
+  }
+  CompileOptions o;
+  o.json = true;
+  o.tracking_uri = "http://cairn.mlops:5000";
+  for (bool argo : {true, false}) {
+    auto out = argo ? CompileArgo(spec, o) : CompileKfp(spec, o);
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    json doc = json::parse(*out);
+    std::map<std::string, std::string> uris;  // container's step -> its tracking URI
+    if (argo) {
+      for (const auto& t : doc["spec"]["templates"]) {
+        if (t.contains("container")) uris[t["name"]] = env_of(t["container"])["MLFLOW_TRACKING_URI"];
+      }
+    } else {
+      for (const auto& [name, e] : doc["deploymentSpec"]["executors"].items()) {
+        uris[name] = env_of(e["container"])["MLFLOW_TRACKING_URI"];
+      }
+    }
+    ASSERT_EQ(uris.size(), 5u) << (argo ? "argo" : "kfp");
+    int own = 0;
+    for (const auto& [name, uri] : uris) {
+      if (name.find("evaluate") != std::string::npos) {
+        EXPECT_EQ(uri, "http://own:5000") << name;
+        ++own;
+      } else {
+        EXPECT_EQ(uri, "http://cairn.mlops:5000") << name;
+      }
+    }
+    EXPECT_EQ(own, 1) << (argo ? "argo" : "kfp");
+  }
 }
 
 TEST_F(CompileTest, MemoizeKeyEqualsTheLocalCacheKey) {
