@@ -31,7 +31,7 @@ struct ClientOptions {
   int timeout_ms = 30'000;
   uint64_t max_body_bytes = 256ull << 20;
   // Sent on every request (e.g. {"Authorization", "Bearer …"}).
-  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::pair<std::string, std::string>> headers = {};
 };
 
 struct ClientResponse {

@@ -195,7 +195,9 @@ TEST(CbpeTest, SinglePredictedClassIsUndefinedWithReason) {
       EXPECT_FALSE(r.alert);
       checked = true;
     }
-    if (std::isnan(r.value)) EXPECT_FALSE(r.reason.empty()) << r.metric << ": silent NaN";
+    if (std::isnan(r.value)) {
+      EXPECT_FALSE(r.reason.empty()) << r.metric << ": silent NaN";
+    }
   }
   EXPECT_TRUE(checked);
   std::string html = RenderReport(*result, cfg);
@@ -211,7 +213,9 @@ TEST(CbpeTest, SingleClassReferenceTargetsSkipCalibration) {
   auto result = RunMonitorOn(cfg, *ref, *ana);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   for (const auto& r : result->records) {
-    if (r.estimated && std::isnan(r.value)) EXPECT_FALSE(r.reason.empty()) << r.metric;
+    if (r.estimated && std::isnan(r.value)) {
+      EXPECT_FALSE(r.reason.empty()) << r.metric;
+    }
   }
 }
 
@@ -367,8 +371,9 @@ TEST(EstimationTest, DamagedCellsNeverCrashOrLeaveSilentNaN) {
       }
       ++ok;
       for (const auto& rec : result->records) {
-        if (rec.estimated && std::isnan(rec.value))
+        if (rec.estimated && std::isnan(rec.value)) {
           EXPECT_FALSE(rec.reason.empty()) << "variant " << variant << " " << rec.metric;
+        }
       }
     }
     EXPECT_GT(ok, 0) << "variant " << variant << ": some damaged inputs are still usable";

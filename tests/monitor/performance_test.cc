@@ -94,10 +94,18 @@ TEST(PerformanceTest, SingleClassChunkIsUndefinedWithReason) {
       ++checked;
     }
     // As nannyML: recall is undefined for a single target class; accuracy is not (3 of 4).
-    if (r.metric == "recall") EXPECT_TRUE(std::isnan(r.value));
-    if (r.metric == "accuracy") EXPECT_DOUBLE_EQ(r.value, 0.75);
-    if (r.metric == "true_positive_rate") EXPECT_DOUBLE_EQ(r.value, 0.75);
-    if (!std::isnan(r.value)) EXPECT_TRUE(r.reason.empty()) << r.metric;
+    if (r.metric == "recall") {
+      EXPECT_TRUE(std::isnan(r.value));
+    }
+    if (r.metric == "accuracy") {
+      EXPECT_DOUBLE_EQ(r.value, 0.75);
+    }
+    if (r.metric == "true_positive_rate") {
+      EXPECT_DOUBLE_EQ(r.value, 0.75);
+    }
+    if (!std::isnan(r.value)) {
+      EXPECT_TRUE(r.reason.empty()) << r.metric;
+    }
   }
   EXPECT_EQ(checked, 3);
   std::string json = ResultsToJson(result->records, SummaryJson(*result));
@@ -120,8 +128,12 @@ TEST(PerformanceTest, UnmatchedTargetsAreCountedNotFatal) {
     warned = warned || w.find("2 of 4 analysis rows have no target") != std::string::npos;
   EXPECT_TRUE(warned);
   for (const auto& r : result->records) {
-    if (r.period == "analysis" && r.metric == "accuracy") EXPECT_DOUBLE_EQ(r.value, 1.0);
-    if (r.period == "analysis" && r.metric == "true_positive_count") EXPECT_EQ(r.value, 1);
+    if (r.period == "analysis" && r.metric == "accuracy") {
+      EXPECT_DOUBLE_EQ(r.value, 1.0);
+    }
+    if (r.period == "analysis" && r.metric == "true_positive_count") {
+      EXPECT_EQ(r.value, 1);
+    }
   }
 }
 

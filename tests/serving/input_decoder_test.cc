@@ -294,11 +294,17 @@ TEST(DecoderRobustnessTest, RandomMutationsNeverCrash) {
         if (body.empty()) body = "{";
       }
       auto inv = d.DecodeInvocations("application/json", body);
-      if (inv.ok()) EXPECT_EQ(inv->rows.size(), inv->n_rows * 2);
+      if (inv.ok()) {
+        EXPECT_EQ(inv->rows.size(), inv->n_rows * 2);
+      }
       auto csv = d.DecodeInvocations("text/csv", body);
-      if (csv.ok()) EXPECT_EQ(csv->rows.size(), csv->n_rows * 2);
+      if (csv.ok()) {
+        EXPECT_EQ(csv->rows.size(), csv->n_rows * 2);
+      }
       auto v2 = d.DecodeInfer(body);
-      if (v2.ok()) EXPECT_EQ(v2->input.rows.size(), v2->input.n_rows * 2);
+      if (v2.ok()) {
+        EXPECT_EQ(v2->input.rows.size(), v2->input.n_rows * 2);
+      }
     }
   }
 }
