@@ -12,6 +12,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "common/files.h"
 #include "monitor/cbpe.h"
 #include "monitor/chunker.h"
 #include "monitor/data_quality.h"

@@ -2,10 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 
 #include "monitor/data_source.h"
 
@@ -153,24 +151,6 @@ std::string ResultsToJson(const std::vector<Record>& records, const std::string&
   }
   out += "\n]}\n";
   return out;
-}
-
-Status WriteFileAtomically(const std::string& path, const std::string& content) {
-  std::string tmp = path + ".tmp";
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) return Internal(fmt::format("{}: cannot write: {}", tmp, std::strerror(errno)));
-  size_t n = std::fwrite(content.data(), 1, content.size(), f);
-  bool ok = n == content.size() && std::fflush(f) == 0;
-  ok = (std::fclose(f) == 0) && ok;
-  if (!ok) {
-    std::remove(tmp.c_str());
-    return Internal(fmt::format("{}: write failed", tmp));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return Internal(fmt::format("{}: cannot rename into place: {}", path, std::strerror(errno)));
-  }
-  return OkStatus();
 }
 
 }  // namespace cairn::monitor

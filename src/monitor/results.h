@@ -56,7 +56,4 @@ std::string ResultsToJson(const std::vector<Record>& records, const std::string&
 // `s` as a JSON string literal (quoted and escaped).
 std::string JsonString(std::string_view s);
 
-// Writes `content` to `path` atomically (temp file + rename). Errors: Internal on I/O failure.
-Status WriteFileAtomically(const std::string& path, const std::string& content);
-
 }  // namespace cairn::monitor

@@ -27,19 +27,23 @@ ParallelFor WorkItems::Parallel() {
 bool WorkItems::HelpOneBatchItem() {
   Batch* batch = nullptr;
   size_t index = 0;
+  size_t count = 0;  // read while the batch surely exists: see below
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (Batch* b : batches_) {
       index = b->next.fetch_add(1);
       if (index < b->count) {
         batch = b;
+        count = b->count;
         break;
       }
     }
   }
   if (batch == nullptr) return false;
   (*batch->item)(index);
-  if (batch->done.fetch_add(1) + 1 == batch->count) {
+  // The increment is this thread's last touch of the batch: once `done` reaches its count the
+  // owner (ParallelForEach) may return and destroy it.
+  if (batch->done.fetch_add(1) + 1 == count) {
     std::lock_guard<std::mutex> lock(mu_);
     cv_.notify_all();
   }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/files.h"
 #include "common/sha256.h"
 
 namespace fs = std::filesystem;
@@ -20,20 +21,6 @@ namespace {
 std::string Join(const std::string& base, const std::string& rel) {
   if (!rel.empty() && rel[0] == '/') return rel;
   return (fs::path(base) / rel).lexically_normal().string();
-}
-
-Status WriteFileAtomic(const std::string& path, const std::string& content) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Internal(fmt::format("cannot write '{}'", tmp));
-    out << content;
-    if (!out) return Internal(fmt::format("cannot write '{}'", tmp));
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return Internal(fmt::format("cannot rename '{}': {}", tmp, ec.message()));
-  return OkStatus();
 }
 
 // Lists the regular files under a folder, relative to it, sorted.
@@ -120,7 +107,7 @@ Status HashMemo::Save() {
     out += fmt::format("{}\t{}\t{}\t{}\t{}\t{}\n", e.sha, e.inode, e.size, e.mtime_ns,
                        e.hashed_at_ns, path);
   }
-  RETURN_IF_ERROR(WriteFileAtomic(memo_path_, out));
+  RETURN_IF_ERROR(WriteFileAtomically(memo_path_, out));
   dirty_ = false;
   return OkStatus();
 }
@@ -266,7 +253,7 @@ Status StepCache::Store(const std::string& key, const PlannedStep& step,
   nlohmann::json j = {{"key", key}, {"step", step.name}, {"files", files}, {"dirs", dirs},
                       {"values", values}};
   fs::create_directories(dir_ + "/entries", ec);
-  return WriteFileAtomic(fmt::format("{}/entries/{}.json", dir_, key), j.dump(1));
+  return WriteFileAtomically(fmt::format("{}/entries/{}.json", dir_, key), j.dump(1));
 }
 
 }  // namespace cairn::pipeline

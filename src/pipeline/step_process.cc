@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/files.h"
+
 using nlohmann::json;
 
 namespace cairn::pipeline {
@@ -49,14 +51,6 @@ json StringMap(const std::map<std::string, std::string>& m) {
   return j;
 }
 
-// Writes `text` to `path` (truncating); false when it cannot.
-bool WriteText(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  return static_cast<bool>(out);
-}
-
 }  // namespace
 
 std::string ParamsToJson(const std::map<std::string, Value>& params) {
@@ -93,10 +87,7 @@ Status WriteBuiltinInvocation(const std::string& path, const BuiltinInvocation& 
                          {"experiment_id", inv.platform.run->experiment_id},
                          {"artifact_uri", inv.platform.run->artifact_uri}};
   }
-  if (!WriteText(path, j.dump(1))) {
-    return Internal(fmt::format("cannot write the step context '{}'", path));
-  }
-  return OkStatus();
+  return WriteFileAtomically(path, j.dump(1));
 }
 
 StatusOr<BuiltinInvocation> ReadBuiltinInvocation(const std::string& path) {
@@ -163,12 +154,13 @@ int RunBuiltinInvocation(const BuiltinInvocation& inv, const StepTypeRegistry& t
     st = InvalidArgument(fmt::format("unknown step type '{}'", inv.type));
     err << st.ToString() << '\n';
   }
-  if (!WriteText(inv.outputs_path, StringMap(values).dump())) {
-    err << "cannot write the step's values to '" << inv.outputs_path << "'\n";
+  if (Status written = WriteFileAtomically(inv.outputs_path, StringMap(values).dump());
+      !written.ok()) {
+    err << "cannot write the step's values: " << written.message() << '\n';
     return 1;
   }
   if (!st.ok()) {
-    WriteText(inv.error_path, st.message());
+    (void)WriteFileAtomically(inv.error_path, st.message());
     return 1;
   }
   return 0;

@@ -1421,11 +1421,13 @@ StatusOr<std::vector<Metric>> SqliteTrackingStore::GetMetricHistoryBulkInterval(
   }
   std::vector<Metric> out;
   RETURN_IF_ERROR(pool_->Read([&](Database& db) -> Status {
-    // The steps each run logged, to sample over the steps that exist.
+    // The steps each run logged, to sample over the steps that exist. Each run's points are
+    // read once and kept for the sampling below.
     std::set<int64_t> all_steps, mins_and_maxes;
-    for (const std::string& run_id : request.run_ids) {
-      std::vector<MetricPoint> points;
-      RETURN_IF_ERROR(LoadMetricPoints(db, run_id, request.metric_key, &points));
+    std::vector<std::vector<MetricPoint>> run_points(request.run_ids.size());
+    for (size_t r = 0; r < request.run_ids.size(); ++r) {
+      std::vector<MetricPoint>& points = run_points[r];
+      RETURN_IF_ERROR(LoadMetricPoints(db, request.run_ids[r], request.metric_key, &points));
       std::optional<int64_t> first, last;
       for (const MetricPoint& p : points) {
         if (!first || p.step < *first) first = p.step;
@@ -1463,10 +1465,9 @@ StatusOr<std::vector<Metric>> SqliteTrackingStore::GetMetricHistoryBulkInterval(
       }
     }
     if (sampled.empty()) return OkStatus();
-    const std::vector<int64_t> wanted(sampled.begin(), sampled.end());
-    for (const std::string& run_id : request.run_ids) {
-      std::vector<MetricPoint> points;
-      RETURN_IF_ERROR(LoadMetricPoints(db, run_id, request.metric_key, &points));
+    for (size_t r = 0; r < request.run_ids.size(); ++r) {
+      const std::string& run_id = request.run_ids[r];
+      std::vector<MetricPoint>& points = run_points[r];
       std::erase_if(points, [&](const MetricPoint& p) { return !sampled.count(p.step); });
       DedupAndSortPoints(&points, /*by_step=*/true);
       if (points.size() > static_cast<size_t>(kMaxRows)) points.resize(kMaxRows);

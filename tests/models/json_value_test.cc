@@ -54,7 +54,9 @@ TEST(JsonTextTest, Malformed) {
                           "[1] x", "\"\\ud800\"", "\"\\q\"", "{\"a\":1,}", "01x"}) {
     auto v = ParseJsonText(bad, NumberPrecision::kFloat64);
     EXPECT_FALSE(v.ok()) << bad;
-    if (!v.ok()) EXPECT_EQ(v.status().code(), Code::kInvalidArgument);
+    if (!v.ok()) {
+      EXPECT_EQ(v.status().code(), Code::kInvalidArgument);
+    }
   }
 }
 

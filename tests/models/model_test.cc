@@ -101,7 +101,9 @@ TEST(LinearModelTest, BadDocuments) {
   for (const char* doc : bad) {
     auto model = LinearModel::Parse(doc);
     EXPECT_FALSE(model.ok()) << doc;
-    if (!model.ok()) EXPECT_EQ(model.status().code(), Code::kInvalidArgument) << doc;
+    if (!model.ok()) {
+      EXPECT_EQ(model.status().code(), Code::kInvalidArgument) << doc;
+    }
   }
 }
 
